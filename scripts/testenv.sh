@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# testenv.sh - bring up a real libvirtd with the QEMU driver (TCG, no systemd, no KVM)
+# for integration tests on Debian 12, as root.
+#
+#   start   install missing packages, create user/group/dirs/config, start virtlogd and
+#           libvirtd, wait until `virsh -c qemu:///system list` answers (no-op if ready)
+#   stop    destroy running guests, stop libvirtd, leftover qemu processes and virtlogd
+#   status  report daemons and virsh; exit 0 if ready, 1 otherwise
+#
+# Logs: /var/log/libvirt/libvirtd.log, /var/log/libvirt/virtlogd.log
+set -euo pipefail
+
+URI=qemu:///system
+PKGS=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
+      iptables dnsmasq-base)
+LIBDIR=/usr/lib/x86_64-linux-gnu/libvirt
+LOG=/var/log/libvirt/libvirtd.log
+MARK="# written by scripts/testenv.sh"
+START_TIMEOUT=60
+
+log() { echo "testenv: $*" >&2; }
+
+# is this pid a live process (zombies do not count)?
+alive() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) && [[ $st != Z* ]]; }
+
+# pid of a daemon from its pidfile, if that process is alive
+pid_of() {
+  local pid
+  pid=$(cat "/run/$1.pid" 2>/dev/null) || return 1
+  [[ -n $pid ]] && alive "$pid" && echo "$pid"
+}
+
+virsh_ok() { timeout 10 virsh -c "$URI" list >/dev/null 2>&1; }
+
+# SIGTERM a pid, wait up to 15 s, then SIGKILL
+stop_pid() {
+  local pid=$1 _
+  kill "$pid" 2>/dev/null || return 0
+  for _ in $(seq 30); do alive "$pid" || return 0; sleep 0.5; done
+  log "pid $pid did not exit, killing"; kill -9 "$pid" 2>/dev/null || true
+}
+
+# write a config file unless someone else's version is already there
+write_conf() {
+  local file=$1; shift
+  if [[ -e $file ]] && ! grep -qxF "$MARK" "$file"; then
+    log "keeping existing $file (not written by this script)"; return
+  fi
+  printf '%s\n' "$MARK" "$@" >"$file"
+}
+
+install_packages() {
+  local missing=() p
+  for p in "${PKGS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    log "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  local so
+  for so in connection-driver/libvirt_driver_qemu.so connection-driver/libvirt_driver_storage.so \
+            connection-driver/libvirt_driver_network.so storage-backend/libvirt_storage_backend_fs.so; do
+    [[ -e $LIBDIR/$so ]] || { log "missing $LIBDIR/$so"; exit 1; }
+  done
+}
+
+prepare_host() {
+  # the QEMU driver resolves its built-in default user and group (both libvirt-qemu on
+  # Debian 12) at start-up even when qemu.conf overrides them
+  local g
+  for g in kvm libvirt-qemu; do getent group "$g" >/dev/null || groupadd -r "$g"; done
+  getent passwd libvirt-qemu >/dev/null ||
+    useradd -r -g libvirt-qemu -G kvm -d /var/lib/libvirt -M -s /usr/sbin/nologin libvirt-qemu
+  mkdir -p /etc/libvirt /var/log/libvirt /var/lib/libvirt/images /run/libvirt
+  write_conf /etc/libvirt/qemu.conf 'user = "root"' 'group = "root"'
+  write_conf /etc/libvirt/libvirtd.conf 'log_level = 3' "log_outputs = \"3:file:$LOG\""
+  write_conf /etc/libvirt/virtlogd.conf 'log_level = 3' \
+    'log_outputs = "3:file:/var/log/libvirt/virtlogd.log"'
+}
+
+do_start() {
+  if pid_of libvirtd >/dev/null && pid_of virtlogd >/dev/null && virsh_ok; then
+    log "already running"; return 0
+  fi
+  install_packages          # iptables must be present before libvirtd starts
+  prepare_host
+  pid_of virtlogd >/dev/null || virtlogd -d
+  pid_of libvirtd >/dev/null || libvirtd -d
+  local deadline=$((SECONDS + START_TIMEOUT))
+  until virsh_ok; do
+    if ((SECONDS >= deadline)) || ! pid_of libvirtd >/dev/null; then
+      log "libvirtd not ready after ${START_TIMEOUT}s (or it died); tail of $LOG:"
+      tail -n 40 "$LOG" >&2 2>/dev/null || true
+      exit 1
+    fi
+    sleep 1
+  done
+  log "ready ($URI)"
+}
+
+do_stop() {
+  local dom pid f
+  if pid_of libvirtd >/dev/null && virsh_ok; then
+    for dom in $(virsh -c "$URI" list --name); do
+      virsh -c "$URI" destroy "$dom" >/dev/null || true
+    done
+  fi
+  if pid=$(pid_of libvirtd); then stop_pid "$pid"; fi
+  for f in /run/libvirt/qemu/*.pid; do        # guests libvirtd left behind
+    [[ -e $f ]] || continue
+    pid=$(cat "$f" 2>/dev/null) || continue
+    [[ -n $pid ]] && alive "$pid" && { log "killing leftover qemu $pid"; stop_pid "$pid"; }
+  done
+  if pid=$(pid_of virtlogd); then stop_pid "$pid"; fi
+  log "stopped"
+}
+
+do_status() {
+  local d pid ready=0
+  for d in virtlogd libvirtd; do
+    if pid=$(pid_of "$d"); then echo "$d: running (pid $pid)"; else echo "$d: not running"; ready=1; fi
+  done
+  if virsh_ok; then echo "virsh -c $URI: answers"; else echo "virsh -c $URI: no answer"; ready=1; fi
+  return "$ready"
+}
+
+[[ $EUID -eq 0 ]] || { log "must run as root"; exit 1; }
+case "${1:-}" in
+  start) do_start ;;
+  stop) do_stop ;;
+  status) do_status ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac

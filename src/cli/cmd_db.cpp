@@ -1,0 +1,62 @@
+#include <filesystem>
+#include <iostream>
+
+#include "commands.hpp"
+#include "virtumancer/database.hpp"
+#include "virtumancer/diag.hpp"
+
+namespace virtumancer::cli {
+
+void register_db(CLI::App& app, Globals& g, Runner& run) {
+    auto* db = app.add_subcommand("db", "Manage the database: migrate, status, check");
+    db->require_subcommand(1);
+    db->add_subcommand("migrate", "Create the database or migrate it to the newest schema "
+                                  "(an existing file is backed up to <db>.bak-v<old> first)")
+        ->callback([&] {
+            run = [&g] {
+                MigrateResult r;
+                auto d = Database::open(g.db_path, &r);
+                if (r.from_version == r.to_version)
+                    std::cout << g.db_path << ": schema version " << r.to_version
+                              << " (up to date)\n";
+                else
+                    std::cout << g.db_path << ": migrated schema " << r.from_version << " -> "
+                              << r.to_version << "\n";
+                if (!r.backup_path.empty()) std::cout << "backup: " << r.backup_path << "\n";
+                return kExitOk;
+            };
+        });
+    db->add_subcommand("status", "Show schema version, file, size and row counts per table")
+        ->callback([&] {
+            run = [&g] {
+                auto d = Database::open(g.db_path);
+                std::error_code ec;
+                auto size = std::filesystem::file_size(g.db_path, ec);
+                std::cout << "database: " << std::filesystem::absolute(g.db_path).string() << "\n"
+                          << "schema version: " << d->version() << " (latest "
+                          << Database::latest_version() << ")\n"
+                          << "size: " << (ec ? 0 : size) << " bytes\n"
+                          << "tables:\n";
+                for (const auto& [name, n] : d->table_counts())
+                    std::cout << "  " << name << std::string(name.size() < 30 ? 30 - name.size() : 1, ' ')
+                              << n << "\n";
+                return kExitOk;
+            };
+        });
+    db->add_subcommand("check", "Run integrity_check and foreign_key_check; exit 1 on a problem")
+        ->callback([&] {
+            run = [&g] {
+                auto d = Database::open_readonly(g.db_path);
+                auto problems = d->check();
+                for (const auto& p : problems) std::cout << p << "\n";
+                if (problems.empty()) {
+                    std::cout << g.db_path << ": ok\n";
+                    return kExitOk;
+                }
+                std::cout << problems.size() << " problem(s)\n";
+                return kExitError;
+            };
+        });
+}
+
+} // namespace virtumancer::cli

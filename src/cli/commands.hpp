@@ -1,0 +1,34 @@
+// The command tree. Each subcommand lives in its own cmd_<name>.cpp and registers itself here.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+
+namespace virtumancer::cli {
+
+struct Globals {
+    std::string db_path = "virtumancer.db";
+    int verbose = 0;
+    std::string log_level;
+};
+
+// A registered subcommand sets `run` to the action executed after parsing; it returns the
+// process exit code.
+using Runner = std::function<int()>;
+
+void register_validate(CLI::App& app, Globals& g, Runner& run);
+void register_load(CLI::App& app, Globals& g, Runner& run);
+void register_plan(CLI::App& app, Globals& g, Runner& run);
+void register_apply(CLI::App& app, Globals& g, Runner& run);
+void register_drift(CLI::App& app, Globals& g, Runner& run);
+void register_import(CLI::App& app, Globals& g, Runner& run);
+void register_render(CLI::App& app, Globals& g, Runner& run);
+void register_tasks(CLI::App& app, Globals& g, Runner& run);
+void register_audit(CLI::App& app, Globals& g, Runner& run);
+void register_db(CLI::App& app, Globals& g, Runner& run);
+void register_schema(CLI::App& app, Globals& g, Runner& run);
+
+// For commands not built yet: prints "not implemented yet" and exits 1.
+int not_implemented(const std::string& name);
+
+} // namespace virtumancer::cli

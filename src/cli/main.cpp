@@ -1,0 +1,62 @@
+// virtumancer: declarative configuration reconciler for libvirt virtual machines.
+#include <cstdlib>
+#include <iostream>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "../cli/commands.hpp"
+#include "virtumancer/diag.hpp"
+
+using namespace virtumancer;
+
+int main(int argc, char** argv) {
+    CLI::App app{"virtumancer: declarative configuration reconciler for libvirt virtual machines.\n"
+                 "Specs (YAML) are loaded into a SQLite database; plan compares them with what "
+                 "libvirt holds, apply makes it so, drift reports what changed behind our back."};
+    app.set_version_flag("--version", std::string("virtumancer ") + VIRTUMANCER_VERSION);
+    app.require_subcommand(1);
+    cli::Globals g;
+    if (const char* env = std::getenv("VIRTUMANCER_DB")) g.db_path = env;
+    app.add_option("--db", g.db_path, "SQLite database file (env VIRTUMANCER_DB)")
+        ->capture_default_str();
+    app.add_flag("-v,--verbose", g.verbose, "more logging (repeat for debug)");
+    app.add_option("--log-level", g.log_level, "trace|debug|info|warn|error|off (to stderr)")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+
+    cli::Runner run;
+    cli::register_validate(app, g, run);
+    cli::register_load(app, g, run);
+    cli::register_plan(app, g, run);
+    cli::register_apply(app, g, run);
+    cli::register_drift(app, g, run);
+    cli::register_import(app, g, run);
+    cli::register_render(app, g, run);
+    cli::register_tasks(app, g, run);
+    cli::register_audit(app, g, run);
+    cli::register_db(app, g, run);
+    cli::register_schema(app, g, run);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : kExitError;
+    }
+    auto logger = spdlog::stderr_color_mt("virtumancer");
+    spdlog::set_default_logger(logger);
+    spdlog::set_pattern("%^%l%$: %v");
+    spdlog::level::level_enum lvl = spdlog::level::warn;
+    if (g.verbose == 1) lvl = spdlog::level::info;
+    if (g.verbose >= 2) lvl = spdlog::level::debug;
+    if (!g.log_level.empty()) lvl = spdlog::level::from_str(g.log_level);
+    spdlog::set_level(lvl);
+    try {
+        return run ? run() : kExitError;
+    } catch (const Error& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        if (!e.remedy().empty()) std::cerr << "  hint: " << e.remedy() << "\n";
+        return kExitError;
+    } catch (const std::exception& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return kExitError;
+    }
+}

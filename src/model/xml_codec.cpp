@@ -1,0 +1,541 @@
+#include "virtumancer/xml_codec.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <map>
+#include <pugixml.hpp>
+#include <set>
+#include <sstream>
+
+#include "virtumancer/diag.hpp"
+
+namespace virtumancer {
+namespace {
+
+struct Path {
+    std::vector<std::string> elems; // element steps from the object's element
+    std::string attr;               // "" -> element text (or presence / list)
+};
+
+Path split_path(const std::string& p) {
+    Path out;
+    std::string cur;
+    std::stringstream ss(p);
+    while (std::getline(ss, cur, '/')) {
+        if (cur.empty()) continue;
+        if (cur[0] == '@') out.attr = cur.substr(1);
+        else out.elems.push_back(cur);
+    }
+    return out;
+}
+
+size_t count_children(pugi::xml_node n, const char* name) {
+    size_t c = 0;
+    for (auto ch : n.children(name)) {
+        (void)ch;
+        ++c;
+    }
+    return c;
+}
+
+// Follows element steps, each of which must name exactly one child.
+pugi::xml_node walk_unique(pugi::xml_node n, const std::vector<std::string>& steps, size_t upto) {
+    for (size_t i = 0; i < upto && n; ++i) {
+        if (count_children(n, steps[i].c_str()) != 1) return {};
+        n = n.child(steps[i].c_str());
+    }
+    return n;
+}
+
+bool is_empty_element(pugi::xml_node n) { return !n.first_attribute() && !n.first_child(); }
+
+bool only_text(pugi::xml_node n) {
+    auto c = n.first_child();
+    return c && c.type() == pugi::node_pcdata && !c.next_sibling();
+}
+
+bool is_int(const std::string& s) {
+    if (s.empty()) return false;
+    size_t i = (s[0] == '-') ? 1 : 0;
+    if (i >= s.size()) return false;
+    for (; i < s.size(); ++i)
+        if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
+    // canonical decimal only (no leading zeros), so text renders back identically
+    return !(s.size() > 1 && s[0] == '0');
+}
+
+bool value_fits(FieldType t, const std::string& v) {
+    switch (t) {
+    case FieldType::Int: return is_int(v);
+    case FieldType::Bool: return v == "yes" || v == "no";
+    case FieldType::OnOff: return v == "on" || v == "off";
+    default: return true;
+    }
+}
+
+struct UnitDef {
+    const char* name;
+    unsigned long long mult;
+};
+const UnitDef kUnits[] = {
+    {"b", 1ULL},           {"bytes", 1ULL},          {"KB", 1000ULL},
+    {"k", 1024ULL},        {"KiB", 1024ULL},         {"MB", 1000000ULL},
+    {"M", 1048576ULL},     {"MiB", 1048576ULL},      {"GB", 1000000000ULL},
+    {"G", 1073741824ULL},  {"GiB", 1073741824ULL},   {"TB", 1000000000000ULL},
+    {"T", 1ULL << 40},     {"TiB", 1ULL << 40},      {"PB", 1000000000000000ULL},
+    {"P", 1ULL << 50},     {"PiB", 1ULL << 50},      {"EB", 1000000000000000000ULL},
+    {"E", 1ULL << 60},     {"EiB", 1ULL << 60},
+};
+
+// Extracts one field from `root` (which is being turned into the residue).
+// Returns true and sets *value when the field was present in a form it can hold.
+bool extract(pugi::xml_node root, const FieldDesc& f, std::string* value,
+             std::vector<pugi::xml_node>* touched) {
+    Path p = split_path(f.path);
+    if (f.type == FieldType::List) {
+        if (p.elems.empty() || p.attr.empty()) return false;
+        pugi::xml_node parent = walk_unique(root, p.elems, p.elems.size() - 1);
+        if (!parent) return false;
+        const char* el = p.elems.back().c_str();
+        std::vector<pugi::xml_node> items;
+        for (auto ch : parent.children(el)) {
+            auto a = ch.first_attribute();
+            if (!a || a.next_attribute() || std::string(a.name()) != p.attr || ch.first_child())
+                return false;
+            if (std::string(a.value()).find(',') != std::string::npos) return false;
+            items.push_back(ch);
+        }
+        if (items.empty()) return false;
+        std::string joined;
+        for (auto& it : items) {
+            if (!joined.empty()) joined += ",";
+            joined += it.first_attribute().value();
+            parent.remove_child(it);
+        }
+        touched->push_back(parent);
+        *value = joined;
+        return true;
+    }
+    pugi::xml_node n = walk_unique(root, p.elems, p.elems.size());
+    if (!n) return false;
+    if (f.type == FieldType::Presence) {
+        if (!is_empty_element(n) || n == root) return false;
+        auto parent = n.parent();
+        parent.remove_child(n);
+        touched->push_back(parent);
+        *value = "yes";
+        return true;
+    }
+    if (f.type == FieldType::SizeKiB || f.type == FieldType::SizeBytes) {
+        if (!only_text(n)) return false;
+        std::string text = n.text().get();
+        auto ua = n.attribute("unit");
+        std::string unit = ua ? ua.value() : (f.type == FieldType::SizeKiB ? "KiB" : "bytes");
+        unsigned long long bytes = 0;
+        if (!size_to_bytes(text, unit, &bytes)) return false;
+        // Only take it if it renders back exactly as written (canonical unit).
+        std::string canon_unit = f.type == FieldType::SizeKiB ? "KiB" : "bytes";
+        if (ua && unit != canon_unit) return false;
+        if (!ua) return false;
+        n.remove_child(n.first_child());
+        n.remove_attribute("unit");
+        touched->push_back(n);
+        *value = std::to_string(bytes);
+        return true;
+    }
+    if (!p.attr.empty()) {
+        auto a = n.attribute(p.attr.c_str());
+        if (!a) return false;
+        std::string v = a.value();
+        if (!value_fits(f.type, v)) return false;
+        n.remove_attribute(a);
+        touched->push_back(n);
+        *value = v;
+        return true;
+    }
+    if (!only_text(n) || n == root) return false;
+    std::string v = n.first_child().value();
+    if (!value_fits(f.type, v)) return false;
+    n.remove_child(n.first_child());
+    touched->push_back(n);
+    *value = v;
+    return true;
+}
+
+void prune_touched(pugi::xml_node root, std::vector<pugi::xml_node>& touched) {
+    // Remove elements left empty by extraction, innermost first, never the root.
+    bool changed = true;
+    while (changed) {
+        changed = false;
+        for (auto& n : touched) {
+            if (!n || n == root) continue;
+            if (is_empty_element(n)) {
+                auto parent = n.parent();
+                parent.remove_child(n);
+                n = parent;
+                changed = true;
+            }
+        }
+    }
+}
+
+std::string serialize(pugi::xml_node n) {
+    std::ostringstream os;
+    n.print(os, "", pugi::format_raw);
+    return os.str();
+}
+
+pugi::xml_node ensure_path(pugi::xml_node n, const std::vector<std::string>& steps, size_t upto) {
+    for (size_t i = 0; i < upto; ++i) {
+        auto c = n.child(steps[i].c_str());
+        if (!c) c = n.append_child(steps[i].c_str());
+        n = c;
+    }
+    return n;
+}
+
+void inject(pugi::xml_node root, const FieldDesc& f, const std::string& v) {
+    Path p = split_path(f.path);
+    if (f.type == FieldType::List) {
+        pugi::xml_node parent = ensure_path(root, p.elems, p.elems.size() - 1);
+        std::stringstream ss(v);
+        std::string item;
+        while (std::getline(ss, item, ','))
+            parent.append_child(p.elems.back().c_str()).append_attribute(p.attr.c_str()) =
+                item.c_str();
+        return;
+    }
+    if (f.type == FieldType::Presence) {
+        if (v == "yes" || v == "true") ensure_path(root, p.elems, p.elems.size());
+        return;
+    }
+    pugi::xml_node n = ensure_path(root, p.elems, p.elems.size());
+    if (f.type == FieldType::SizeKiB || f.type == FieldType::SizeBytes) {
+        unsigned long long bytes = std::stoull(v);
+        bool kib = f.type == FieldType::SizeKiB && bytes % 1024 == 0;
+        n.text().set(std::to_string(kib ? bytes / 1024 : bytes).c_str());
+        auto ua = n.attribute("unit");
+        if (!ua) ua = n.append_attribute("unit");
+        ua = kib ? "KiB" : "bytes";
+        return;
+    }
+    if (!p.attr.empty()) {
+        auto a = n.attribute(p.attr.c_str());
+        if (!a) a = n.append_attribute(p.attr.c_str());
+        a = v.c_str();
+        return;
+    }
+    n.text().set(v.c_str());
+}
+
+bool has_ns(pugi::xml_node n, const char* uri) {
+    for (auto a : n.attributes()) {
+        std::string name = a.name();
+        if ((name == "xmlns" || name.rfind("xmlns:", 0) == 0) && std::string(a.value()) == uri)
+            return true;
+    }
+    return false;
+}
+
+void parse_into(pugi::xml_node el, const KindDesc& kind, Object* out);
+
+void parse_children(pugi::xml_node root, const KindDesc& kind, Object* out,
+                    std::vector<pugi::xml_node>* touched) {
+    if (kind.children.empty()) return;
+    Path cp = split_path(kind.container);
+    pugi::xml_node cont = walk_unique(root, cp.elems, cp.elems.size());
+    if (!cont) return;
+    // Elements of the container that the kind's own fields describe (devices/emulator).
+    std::set<std::string> own;
+    std::string prefix = kind.container + "/";
+    for (const auto& f : kind.fields)
+        if (!kind.container.empty() && f.path.rfind(prefix, 0) == 0)
+            own.insert(split_path(f.path.substr(prefix.size())).elems.front());
+    std::vector<pugi::xml_node> taken;
+    for (auto ch : cont.children()) {
+        if (ch.type() != pugi::node_element || own.count(ch.name())) continue;
+        const KindDesc* ck = nullptr;
+        for (auto* k : kind.children)
+            if (k->element == ch.name()) ck = k;
+        if (!ck && kind.catch_all) ck = &other_device_kind();
+        if (!ck) continue;
+        Object child;
+        parse_into(ch, *ck, &child);
+        out->children.push_back(std::move(child));
+        taken.push_back(ch);
+    }
+    for (auto& t : taken) cont.remove_child(t);
+    if (!taken.empty()) touched->push_back(cont);
+}
+
+void parse_into(pugi::xml_node el, const KindDesc& kind, Object* out) {
+    out->kind = &kind;
+    pugi::xml_document tmp;
+    pugi::xml_node root = tmp.append_copy(el);
+    if (kind.element == "*") {
+        out->extra_xml = serialize(root);
+        return;
+    }
+    std::vector<pugi::xml_node> touched;
+    parse_children(root, kind, out, &touched);
+    for (const auto& f : kind.fields) {
+        if (f.path.empty()) continue;
+        std::string v;
+        if (extract(root, f, &v, &touched)) out->fields[f.key] = v;
+    }
+    prune_touched(root, touched);
+    out->extra_xml = is_empty_element(root) ? "" : serialize(root);
+}
+
+void render_into(pugi::xml_node parent, const Object& obj, const OwnerMarker* marker) {
+    const KindDesc& kind = *obj.kind;
+    pugi::xml_node root;
+    if (!obj.extra_xml.empty()) {
+        pugi::xml_document frag;
+        if (!frag.load_string(obj.extra_xml.c_str()) || !frag.document_element())
+            throw Error("stored XML fragment of a " + kind.kind + " is not well-formed",
+                        "fix the `xml:` value of that object in its spec");
+        root = parent.append_copy(frag.document_element());
+    } else {
+        root = parent.append_child(kind.element.c_str());
+    }
+    if (kind.element == "*") return;
+    for (const auto& f : kind.fields) {
+        if (f.path.empty()) continue;
+        auto it = obj.fields.find(f.key);
+        if (it != obj.fields.end()) inject(root, f, it->second);
+    }
+    if (marker && marker->present()) {
+        pugi::xml_node md = root.child("metadata");
+        if (!md) md = root.append_child("metadata");
+        auto own = md.append_child("virtumancer:owner");
+        own.append_attribute("xmlns:virtumancer") = kMetadataNs;
+        own.append_attribute("spec") = marker->spec.c_str();
+        own.append_attribute("hash") = marker->hash.c_str();
+        if (!marker->revision.empty()) own.append_attribute("revision") = marker->revision.c_str();
+    }
+    if (!obj.children.empty()) {
+        Path cp = split_path(kind.container);
+        pugi::xml_node cont = ensure_path(root, cp.elems, cp.elems.size());
+        for (const auto& ch : obj.children) render_into(cont, ch, nullptr);
+    }
+}
+
+} // namespace
+
+bool size_to_bytes(const std::string& value, const std::string& unit, unsigned long long* out) {
+    if (value.empty() || !std::all_of(value.begin(), value.end(), ::isdigit)) return false;
+    unsigned long long v = 0;
+    auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+    if (ec != std::errc() || p != value.data() + value.size()) return false;
+    for (const auto& u : kUnits) {
+        if (unit == u.name) {
+            if (v != 0 && u.mult > ~0ULL / v) return false;
+            *out = v * u.mult;
+            return true;
+        }
+    }
+    return false;
+}
+
+Object parse_xml(std::string_view xml, const KindDesc& kind, OwnerMarker* marker) {
+    pugi::xml_document doc;
+    auto res = doc.load_buffer(xml.data(), xml.size());
+    if (!res)
+        throw Error(std::string("malformed XML at offset ") + std::to_string(res.offset) + ": " +
+                        res.description(),
+                    "check the XML document");
+    pugi::xml_node root = doc.document_element();
+    if (kind.element != root.name())
+        throw Error("expected <" + kind.element + "> as root element, found <" + root.name() + ">",
+                    "pass a " + kind.kind + " XML document");
+    // Take virtumancer's own marker out of <metadata>; other applications' metadata stays.
+    if (auto md = root.child("metadata")) {
+        for (auto ch = md.first_child(); ch;) {
+            auto next = ch.next_sibling();
+            if (has_ns(ch, kMetadataNs)) {
+                if (marker) {
+                    marker->spec = ch.attribute("spec").value();
+                    marker->hash = ch.attribute("hash").value();
+                    marker->revision = ch.attribute("revision").value();
+                }
+                md.remove_child(ch);
+            }
+            ch = next;
+        }
+        if (!md.first_child() && !md.first_attribute()) root.remove_child(md);
+    }
+    Object out;
+    parse_into(root, kind, &out);
+    return out;
+}
+
+std::string render_xml(const Object& obj, const OwnerMarker* marker) {
+    pugi::xml_document doc;
+    render_into(doc, obj, marker);
+    std::ostringstream os;
+    doc.document_element().print(os, "  ", pugi::format_indent);
+    return os.str();
+}
+
+std::string merge_xml_fragment(const std::string& residue, const std::string& element,
+                               const std::string& fragment) {
+    pugi::xml_document base;
+    if (residue.empty()) base.append_child(element.c_str());
+    else if (!base.load_string(residue.c_str()))
+        throw Error("stored XML fragment is not well-formed");
+    pugi::xml_document frag;
+    std::string text = fragment;
+    // Accept either the element itself (<disk snapshot='no'>...</disk>) or bare children.
+    auto res = frag.load_string(text.c_str());
+    if (!res || !frag.document_element() || frag.document_element().name() != element) {
+        std::string wrapped = "<" + element + ">" + text + "</" + element + ">";
+        frag.reset();
+        res = frag.load_string(wrapped.c_str());
+        if (!res)
+            throw Error(std::string("the xml fragment is not well-formed: ") + res.description(),
+                        "write well-formed XML, e.g. <" + element +
+                            " attr='value'><child/></" + element + ">");
+    }
+    auto dst = base.document_element();
+    auto src = frag.document_element();
+    for (auto a : src.attributes()) {
+        auto d = dst.attribute(a.name());
+        if (!d) d = dst.append_attribute(a.name());
+        d = a.value();
+    }
+    for (auto c : src.children()) dst.append_copy(c);
+    return serialize(dst);
+}
+
+// ---------------------------------------------------------------- semantic comparison
+namespace {
+
+std::string lookup_ns(pugi::xml_node n, const std::string& prefix) {
+    std::string attr = prefix.empty() ? "xmlns" : "xmlns:" + prefix;
+    for (; n; n = n.parent()) {
+        if (n.type() != pugi::node_element) break;
+        if (auto a = n.attribute(attr.c_str())) return a.value();
+    }
+    return prefix; // undeclared prefix: compare by prefix text
+}
+
+std::string qname(pugi::xml_node scope, const std::string& name, bool is_attr) {
+    auto colon = name.find(':');
+    if (colon == std::string::npos) {
+        if (is_attr) return name; // unprefixed attributes have no namespace
+        std::string ns = lookup_ns(scope, "");
+        return ns.empty() ? name : "{" + ns + "}" + name;
+    }
+    std::string ns = lookup_ns(scope, name.substr(0, colon));
+    return "{" + ns + "}" + name.substr(colon + 1);
+}
+
+std::string trim(const std::string& s) {
+    size_t b = s.find_first_not_of(" \t\r\n");
+    if (b == std::string::npos) return "";
+    size_t e = s.find_last_not_of(" \t\r\n");
+    return s.substr(b, e - b + 1);
+}
+
+bool parse_num(const std::string& s, long long* v) {
+    if (s.empty()) return false;
+    try {
+        size_t pos = 0;
+        long long r;
+        if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) r = std::stoll(s, &pos, 16);
+        else r = std::stoll(s, &pos, 10);
+        if (pos != s.size()) return false;
+        *v = r;
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+
+bool values_equal(const std::string& a, const std::string& b) {
+    if (a == b) return true;
+    long long x, y;
+    return parse_num(a, &x) && parse_num(b, &y) && x == y;
+}
+
+std::string leaf_text(pugi::xml_node n) {
+    std::string t;
+    for (auto c : n.children())
+        if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) t += c.value();
+    return trim(t);
+}
+
+bool equal_nodes(pugi::xml_node a, pugi::xml_node b, const std::string& path, std::string* why) {
+    auto fail = [&](const std::string& m) {
+        if (why) *why = path + ": " + m;
+        return false;
+    };
+    std::map<std::string, std::string> aa, ba;
+    for (auto x : a.attributes()) {
+        std::string n = x.name();
+        if (n == "xmlns" || n.rfind("xmlns:", 0) == 0) continue;
+        aa[qname(a, n, true)] = x.value();
+    }
+    for (auto x : b.attributes()) {
+        std::string n = x.name();
+        if (n == "xmlns" || n.rfind("xmlns:", 0) == 0) continue;
+        ba[qname(b, n, true)] = x.value();
+    }
+    for (auto& [k, v] : aa) {
+        auto it = ba.find(k);
+        if (it == ba.end()) return fail("attribute " + k + " missing on the right");
+        if (!values_equal(v, it->second))
+            return fail("attribute " + k + ": '" + v + "' != '" + it->second + "'");
+    }
+    for (auto& [k, v] : ba)
+        if (!aa.count(k)) return fail("attribute " + k + " missing on the left");
+    // children grouped by qualified name, order kept within a group
+    std::map<std::string, std::vector<pugi::xml_node>> ac, bc;
+    for (auto c : a.children())
+        if (c.type() == pugi::node_element) ac[qname(c, c.name(), false)].push_back(c);
+    for (auto c : b.children())
+        if (c.type() == pugi::node_element) bc[qname(c, c.name(), false)].push_back(c);
+    if (ac.empty() && bc.empty()) {
+        std::string ta = leaf_text(a), tb = leaf_text(b);
+        if (!values_equal(ta, tb)) return fail("text '" + ta + "' != '" + tb + "'");
+        return true;
+    }
+    for (auto& [k, v] : ac) {
+        auto it = bc.find(k);
+        size_t bn = it == bc.end() ? 0 : it->second.size();
+        if (bn != v.size())
+            return fail("<" + k + "> count " + std::to_string(v.size()) + " != " +
+                        std::to_string(bn));
+        for (size_t i = 0; i < v.size(); ++i)
+            if (!equal_nodes(v[i], it->second[i], path + "/" + k + "[" + std::to_string(i) + "]",
+                             why))
+                return false;
+    }
+    for (auto& [k, v] : bc)
+        if (!ac.count(k)) return fail("<" + k + "> missing on the left");
+    return true;
+}
+
+} // namespace
+
+bool xml_equal(std::string_view a, std::string_view b, std::string* why) {
+    pugi::xml_document da, db;
+    if (!da.load_buffer(a.data(), a.size())) {
+        if (why) *why = "left side is not well-formed XML";
+        return false;
+    }
+    if (!db.load_buffer(b.data(), b.size())) {
+        if (why) *why = "right side is not well-formed XML";
+        return false;
+    }
+    auto ra = da.document_element(), rb = db.document_element();
+    if (qname(ra, ra.name(), false) != qname(rb, rb.name(), false)) {
+        if (why) *why = std::string("root <") + ra.name() + "> != <" + rb.name() + ">";
+        return false;
+    }
+    return equal_nodes(ra, rb, std::string("/") + ra.name(), why);
+}
+
+} // namespace virtumancer
