@@ -1,0 +1,106 @@
+// The hypervisor seam: observing and changing libvirt objects on one host.
+// The real adapter talks to libvirt; tests of pure logic use fakes.
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace virtumancer {
+
+struct ObservedDomain {
+    std::string name, uuid;
+    std::string inactive_xml; // persistent config (virsh dumpxml --inactive)
+    std::string live_xml;     // running config ("" when not running)
+    std::string state;        // running | shutoff | paused | other
+    bool persistent = true;
+    bool autostart = false;
+    std::vector<std::string> snapshots;
+};
+
+struct ObservedVolume {
+    std::string pool, name, xml, path;
+};
+
+struct ObservedPool {
+    std::string name, xml;
+    bool active = false, autostart = false;
+    std::vector<ObservedVolume> volumes;
+};
+
+struct ObservedNetwork {
+    std::string name, xml;
+    bool active = false, autostart = false;
+};
+
+struct ObservedHost {
+    std::string host; // spec host name
+    std::string uri;
+    bool reachable = false;
+    std::string error; // why not reachable
+    std::vector<ObservedDomain> domains;
+    std::vector<ObservedPool> pools;
+    std::vector<ObservedNetwork> networks;
+
+    const ObservedDomain* domain(const std::string& name) const;
+    const ObservedPool* pool(const std::string& name) const;
+    const ObservedNetwork* network(const std::string& name) const;
+};
+
+// Errors from libvirt are thrown as virtumancer::Error with libvirt's message.
+class Hypervisor {
+  public:
+    virtual ~Hypervisor() = default;
+    virtual std::string uri() const = 0;
+
+    // Lists domains, pools (with volumes) and networks and fetches their XML.
+    // `parallelism` fetches many objects at once (libvirt connections are thread-safe).
+    virtual ObservedHost observe(int parallelism) = 0;
+    virtual ObservedDomain observe_domain(const std::string& name) = 0;
+
+    // Domains
+    virtual void define_domain(const std::string& xml) = 0;
+    virtual void undefine_domain(const std::string& name, bool keep_nvram, bool keep_tpm) = 0;
+    virtual void start_domain(const std::string& name) = 0;
+    virtual void shutdown_domain(const std::string& name) = 0; // ACPI request, returns at once
+    virtual void destroy_domain(const std::string& name) = 0;
+    virtual void suspend_domain(const std::string& name) = 0;
+    virtual void resume_domain(const std::string& name) = 0;
+    virtual std::string domain_state(const std::string& name) = 0;
+    virtual void set_domain_autostart(const std::string& name, bool on) = 0;
+    // live/config select VIR_DOMAIN_AFFECT_LIVE / _CONFIG.
+    virtual void attach_device(const std::string& domain, const std::string& xml, bool live,
+                               bool config) = 0;
+    virtual void detach_device(const std::string& domain, const std::string& xml, bool live,
+                               bool config) = 0;
+    virtual void update_device(const std::string& domain, const std::string& xml, bool live,
+                               bool config) = 0;
+    virtual void set_vcpus(const std::string& domain, int n, bool live, bool config) = 0;
+    virtual void set_memory(const std::string& domain, unsigned long long kib, bool live,
+                            bool config) = 0;
+    virtual void create_snapshot(const std::string& domain, const std::string& xml) = 0;
+    virtual void delete_snapshot(const std::string& domain, const std::string& name) = 0;
+
+    // Storage
+    virtual void define_pool(const std::string& xml, bool build, bool start, bool autostart) = 0;
+    virtual void undefine_pool(const std::string& name) = 0;
+    virtual void create_volume(const std::string& pool, const std::string& xml) = 0;
+    virtual void resize_volume(const std::string& pool, const std::string& name,
+                               unsigned long long bytes) = 0;
+    virtual void delete_volume(const std::string& pool, const std::string& name) = 0;
+
+    // Networks
+    virtual void define_network(const std::string& xml, bool start, bool autostart) = 0;
+    virtual void undefine_network(const std::string& name) = 0;
+};
+
+// Connects to a libvirt URI (qemu:///system, test:///default, qemu+ssh://...).
+// Throws Error with libvirt's message and a remedy when the host is unreachable.
+std::unique_ptr<Hypervisor> connect_libvirt(const std::string& uri);
+
+// Removes what libvirt adds at run time and must never be stored as desired state:
+// domain id, auto-generated aliases, autoport ports, dynamic seclabels, vnetN target
+// names, channel state, pool/volume capacity figures and keys.
+std::string strip_live_only_domain(const std::string& xml);
+
+} // namespace virtumancer

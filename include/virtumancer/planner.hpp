@@ -1,0 +1,85 @@
+// The planner: desired state vs observed libvirt state -> an ordered, classified plan.
+// A pure function: no I/O, no clock. Table-tested in tests/unit/planner_test.cpp.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "virtumancer/descriptors.hpp"
+#include "virtumancer/diag.hpp"
+#include "virtumancer/hypervisor.hpp"
+#include "virtumancer/model.hpp"
+
+namespace virtumancer {
+
+enum class Action { NoOp, Create, Update, Replace, Delete };
+const char* action_symbol(Action a); // "+", "~", "-/+", "-"
+const char* action_name(Action a);   // "create", "update", "replace", "delete", "no-op"
+
+struct FieldDiff {
+    std::string field;  // "memory", "disk[vdb].cache", "interface[52:54:00:..].model"
+    std::string before; // observed ("" when absent)
+    std::string after;  // desired ("" when removed)
+    ChangeClass cls = ChangeClass::NextBoot;
+};
+
+// One object's change, for people (plan output, drift report).
+struct ResourceChange {
+    std::string host, kind, name; // kind: vm | pool | volume | network | snapshot
+    Action action = Action::NoOp;
+    ChangeClass cls = ChangeClass::Live; // the most disruptive class among its diffs
+    std::vector<FieldDiff> diffs;
+    std::string note; // e.g. "VM keeps running the old config until restarted (pending)"
+    std::string address() const { return host + "/" + kind + "/" + name; }
+};
+
+// One executable step. The applier never looks at ResourceChange, only at steps.
+struct Step {
+    int id = 0;
+    std::string op;          // pool.define, volume.create, vm.define, vm.attach_device, ...
+    std::string host, kind, name;
+    std::string xml;         // object or device XML, when the op needs one
+    std::map<std::string, std::string> args; // op arguments (live, config, count, kib, ...)
+    std::vector<int> deps;   // step ids that must succeed first
+    std::string change;      // address() of the ResourceChange it implements
+};
+
+struct Plan {
+    int format_version = 1;
+    std::vector<ResourceChange> changes; // actionable changes, in plan order
+    std::vector<Step> steps;             // topologically ordered
+    std::vector<std::string> unmanaged;  // "host/kind/name" present without our marker
+    std::vector<Diagnostic> errors;      // e.g. an unreachable host (its objects only)
+    std::map<std::string, std::string> fingerprints; // observed object -> hash it was seen with
+    long long revision_id = 0;           // load revision the desired state came from
+    bool empty() const { return changes.empty(); }
+};
+
+struct PlanOptions {
+    bool prune = false;                  // delete managed objects whose spec was removed
+    std::vector<std::string> targets;    // "kind/name" (empty: everything)
+    std::vector<std::string> pending_delete; // "host/kind/name" removed from the specs
+    std::string revision;                // stamped into the ownership marker
+};
+
+// Desired domain XML for a VM spec (what `render` prints and apply defines).
+std::string desired_domain_xml(const Spec& vm, const std::string& revision);
+
+Plan make_plan(const DesiredState& desired, const std::vector<ObservedHost>& observed,
+               const PlanOptions& opts);
+
+// Drift: every difference between managed objects and their specs (same comparison as the
+// planner, reported as found rather than as actions).
+struct DriftItem {
+    std::string host, kind, name;
+    std::string status; // in_sync | drifted | missing | unmanaged | unreachable
+    std::vector<FieldDiff> diffs;
+};
+std::vector<DriftItem> detect_drift(const DesiredState& desired,
+                                    const std::vector<ObservedHost>& observed);
+
+// Plan <-> JSON (stable, versioned; the --out file and --json output).
+std::string plan_to_json(const Plan& p);
+Plan plan_from_json(const std::string& text);
+
+} // namespace virtumancer

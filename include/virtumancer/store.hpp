@@ -1,0 +1,85 @@
+// Desired state, tasks, audit and the apply lock in the canonical SQLite schema.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "virtumancer/database.hpp"
+#include "virtumancer/model.hpp"
+#include "virtumancer/spec.hpp"
+
+namespace virtumancer {
+
+struct LoadSummary {
+    int64_t revision_id = 0;
+    std::string revision;
+    int inserted = 0, updated = 0, unchanged = 0, marked_for_deletion = 0;
+    int files_skipped = 0; // unchanged files (same content hash as the last load)
+    bool nothing_changed() const { return inserted == 0 && updated == 0 && marked_for_deletion == 0; }
+};
+
+struct TaskRow {
+    int64_t id = 0;
+    std::string run_id, actor, type, target_type, target_name, status, details;
+    int progress = 0;
+    std::string created_at, started_at, finished_at;
+};
+
+struct AuditRow {
+    int64_t id = 0;
+    std::string actor, timestamp, action, target_type, target_id, details;
+};
+
+struct LockHolder {
+    std::string actor, hostname, since;
+    int pid = 0;
+};
+
+class Store {
+  public:
+    explicit Store(Database& db) : db_(db) {}
+
+    // Writes a validated load into the database in one BEGIN IMMEDIATE transaction:
+    // new specs inserted, changed ones updated, ones no longer in the specs marked
+    // pending_delete. Records a load revision. Nothing is written on error (throws Error).
+    LoadSummary save_desired(const SpecLoadResult& load, const std::string& revision,
+                             const std::string& actor, const std::vector<std::string>& paths);
+
+    // Content hash of a spec file as last loaded ("" when never loaded).
+    std::string loaded_file_hash(const std::string& path);
+
+    // Reads the desired state back (objects marked pending_delete are excluded, and listed
+    // in *pending_delete as "host/kind/name" when given).
+    DesiredState load_desired(std::vector<std::string>* pending_delete = nullptr);
+    // Latest load revision id (0 when nothing was loaded).
+    int64_t latest_revision_id();
+
+    // Tasks: written RUNNING before the libvirt call and finished after.
+    int64_t task_begin(const std::string& run_id, const std::string& actor, const std::string& type,
+                       const std::string& target_type, const std::string& target_name,
+                       const std::string& details_json);
+    void task_progress(int64_t id, int progress);
+    void task_finish(int64_t id, bool ok, const std::string& details_json);
+    // Marks tasks left RUNNING by a dead process INTERRUPTED; returns how many.
+    int mark_interrupted_tasks();
+    std::vector<TaskRow> tasks(int last, const std::string& status);
+
+    void audit(const std::string& actor, const std::string& action, const std::string& target_type,
+               const std::string& target_id, const std::string& details_json);
+    std::vector<AuditRow> audit_rows(const std::string& since, const std::string& target_type,
+                                     const std::string& target_id);
+
+    // The apply lock. Returns std::nullopt when taken, else the current holder.
+    // A holder whose pid is dead on this machine is taken over (with *took_over set).
+    std::optional<LockHolder> try_lock(const std::string& actor, bool* took_over = nullptr);
+    void unlock();
+
+    // Adopted domains (import --host): recorded with sync_status 'adopted'.
+    Database& database() { return db_; }
+
+  private:
+    Database& db_;
+};
+
+} // namespace virtumancer

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# deps.sh - install the Debian 12 packages virtumancer builds against (root; no-op when present).
+set -euo pipefail
+PKGS=(build-essential cmake ninja-build pkg-config git libvirt-dev libyaml-cpp-dev libsqlite3-dev
+      libsqlitecpp-dev libpugixml-dev libcli11-dev libspdlog-dev libfmt-dev libgtest-dev
+      nlohmann-json3-dev sqlite3 libvirt-daemon libvirt-clients)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "deps: installing ${missing[*]}" >&2
+  SUDO=; [[ $(id -u) -eq 0 ]] || SUDO=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

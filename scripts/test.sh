@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# test.sh - the whole test suite: install dependencies, build, start the test libvirtd
+# (scripts/testenv.sh), run every test (unit, corpus, e2e) with ctest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+scripts/build.sh
+scripts/testenv.sh start
+export VIRTUMANCER_REQUIRE_LIBVIRTD=1   # e2e tests fail (not skip) without libvirtd
+cd build
+ctest --output-on-failure --timeout 1200 "$@"
