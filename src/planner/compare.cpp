@@ -1,0 +1,212 @@
+#include "compare.hpp"
+
+#include <map>
+#include <pugixml.hpp>
+#include <set>
+
+namespace virtumancer::planner {
+namespace {
+
+bool parse_ll(const std::string& s, long long* v) {
+    if (s.empty()) return false;
+    try {
+        size_t pos = 0;
+        int base = (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) ? 16 : 10;
+        *v = std::stoll(s, &pos, base);
+        return pos == s.size();
+    } catch (...) {
+        return false;
+    }
+}
+
+bool truthy(const std::string& v) { return v == "yes" || v == "on" || v == "true"; }
+
+} // namespace
+
+bool field_equal(const FieldDesc& f, const std::string& d, const std::string& o) {
+    if (d == o) return true;
+    switch (f.type) {
+    case FieldType::Int:
+    case FieldType::SizeKiB:
+    case FieldType::SizeBytes: {
+        long long a, b;
+        return parse_ll(d, &a) && parse_ll(o, &b) && a == b;
+    }
+    case FieldType::Presence: return truthy(d) == truthy(o); // absent means false
+    case FieldType::Bool:
+    case FieldType::OnOff: return !o.empty() && truthy(d) == truthy(o);
+    default: break;
+    }
+    if (f.key == "machine" && !o.empty()) {
+        // libvirt expands machine aliases: pc -> pc-i440fx-7.2, q35 -> pc-q35-7.2.
+        if (d == "pc" && o.rfind("pc-i440fx-", 0) == 0) return true;
+        if (d == "q35" && o.rfind("pc-q35-", 0) == 0) return true;
+        if (o.rfind(d + "-", 0) == 0) return true;
+    }
+    if (f.key == "mac" || f.key == "uuid") {
+        std::string a = d, b = o;
+        for (auto& c : a) c = static_cast<char>(std::tolower(c));
+        for (auto& c : b) c = static_cast<char>(std::tolower(c));
+        return a == b;
+    }
+    return false;
+}
+
+std::string observed_value(const Object& desired, const Object& observed, const FieldDesc& f) {
+    std::string v = observed.get(f.key);
+    if (!v.empty()) return v;
+    // libvirt leaves these out when they equal their counterpart.
+    if (f.key == "current_memory") return observed.get("memory");
+    if (f.key == "vcpus_current") return observed.get("vcpus");
+    (void)desired;
+    return v;
+}
+
+namespace {
+
+bool node_contained(pugi::xml_node want, pugi::xml_node have, const std::string& path,
+                    std::string* why) {
+    for (auto a : want.attributes()) {
+        auto h = have.attribute(a.name());
+        if (!h || std::string(h.value()) != a.value()) {
+            if (why)
+                *why = path + "/@" + a.name() + ": want '" + a.value() + "', have '" +
+                       (h ? h.value() : "") + "'";
+            return false;
+        }
+    }
+    std::map<std::string, int> seen;
+    for (auto c : want.children()) {
+        if (c.type() == pugi::node_pcdata) {
+            if (std::string(have.text().get()) != c.value()) {
+                if (why) *why = path + ": text differs";
+                return false;
+            }
+            continue;
+        }
+        if (c.type() != pugi::node_element) continue;
+        int idx = seen[c.name()]++;
+        pugi::xml_node h = have.child(c.name());
+        for (int i = 0; i < idx && h; ++i) h = h.next_sibling(c.name());
+        if (!h) {
+            if (why) *why = path + "/" + c.name() + ": missing";
+            return false;
+        }
+        if (!node_contained(c, h, path + "/" + c.name(), why)) return false;
+    }
+    return true;
+}
+
+} // namespace
+
+bool residue_contained(const std::string& want, const std::string& have, std::string* why) {
+    if (want.empty()) return true;
+    pugi::xml_document w, h;
+    if (!w.load_string(want.c_str())) {
+        if (why) *why = "desired xml is not well-formed";
+        return false;
+    }
+    if (have.empty() || !h.load_string(have.c_str())) {
+        if (why) *why = "not present";
+        return false;
+    }
+    return node_contained(w.document_element(), h.document_element(),
+                          w.document_element().name(), why);
+}
+
+bool libvirt_adds_kind(const KindDesc& k) {
+    static const std::set<std::string> kinds = {"controller", "input", "memballoon", "other",
+                                                "panic"};
+    return kinds.count(k.kind) > 0;
+}
+
+namespace {
+
+std::string element_of(const Object& o) {
+    if (o.kind->element != "*") return o.kind->element;
+    pugi::xml_document d;
+    if (d.load_string(o.extra_xml.c_str())) return d.document_element().name();
+    return "?";
+}
+
+std::string identity_label(const Object& o, size_t ordinal) {
+    std::string id;
+    for (const auto& k : o.kind->identity) {
+        std::string v = o.get(k);
+        if (v.empty()) continue;
+        if (!id.empty()) id += ",";
+        id += v;
+    }
+    if (o.kind->element == "*") return element_of(o) + "[" + std::to_string(ordinal) + "]";
+    if (id.empty()) id = std::to_string(ordinal);
+    return o.kind->kind + "[" + id + "]";
+}
+
+} // namespace
+
+std::vector<DevicePair> match_devices(const Object& desired, const Object& observed) {
+    std::vector<DevicePair> out;
+    std::vector<bool> used(observed.children.size(), false);
+    std::map<std::string, size_t> ordinal;
+    for (const auto& d : desired.children) {
+        std::string el = element_of(d);
+        size_t ord = ordinal[el]++;
+        const Object* match = nullptr;
+        for (size_t i = 0; i < observed.children.size(); ++i) {
+            const Object& o = observed.children[i];
+            if (used[i] || o.kind != d.kind || element_of(o) != el) continue;
+            bool ok = true;
+            for (const auto& k : d.kind->identity) {
+                std::string dv = d.get(k);
+                if (dv.empty()) continue;
+                const FieldDesc* f = d.kind->field(k);
+                if (!f || !field_equal(*f, dv, o.get(k))) ok = false;
+            }
+            if (!ok) continue;
+            used[i] = true;
+            match = &o;
+            break;
+        }
+        out.push_back({&d, match, identity_label(d, ord)});
+    }
+    std::map<std::string, size_t> obs_ord;
+    for (size_t i = 0; i < observed.children.size(); ++i) {
+        const Object& o = observed.children[i];
+        size_t ord = obs_ord[element_of(o)]++;
+        if (used[i]) continue;
+        out.push_back({nullptr, &o, identity_label(o, ord)});
+    }
+    return out;
+}
+
+void diff_fields(const Object& desired, const Object& observed, const std::string& prefix,
+                 std::vector<FieldDiff>* out) {
+    for (const auto& f : desired.kind->fields) {
+        if (f.path.empty()) continue; // spec-only (autostart, pool, password_file, ...)
+        auto it = desired.fields.find(f.key);
+        if (it == desired.fields.end()) continue;
+        std::string ov = observed_value(desired, observed, f);
+        if (!field_equal(f, it->second, ov))
+            out->push_back({prefix + f.key, ov, it->second, f.change});
+    }
+    std::string why;
+    if (!desired.extra_xml.empty() && !residue_contained(desired.extra_xml, observed.extra_xml, &why))
+        out->push_back({prefix + "xml", why, desired.extra_xml, ChangeClass::NextBoot});
+}
+
+std::vector<FieldDiff> diff_domain(const Object& desired, const Object& observed) {
+    std::vector<FieldDiff> out;
+    diff_fields(desired, observed, "", &out);
+    for (const auto& p : match_devices(desired, observed)) {
+        if (p.desired && p.observed) {
+            diff_fields(*p.desired, *p.observed, p.label + ".", &out);
+        } else if (p.desired) {
+            out.push_back({p.label, "", "(added)", p.desired->kind->add_remove});
+        } else if (!libvirt_adds_kind(*p.observed->kind)) {
+            out.push_back({p.label, "(present)", "", p.observed->kind->add_remove});
+        }
+    }
+    return out;
+}
+
+} // namespace virtumancer::planner

@@ -1,0 +1,127 @@
+// Plan <-> JSON: the stable, versioned machine format of `plan --json` and `plan --out`.
+#include <nlohmann/json.hpp>
+
+#include "virtumancer/planner.hpp"
+
+namespace virtumancer {
+namespace {
+
+using nlohmann::json;
+
+ChangeClass class_from(const std::string& s) {
+    if (s == "live") return ChangeClass::Live;
+    if (s == "next-boot") return ChangeClass::NextBoot;
+    if (s == "restart") return ChangeClass::Restart;
+    return ChangeClass::Replace;
+}
+
+Action action_from(const std::string& s) {
+    if (s == "create") return Action::Create;
+    if (s == "update") return Action::Update;
+    if (s == "replace") return Action::Replace;
+    if (s == "delete") return Action::Delete;
+    return Action::NoOp;
+}
+
+} // namespace
+
+std::string plan_to_json(const Plan& p) {
+    json changes = json::array();
+    for (const auto& c : p.changes) {
+        json diffs = json::array();
+        for (const auto& d : c.diffs)
+            diffs.push_back({{"field", d.field},
+                             {"before", d.before},
+                             {"after", d.after},
+                             {"class", change_class_name(d.cls)}});
+        changes.push_back({{"address", c.address()},
+                           {"host", c.host},
+                           {"kind", c.kind},
+                           {"name", c.name},
+                           {"action", action_name(c.action)},
+                           {"class", change_class_name(c.cls)},
+                           {"note", c.note},
+                           {"diffs", diffs}});
+    }
+    json steps = json::array();
+    for (const auto& s : p.steps)
+        steps.push_back({{"id", s.id},
+                         {"op", s.op},
+                         {"host", s.host},
+                         {"kind", s.kind},
+                         {"name", s.name},
+                         {"xml", s.xml},
+                         {"args", s.args},
+                         {"deps", s.deps},
+                         {"change", s.change}});
+    json errors = json::array();
+    for (const auto& e : p.errors)
+        errors.push_back({{"severity", severity_name(e.severity)},
+                          {"object", e.file},
+                          {"line", e.line},
+                          {"message", e.message}});
+    std::map<std::string, int> counts;
+    for (const auto& c : p.changes) counts[action_name(c.action)]++;
+    json doc = {{"format_version", p.format_version},
+                {"revision_id", p.revision_id},
+                {"summary", counts},
+                {"changes", changes},
+                {"steps", steps},
+                {"unmanaged", p.unmanaged},
+                {"errors", errors},
+                {"fingerprints", p.fingerprints}};
+    return doc.dump(2);
+}
+
+Plan plan_from_json(const std::string& text) {
+    json doc;
+    try {
+        doc = json::parse(text);
+    } catch (const std::exception& e) {
+        throw Error(std::string("saved plan is not valid JSON: ") + e.what(),
+                    "create it again with `virtumancer plan --out FILE`");
+    }
+    Plan p;
+    try {
+        p.format_version = doc.at("format_version").get<int>();
+        if (p.format_version != 1)
+            throw Error("saved plan has format version " + std::to_string(p.format_version) +
+                            "; this virtumancer reads version 1",
+                        "create the plan with this version of virtumancer");
+        p.revision_id = doc.value("revision_id", 0LL);
+        for (const auto& c : doc.at("changes")) {
+            ResourceChange rc;
+            rc.host = c.at("host");
+            rc.kind = c.at("kind");
+            rc.name = c.at("name");
+            rc.action = action_from(c.at("action"));
+            rc.cls = class_from(c.at("class"));
+            rc.note = c.value("note", "");
+            for (const auto& d : c.at("diffs"))
+                rc.diffs.push_back({d.at("field"), d.at("before"), d.at("after"),
+                                    class_from(d.at("class"))});
+            p.changes.push_back(rc);
+        }
+        for (const auto& s : doc.at("steps")) {
+            Step st;
+            st.id = s.at("id");
+            st.op = s.at("op");
+            st.host = s.at("host");
+            st.kind = s.at("kind");
+            st.name = s.at("name");
+            st.xml = s.at("xml");
+            st.args = s.at("args").get<std::map<std::string, std::string>>();
+            st.deps = s.at("deps").get<std::vector<int>>();
+            st.change = s.at("change");
+            p.steps.push_back(st);
+        }
+        p.unmanaged = doc.value("unmanaged", std::vector<std::string>{});
+        p.fingerprints = doc.at("fingerprints").get<std::map<std::string, std::string>>();
+    } catch (const json::exception& e) {
+        throw Error(std::string("saved plan is malformed: ") + e.what(),
+                    "create it again with `virtumancer plan --out FILE`");
+    }
+    return p;
+}
+
+} // namespace virtumancer

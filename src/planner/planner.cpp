@@ -1,0 +1,791 @@
+// make_plan: desired state vs observed hosts -> ordered, classified steps. Pure.
+#include "virtumancer/planner.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <pugixml.hpp>
+#include <set>
+#include <sstream>
+
+#include "compare.hpp"
+#include "virtumancer/xml_codec.hpp"
+
+namespace virtumancer {
+
+using planner::diff_domain;
+using planner::diff_fields;
+using planner::match_devices;
+
+const char* action_symbol(Action a) {
+    switch (a) {
+    case Action::Create: return "+";
+    case Action::Update: return "~";
+    case Action::Replace: return "-/+";
+    case Action::Delete: return "-";
+    case Action::NoOp: return " ";
+    }
+    return "?";
+}
+
+const char* action_name(Action a) {
+    switch (a) {
+    case Action::Create: return "create";
+    case Action::Update: return "update";
+    case Action::Replace: return "replace";
+    case Action::Delete: return "delete";
+    case Action::NoOp: return "no-op";
+    }
+    return "?";
+}
+
+namespace {
+
+std::string fnv_hex(const std::string& s) {
+    unsigned long long h = 1469598103934665603ULL;
+    for (unsigned char c : s) {
+        h ^= c;
+        h *= 1099511628211ULL;
+    }
+    char buf[17];
+    snprintf(buf, sizeof buf, "%016llx", h);
+    return buf;
+}
+
+ResourceChange change_of(const std::string& host, const std::string& kind,
+                         const std::string& name) {
+    ResourceChange rc;
+    rc.host = host;
+    rc.kind = kind;
+    rc.name = name;
+    return rc;
+}
+
+ChangeClass max_class(ChangeClass a, ChangeClass b) {
+    return static_cast<int>(a) > static_cast<int>(b) ? a : b;
+}
+
+bool is_running(const std::string& state) { return state == "running" || state == "paused"; }
+
+std::string desired_power(const Spec& vm) {
+    return vm.vm.is_template ? "shutoff" : vm.vm.state;
+}
+
+// Disks on buses without hotplug (and cdroms/floppies) can only change at the next boot.
+bool hotpluggable(const Object& dev) {
+    if (dev.kind->kind == "disk") {
+        std::string bus = dev.get("bus", "virtio"), device = dev.get("device", "disk");
+        if (device == "cdrom" || device == "floppy") return false;
+        return bus == "virtio" || bus == "scsi" || bus == "usb";
+    }
+    return dev.kind->add_remove == ChangeClass::Live;
+}
+
+// The desired XML to define, keeping what libvirt chose for the existing object
+// (UUID, device addresses, machine version) so a redefine changes only what the spec changed.
+Object merge_observed(const Object& want, const Object* have) {
+    Object out = want;
+    if (!have) return out;
+    if (!out.has("uuid") && have->has("uuid")) out.fields["uuid"] = have->get("uuid");
+    if (have->has("machine") && want.has("machine")) {
+        const FieldDesc* f = domain_kind().field("machine");
+        if (planner::field_equal(*f, want.get("machine"), have->get("machine")))
+            out.fields["machine"] = have->get("machine");
+    }
+    auto pairs = match_devices(want, *have);
+    size_t i = 0;
+    for (auto& p : pairs) {
+        if (!p.desired) continue;
+        Object& dev = out.children[i++];
+        if (!p.observed) continue;
+        bool has_addr = false;
+        for (auto& [k, v] : dev.fields)
+            if (k.rfind("address_", 0) == 0) has_addr = true;
+        if (has_addr) continue;
+        for (auto& [k, v] : p.observed->fields)
+            if (k.rfind("address_", 0) == 0) dev.fields[k] = v;
+    }
+    return out;
+}
+
+std::string render_device(const Object& dev) { return render_xml(dev); }
+
+struct Builder {
+    Plan plan;
+    int next_id = 1;
+    int add(const std::string& op, const std::string& host, const std::string& kind,
+            const std::string& name, const std::string& xml, std::map<std::string, std::string> args,
+            std::vector<int> deps, const std::string& change) {
+        Step s;
+        s.id = next_id++;
+        s.op = op;
+        s.host = host;
+        s.kind = kind;
+        s.name = name;
+        s.xml = xml;
+        s.args = std::move(args);
+        deps.erase(std::remove(deps.begin(), deps.end(), 0), deps.end());
+        std::sort(deps.begin(), deps.end());
+        deps.erase(std::unique(deps.begin(), deps.end()), deps.end());
+        s.deps = std::move(deps);
+        s.change = change;
+        plan.steps.push_back(std::move(s));
+        return plan.steps.back().id;
+    }
+};
+
+const ObservedHost* find_host(const std::vector<ObservedHost>& obs, const std::string& name) {
+    for (const auto& h : obs)
+        if (h.host == name) return &h;
+    return nullptr;
+}
+
+std::string path_join(const std::string& dir, const std::string& name) {
+    if (dir.empty()) return name;
+    return dir.back() == '/' ? dir + name : dir + "/" + name;
+}
+
+struct HostPlan {
+    const HostSpec* host;
+    const ObservedHost* obs;
+    std::map<std::string, int> pool_ready, volume_ready, network_ready;
+};
+
+void plan_pools(Builder& b, const DesiredState& d, HostPlan& hp) {
+    for (const auto& ps : d.pools) {
+        if (ps.host != hp.host->name) continue;
+        ResourceChange rc = change_of(hp.host->name, "pool", ps.obj.name());
+        const ObservedPool* op = hp.obs->pool(ps.obj.name());
+        bool autostart = ps.obj.get("autostart", "yes") != "no";
+        if (!op) {
+            rc.action = Action::Create;
+            rc.cls = ChangeClass::Live;
+            for (auto& [k, v] : ps.obj.fields) rc.diffs.push_back({k, "", v, ChangeClass::Live});
+            int id = b.add("pool.define", rc.host, "pool", rc.name, render_xml(ps.obj),
+                           {{"build", "1"}, {"start", "1"}, {"autostart", autostart ? "1" : "0"}},
+                           {}, rc.address());
+            hp.pool_ready[rc.name] = id;
+            b.plan.changes.push_back(rc);
+            continue;
+        }
+        Object have = parse_xml(op->xml, pool_kind());
+        diff_fields(ps.obj, have, "", &rc.diffs);
+        int last = 0;
+        if (!rc.diffs.empty()) {
+            rc.action = Action::Update;
+            rc.cls = ChangeClass::Replace;
+            rc.note = "pool settings differ; virtumancer never recreates a pool holding volumes: "
+                      "change it by hand or remove and re-add the spec";
+        }
+        if (!op->active) {
+            rc.diffs.push_back({"active", "no", "yes", ChangeClass::Live});
+            last = b.add("pool.start", rc.host, "pool", rc.name, "", {}, {}, rc.address());
+        }
+        if (op->autostart != autostart) {
+            rc.diffs.push_back({"autostart", op->autostart ? "yes" : "no",
+                                autostart ? "yes" : "no", ChangeClass::Live});
+            last = b.add("pool.autostart", rc.host, "pool", rc.name, "",
+                         {{"autostart", autostart ? "1" : "0"}}, {}, rc.address());
+        }
+        hp.pool_ready[rc.name] = last;
+        if (!rc.diffs.empty()) {
+            if (rc.action == Action::NoOp) rc.action = Action::Update;
+            for (auto& df : rc.diffs) rc.cls = max_class(rc.cls, df.cls);
+            b.plan.changes.push_back(rc);
+        }
+    }
+}
+
+std::string pool_path(const DesiredState& d, const HostPlan& hp, const std::string& pool) {
+    if (const ObservedPool* op = hp.obs->pool(pool)) {
+        Object have = parse_xml(op->xml, pool_kind());
+        if (have.has("path")) return have.get("path");
+    }
+    for (const auto& ps : d.pools)
+        if (ps.host == hp.host->name && ps.obj.name() == pool) return ps.obj.get("path");
+    return "";
+}
+
+const Spec* find_volume(const DesiredState& d, const std::string& host, const std::string& pool,
+                        const std::string& name) {
+    for (const auto& v : d.volumes)
+        if (v.host == host && v.obj.get("pool") == pool && v.obj.name() == name) return &v;
+    return nullptr;
+}
+
+void plan_volumes(Builder& b, const DesiredState& d, HostPlan& hp) {
+    // Backing volumes first: a volume depends on the one it overlays.
+    std::vector<const Spec*> order;
+    std::set<const Spec*> seen;
+    std::function<void(const Spec*)> visit = [&](const Spec* v) {
+        if (seen.count(v)) return;
+        seen.insert(v);
+        std::string back = v->obj.get("backing_volume");
+        if (!back.empty())
+            if (const Spec* bv = find_volume(d, v->host, v->obj.get("pool"), back)) visit(bv);
+        order.push_back(v);
+    };
+    for (const auto& vs : d.volumes)
+        if (vs.host == hp.host->name) visit(&vs);
+    for (const Spec* vs : order) {
+        std::string pool = vs->obj.get("pool");
+        std::string key = pool + "/" + vs->obj.name();
+        ResourceChange rc = change_of(hp.host->name, "volume", key);
+        const ObservedPool* op = hp.obs->pool(pool);
+        const ObservedVolume* ov = nullptr;
+        if (op)
+            for (const auto& v : op->volumes)
+                if (v.name == vs->obj.name()) ov = &v;
+        if (!ov) {
+            Object want = vs->obj;
+            std::string back = want.get("backing_volume");
+            std::vector<int> deps = {hp.pool_ready[pool]};
+            if (!back.empty()) {
+                want.fields["backing_path"] = path_join(pool_path(d, hp, pool), back);
+                const Spec* bv = find_volume(d, vs->host, pool, back);
+                want.fields["backing_format"] = bv ? bv->obj.get("format", "qcow2") : "qcow2";
+                deps.push_back(hp.volume_ready[pool + "/" + back]);
+            }
+            rc.action = Action::Create;
+            rc.cls = ChangeClass::Live;
+            for (auto& [k, v] : want.fields) rc.diffs.push_back({k, "", v, ChangeClass::Live});
+            hp.volume_ready[key] = b.add("volume.create", rc.host, "volume", key,
+                                         render_xml(want), {{"pool", pool}}, deps, rc.address());
+            b.plan.changes.push_back(rc);
+            continue;
+        }
+        Object have = parse_xml(ov->xml, volume_kind());
+        hp.volume_ready[key] = 0;
+        unsigned long long want_cap = std::stoull(vs->obj.get("capacity", "0"));
+        unsigned long long have_cap = std::stoull(have.get("capacity", "0"));
+        if (want_cap > have_cap) {
+            rc.action = Action::Update;
+            rc.cls = ChangeClass::Live;
+            rc.diffs.push_back({"capacity", std::to_string(have_cap), std::to_string(want_cap),
+                                ChangeClass::Live});
+            hp.volume_ready[key] =
+                b.add("volume.resize", rc.host, "volume", key, "",
+                      {{"pool", pool}, {"bytes", std::to_string(want_cap)}}, {}, rc.address());
+        } else if (want_cap < have_cap) {
+            b.plan.errors.push_back({Severity::Warning, vs->src.file, vs->src.line, 0,
+                                     "volume " + key + " on host " + rc.host + " is " +
+                                         std::to_string(have_cap) + " bytes, the spec asks for " +
+                                         std::to_string(want_cap) +
+                                         ": shrinking a volume loses data and is never planned"});
+        }
+        std::string fmt = vs->obj.get("format");
+        if (!fmt.empty() && have.has("format") && fmt != have.get("format")) {
+            rc.action = Action::Update;
+            rc.cls = ChangeClass::Replace;
+            rc.diffs.push_back({"format", have.get("format"), fmt, ChangeClass::Replace});
+            rc.note = "a volume's format cannot change in place; virtumancer deletes volumes only "
+                      "when asked: remove it (with --prune) and re-add it";
+        }
+        if (!rc.diffs.empty()) b.plan.changes.push_back(rc);
+    }
+}
+
+void plan_networks(Builder& b, const DesiredState& d, HostPlan& hp) {
+    for (const auto& ns : d.networks) {
+        if (ns.host != hp.host->name) continue;
+        ResourceChange rc = change_of(hp.host->name, "network", ns.obj.name());
+        const ObservedNetwork* on = hp.obs->network(ns.obj.name());
+        bool autostart = ns.obj.get("autostart", "yes") != "no";
+        if (!on) {
+            rc.action = Action::Create;
+            rc.cls = ChangeClass::Live;
+            for (auto& [k, v] : ns.obj.fields) rc.diffs.push_back({k, "", v, ChangeClass::Live});
+            hp.network_ready[rc.name] =
+                b.add("network.define", rc.host, "network", rc.name, render_xml(ns.obj),
+                      {{"start", "1"}, {"autostart", autostart ? "1" : "0"}}, {}, rc.address());
+            b.plan.changes.push_back(rc);
+            continue;
+        }
+        Object have = parse_xml(on->xml, network_kind());
+        diff_fields(ns.obj, have, "", &rc.diffs);
+        auto pairs = match_devices(ns.obj, have);
+        for (auto& p : pairs) {
+            if (p.desired && p.observed) diff_fields(*p.desired, *p.observed, p.label + ".", &rc.diffs);
+            else if (p.desired) rc.diffs.push_back({p.label, "", "(added)", ChangeClass::Replace});
+            else rc.diffs.push_back({p.label, "(present)", "", ChangeClass::Replace});
+        }
+        int last = 0;
+        if (!rc.diffs.empty()) {
+            rc.note = "network settings apply when the network restarts; VMs on it lose "
+                      "connectivity briefly then";
+            last = b.add("network.define", rc.host, "network", rc.name, render_xml(ns.obj),
+                         {{"start", "0"}, {"autostart", autostart ? "1" : "0"}}, {}, rc.address());
+        }
+        if (!on->active) {
+            rc.diffs.push_back({"active", "no", "yes", ChangeClass::Live});
+            last = b.add("network.start", rc.host, "network", rc.name, "", {}, {last},
+                         rc.address());
+        }
+        if (on->autostart != autostart) {
+            rc.diffs.push_back({"autostart", on->autostart ? "yes" : "no",
+                                autostart ? "yes" : "no", ChangeClass::Live});
+            last = b.add("network.autostart", rc.host, "network", rc.name, "",
+                         {{"autostart", autostart ? "1" : "0"}}, {last}, rc.address());
+        }
+        hp.network_ready[rc.name] = last;
+        if (!rc.diffs.empty()) {
+            rc.action = Action::Update;
+            for (auto& df : rc.diffs) rc.cls = max_class(rc.cls, df.cls);
+            b.plan.changes.push_back(rc);
+        }
+    }
+}
+
+// The steps a VM's definition depends on: its pools, volumes and networks.
+std::vector<int> vm_deps(const Object& vm, HostPlan& hp) {
+    std::vector<int> deps;
+    for (const auto& dev : vm.children) {
+        if (dev.kind->kind == "disk" && dev.has("pool")) {
+            deps.push_back(hp.pool_ready[dev.get("pool")]);
+            if (dev.has("volume"))
+                deps.push_back(hp.volume_ready[dev.get("pool") + "/" + dev.get("volume")]);
+        }
+        if (dev.kind->kind == "interface" && dev.has("network"))
+            deps.push_back(hp.network_ready[dev.get("network")]);
+    }
+    return deps;
+}
+
+std::string owner_address(const std::string& host, const std::string& name) {
+    return host + "/vm/" + name;
+}
+
+// Power state transitions appended after the config steps.
+int plan_power(Builder& b, const Spec& vm, const std::string& observed_state, ResourceChange& rc,
+               int last) {
+    std::string want = desired_power(vm);
+    const std::string& name = rc.name;
+    std::string have = observed_state;
+    if (want == "running" && !is_running(have)) {
+        rc.diffs.push_back({"state", have, "running", ChangeClass::Live});
+        return b.add("vm.start", rc.host, "vm", name, "", {}, {last}, rc.address());
+    }
+    if (want == "running" && have == "paused") {
+        rc.diffs.push_back({"state", have, "running", ChangeClass::Live});
+        return b.add("vm.resume", rc.host, "vm", name, "", {}, {last}, rc.address());
+    }
+    if (want == "paused" && have != "paused") {
+        rc.diffs.push_back({"state", have, "paused", ChangeClass::Live});
+        if (!is_running(have)) last = b.add("vm.start", rc.host, "vm", name, "", {}, {last}, rc.address());
+        return b.add("vm.suspend", rc.host, "vm", name, "", {}, {last}, rc.address());
+    }
+    if (want == "shutoff" && is_running(have)) {
+        rc.diffs.push_back({"state", have, "shutoff", ChangeClass::Live});
+        return b.add("vm.shutdown", rc.host, "vm", name, "",
+                     {{"timeout", std::to_string(vm.vm.shutdown_timeout)},
+                      {"force", vm.vm.force_stop ? "1" : "0"}},
+                     {last}, rc.address());
+    }
+    return last;
+}
+
+void plan_vm(Builder& b, const DesiredState& d, const Spec& vm, HostPlan& hp,
+             const PlanOptions& opts) {
+    (void)d;
+    const std::string name = vm.obj.name();
+    ResourceChange rc = change_of(hp.host->name, "vm", name);
+    const ObservedDomain* od = hp.obs->domain(name);
+    OwnerMarker marker{owner_address(hp.host->name, name), vm.content_hash, opts.revision};
+    if (!od) {
+        rc.action = Action::Create;
+        rc.cls = ChangeClass::Live;
+        for (const auto& f : domain_kind().fields) {
+            auto it = vm.obj.fields.find(f.key);
+            if (it != vm.obj.fields.end()) rc.diffs.push_back({f.key, "", it->second, ChangeClass::Live});
+        }
+        size_t i = 0;
+        for (auto& p : match_devices(vm.obj, Object{&domain_kind(), {}, {}, {}})) {
+            (void)i;
+            rc.diffs.push_back({p.label, "", "(added)", ChangeClass::Live});
+        }
+        int last = b.add("vm.define", rc.host, "vm", name, render_xml(vm.obj, &marker), {},
+                         vm_deps(vm.obj, hp), rc.address());
+        if (vm.vm.autostart)
+            last = b.add("vm.autostart", rc.host, "vm", name, "", {{"autostart", "1"}}, {last},
+                         rc.address());
+        std::string want = desired_power(vm);
+        if (want != "shutoff") {
+            last = b.add("vm.start", rc.host, "vm", name, "", {}, {last}, rc.address());
+            if (want == "paused")
+                b.add("vm.suspend", rc.host, "vm", name, "", {}, {last}, rc.address());
+        }
+        if (vm.vm.is_template) rc.note = "template: defined, never started";
+        b.plan.changes.push_back(rc);
+        return;
+    }
+    OwnerMarker seen;
+    Object have = parse_xml(od->inactive_xml, domain_kind(), &seen);
+    rc.diffs = diff_domain(vm.obj, have);
+    bool running = is_running(od->state);
+    bool adopt = !seen.present();
+    // Reclassify: disks that can't be hot-plugged; everything on a VM that is not running.
+    for (auto& df : rc.diffs) {
+        if (df.after == "(added)" || df.before == "(present)") {
+            for (auto& p : match_devices(vm.obj, have))
+                if (p.label == df.field) {
+                    const Object* dev = p.desired ? p.desired : p.observed;
+                    if (!hotpluggable(*dev)) df.cls = ChangeClass::NextBoot;
+                }
+        }
+        if (!running && df.cls != ChangeClass::Replace) df.cls = ChangeClass::NextBoot;
+    }
+    int last = 0;
+    bool need_define = !rc.diffs.empty() || adopt;
+    bool restart_needed = false, pending = false;
+    if (need_define) {
+        Object merged = merge_observed(vm.obj, &have);
+        last = b.add("vm.define", rc.host, "vm", name, render_xml(merged, &marker), {},
+                     vm_deps(vm.obj, hp), rc.address());
+        if (running) {
+            // Live changes: apply them to the running VM as well (config came with the define).
+            auto pairs = match_devices(vm.obj, have);
+            const Object& merged_all = merged;
+            std::set<std::string> updated; // one update per device, however many fields
+            for (auto& df : rc.diffs) {
+                if (df.cls != ChangeClass::Live) {
+                    if (df.cls == ChangeClass::Restart) restart_needed = true;
+                    if (df.cls == ChangeClass::NextBoot) pending = true;
+                    continue;
+                }
+                if (df.field == "vcpus_current") {
+                    last = b.add("vm.set_vcpus", rc.host, "vm", name, "",
+                                 {{"count", df.after}, {"live", "1"}}, {last}, rc.address());
+                    continue;
+                }
+                if (df.field == "current_memory") {
+                    last = b.add("vm.set_memory", rc.host, "vm", name, "",
+                                 {{"kib", std::to_string(std::stoull(df.after) / 1024)},
+                                  {"live", "1"}},
+                                 {last}, rc.address());
+                    continue;
+                }
+                for (size_t pi = 0; pi < pairs.size(); ++pi) {
+                    auto& p = pairs[pi];
+                    bool whole = df.field == p.label;
+                    bool part = df.field.rfind(p.label + ".", 0) == 0;
+                    if (!whole && !part) continue;
+                    if (whole && p.desired && !p.observed) {
+                        // find the merged device (same position among desired children)
+                        size_t di = 0;
+                        for (size_t k = 0; k < pi; ++k)
+                            if (pairs[k].desired) ++di;
+                        last = b.add("vm.attach_device", rc.host, "vm", name,
+                                     render_device(merged_all.children[di]), {{"live", "1"}},
+                                     {last}, rc.address());
+                    } else if (whole && p.observed && !p.desired) {
+                        last = b.add("vm.detach_device", rc.host, "vm", name,
+                                     render_device(*p.observed), {{"live", "1"}}, {last},
+                                     rc.address());
+                    } else if (part && p.desired && updated.insert(p.label).second) {
+                        size_t di = 0;
+                        for (size_t k = 0; k < pi; ++k)
+                            if (pairs[k].desired) ++di;
+                        last = b.add("vm.update_device", rc.host, "vm", name,
+                                     render_device(merged_all.children[di]), {{"live", "1"}},
+                                     {last}, rc.address());
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    if (restart_needed) {
+        if (vm.vm.restart_policy == "allowed" && desired_power(vm) != "shutoff") {
+            last = b.add("vm.shutdown", rc.host, "vm", name, "",
+                         {{"timeout", std::to_string(vm.vm.shutdown_timeout)},
+                          {"force", vm.vm.force_stop ? "1" : "0"}},
+                         {last}, rc.address());
+            last = b.add("vm.start", rc.host, "vm", name, "", {}, {last}, rc.address());
+            rc.note = "restarted to apply (restart_policy: allowed)";
+        } else {
+            rc.note = "needs a restart: the VM keeps running the old config and is pending "
+                      "(set restart_policy: allowed to let apply restart it)";
+        }
+    } else if (pending) {
+        rc.note = "the VM keeps running the old config until its next boot (pending)";
+    }
+    if (adopt) rc.note = (rc.note.empty() ? "" : rc.note + "; ") +
+                         "adopts an existing domain (stamps virtumancer's ownership marker)";
+    if (vm.vm.autostart != od->autostart) {
+        rc.diffs.push_back({"autostart", od->autostart ? "yes" : "no",
+                            vm.vm.autostart ? "yes" : "no", ChangeClass::Live});
+        last = b.add("vm.autostart", rc.host, "vm", name, "",
+                     {{"autostart", vm.vm.autostart ? "1" : "0"}}, {last}, rc.address());
+    }
+    last = plan_power(b, vm, od->state, rc, last);
+    if (rc.diffs.empty() && !adopt) return;
+    rc.action = Action::Update;
+    rc.cls = ChangeClass::Live;
+    for (auto& df : rc.diffs) rc.cls = max_class(rc.cls, df.cls);
+    if (rc.cls == ChangeClass::Replace) rc.action = Action::Replace;
+    b.plan.changes.push_back(rc);
+}
+
+void plan_snapshots(Builder& b, const DesiredState& d, HostPlan& hp,
+                    const std::map<std::string, int>& vm_last) {
+    for (const auto& s : d.snapshots) {
+        if (s.host != hp.host->name) continue;
+        const ObservedDomain* od = hp.obs->domain(s.vm);
+        if (od && std::count(od->snapshots.begin(), od->snapshots.end(), s.name)) continue;
+        ResourceChange rc = change_of(s.host, "snapshot", s.vm + "/" + s.name);
+        rc.action = Action::Create;
+        rc.cls = ChangeClass::Live;
+        rc.diffs.push_back({"memory", "", s.memory ? "yes" : "no", ChangeClass::Live});
+        std::string xml = "<domainsnapshot><name>" + s.name + "</name>";
+        if (!s.description.empty()) {
+            pugi::xml_document doc;
+            doc.append_child("description").text().set(s.description.c_str());
+            std::ostringstream os;
+            doc.print(os, "", pugi::format_raw);
+            xml += os.str();
+        }
+        xml += s.memory ? "<memory snapshot='internal'/>" : "<memory snapshot='no'/>";
+        xml += "</domainsnapshot>";
+        auto it = vm_last.find(s.vm);
+        b.add("snapshot.create", s.host, "snapshot", s.vm + "/" + s.name, xml,
+              {{"domain", s.vm}, {"memory", s.memory ? "1" : "0"}},
+              {it == vm_last.end() ? 0 : it->second}, rc.address());
+        b.plan.changes.push_back(rc);
+    }
+}
+
+void plan_deletions(Builder& b, const DesiredState& d, HostPlan& hp, const PlanOptions& opts) {
+    std::set<std::string> wanted;
+    for (const auto& vm : d.vms)
+        if (vm.host == hp.host->name) wanted.insert(vm.obj.name());
+    for (const auto& od : hp.obs->domains) {
+        if (wanted.count(od.name)) continue;
+        OwnerMarker m;
+        try {
+            parse_xml(od.inactive_xml, domain_kind(), &m);
+        } catch (...) {
+        }
+        if (!m.present()) {
+            b.plan.unmanaged.push_back(hp.host->name + "/vm/" + od.name);
+            continue;
+        }
+        if (!opts.prune) {
+            b.plan.errors.push_back({Severity::Warning, hp.host->name + "/vm/" + od.name, 0, 0,
+                                     "managed by virtumancer but no spec names it any more; "
+                                     "run with --prune to delete it"});
+            continue;
+        }
+        ResourceChange rc = change_of(hp.host->name, "vm", od.name);
+        rc.action = Action::Delete;
+        rc.cls = ChangeClass::Replace;
+        rc.diffs.push_back({"state", od.state, "(deleted)", ChangeClass::Replace});
+        rc.note = "undefined keeping NVRAM and TPM state; its volumes stay unless their specs "
+                  "are removed too";
+        int last = 0;
+        if (is_running(od.state))
+            last = b.add("vm.destroy", rc.host, "vm", od.name, "", {}, {}, rc.address());
+        b.add("vm.undefine", rc.host, "vm", od.name, "", {{"keep_nvram", "1"}, {"keep_tpm", "1"}},
+              {last}, rc.address());
+        b.plan.changes.push_back(rc);
+    }
+    if (!opts.prune) return;
+    // Volumes, then pools and networks whose specs were removed (pending_delete), after VMs.
+    std::vector<int> vm_deletes;
+    for (const auto& s : b.plan.steps)
+        if (s.op == "vm.undefine" && s.host == hp.host->name) vm_deletes.push_back(s.id);
+    for (const auto& addr : opts.pending_delete) {
+        auto p1 = addr.find('/'), p2 = addr.find('/', p1 + 1);
+        if (p1 == std::string::npos || p2 == std::string::npos) continue;
+        std::string host = addr.substr(0, p1), kind = addr.substr(p1 + 1, p2 - p1 - 1),
+                    name = addr.substr(p2 + 1);
+        if (host != hp.host->name || kind != "volume") continue;
+        auto slash = name.find('/');
+        if (slash == std::string::npos) continue;
+        std::string pool = name.substr(0, slash), vol = name.substr(slash + 1);
+        const ObservedPool* op = hp.obs->pool(pool);
+        bool exists = false;
+        if (op)
+            for (auto& v : op->volumes) exists |= v.name == vol;
+        if (!exists) continue;
+        ResourceChange rc = change_of(host, "volume", name);
+        rc.action = Action::Delete;
+        rc.cls = ChangeClass::Replace;
+        rc.diffs.push_back({"volume", name, "(deleted)", ChangeClass::Replace});
+        b.add("volume.delete", host, "volume", name, "", {{"pool", pool}, {"volume", vol}},
+              vm_deletes, rc.address());
+        b.plan.changes.push_back(rc);
+    }
+}
+
+void apply_targets(Plan& p, const std::vector<std::string>& targets) {
+    if (targets.empty()) return;
+    auto keep = [&](const std::string& address) {
+        for (const auto& t : targets) {
+            // target is kind/name; address is host/kind/name
+            auto pos = address.find('/');
+            if (pos != std::string::npos && address.substr(pos + 1) == t) return true;
+            if (address == t) return true;
+        }
+        return false;
+    };
+    std::vector<ResourceChange> changes;
+    for (auto& c : p.changes)
+        if (keep(c.address())) changes.push_back(c);
+    p.changes = changes;
+    std::set<int> kept;
+    std::vector<Step> steps;
+    for (auto& s : p.steps)
+        if (keep(s.change)) {
+            kept.insert(s.id);
+            steps.push_back(s);
+        }
+    for (auto& s : steps) {
+        std::vector<int> deps;
+        for (int dd : s.deps)
+            if (kept.count(dd)) deps.push_back(dd);
+        s.deps = deps;
+    }
+    p.steps = steps;
+}
+
+} // namespace
+
+std::string desired_domain_xml(const Spec& vm, const std::string& revision) {
+    OwnerMarker marker{owner_address(vm.host, vm.obj.name()), vm.content_hash, revision};
+    return render_xml(vm.obj, &marker);
+}
+
+Plan make_plan(const DesiredState& desired, const std::vector<ObservedHost>& observed,
+               const PlanOptions& opts) {
+    Builder b;
+    for (const auto& h : observed) {
+        if (!h.reachable) {
+            b.plan.errors.push_back({Severity::Error, "host/" + h.host, 0, 0,
+                                     "host " + h.host + " (" + h.uri + ") is unreachable: " +
+                                         h.error + "; its objects were not planned"});
+            continue;
+        }
+        for (const auto& d : h.domains)
+            b.plan.fingerprints[h.host + "/vm/" + d.name] = fnv_hex(d.inactive_xml + "|" + d.state);
+        for (const auto& p : h.pools) {
+            b.plan.fingerprints[h.host + "/pool/" + p.name] =
+                fnv_hex(p.xml + (p.active ? "|a" : "|i"));
+            for (const auto& v : p.volumes)
+                b.plan.fingerprints[h.host + "/volume/" + p.name + "/" + v.name] = fnv_hex(v.xml);
+        }
+        for (const auto& n : h.networks)
+            b.plan.fingerprints[h.host + "/network/" + n.name] =
+                fnv_hex(n.xml + (n.active ? "|a" : "|i"));
+    }
+    for (const auto& host : desired.hosts) {
+        const ObservedHost* oh = find_host(observed, host.name);
+        if (!oh || !oh->reachable) continue;
+        HostPlan hp{&host, oh, {}, {}, {}};
+        plan_pools(b, desired, hp);
+        plan_volumes(b, desired, hp);
+        plan_networks(b, desired, hp);
+        std::map<std::string, int> vm_last;
+        for (const auto& vm : desired.vms) {
+            if (vm.host != host.name) continue;
+            size_t before = b.plan.steps.size();
+            plan_vm(b, desired, vm, hp, opts);
+            vm_last[vm.obj.name()] = b.plan.steps.size() > before ? b.plan.steps.back().id : 0;
+        }
+        plan_snapshots(b, desired, hp, vm_last);
+        plan_deletions(b, desired, hp, opts);
+    }
+    apply_targets(b.plan, opts.targets);
+    return b.plan;
+}
+
+std::vector<DriftItem> detect_drift(const DesiredState& desired,
+                                    const std::vector<ObservedHost>& observed) {
+    std::vector<DriftItem> out;
+    for (const auto& host : desired.hosts) {
+        const ObservedHost* oh = find_host(observed, host.name);
+        if (!oh || !oh->reachable) {
+            out.push_back({host.name, "host", host.name, "unreachable",
+                           {{"reachable", "no", "yes", ChangeClass::Live}}});
+            continue;
+        }
+        std::set<std::string> wanted;
+        for (const auto& vm : desired.vms) {
+            if (vm.host != host.name) continue;
+            wanted.insert(vm.obj.name());
+            DriftItem it{host.name, "vm", vm.obj.name(), "in_sync", {}};
+            const ObservedDomain* od = oh->domain(vm.obj.name());
+            if (!od) {
+                it.status = "missing";
+                out.push_back(it);
+                continue;
+            }
+            OwnerMarker m;
+            Object have = parse_xml(od->inactive_xml, domain_kind(), &m);
+            it.diffs = diff_domain(vm.obj, have);
+            std::string want = desired_power(vm);
+            std::string st = od->state;
+            if ((want == "running" && st != "running") || (want == "paused" && st != "paused") ||
+                (want == "shutoff" && is_running(st)))
+                it.diffs.push_back({"state", st, want, ChangeClass::Live});
+            if (vm.vm.autostart != od->autostart)
+                it.diffs.push_back({"autostart", od->autostart ? "yes" : "no",
+                                    vm.vm.autostart ? "yes" : "no", ChangeClass::Live});
+            if (!it.diffs.empty()) it.status = "drifted";
+            out.push_back(it);
+        }
+        for (const auto& od : oh->domains) {
+            if (wanted.count(od.name)) continue;
+            OwnerMarker m;
+            try {
+                parse_xml(od.inactive_xml, domain_kind(), &m);
+            } catch (...) {
+            }
+            out.push_back({host.name, "vm", od.name, m.present() ? "orphaned" : "unmanaged", {}});
+        }
+        for (const auto& ps : desired.pools) {
+            if (ps.host != host.name) continue;
+            DriftItem it{host.name, "pool", ps.obj.name(), "in_sync", {}};
+            const ObservedPool* op = oh->pool(ps.obj.name());
+            if (!op) {
+                it.status = "missing";
+            } else {
+                diff_fields(ps.obj, parse_xml(op->xml, pool_kind()), "", &it.diffs);
+                if (!op->active) it.diffs.push_back({"active", "no", "yes", ChangeClass::Live});
+                if (!it.diffs.empty()) it.status = "drifted";
+            }
+            out.push_back(it);
+        }
+        for (const auto& vs : desired.volumes) {
+            if (vs.host != host.name) continue;
+            std::string pool = vs.obj.get("pool");
+            DriftItem it{host.name, "volume", pool + "/" + vs.obj.name(), "missing", {}};
+            if (const ObservedPool* op = oh->pool(pool))
+                for (const auto& v : op->volumes)
+                    if (v.name == vs.obj.name()) {
+                        it.status = "in_sync";
+                        Object have = parse_xml(v.xml, volume_kind());
+                        if (have.get("capacity") != vs.obj.get("capacity"))
+                            it.diffs.push_back({"capacity", have.get("capacity"),
+                                                vs.obj.get("capacity"), ChangeClass::Live});
+                        if (!it.diffs.empty()) it.status = "drifted";
+                    }
+            out.push_back(it);
+        }
+        for (const auto& ns : desired.networks) {
+            if (ns.host != host.name) continue;
+            DriftItem it{host.name, "network", ns.obj.name(), "in_sync", {}};
+            const ObservedNetwork* on = oh->network(ns.obj.name());
+            if (!on) {
+                it.status = "missing";
+            } else {
+                diff_fields(ns.obj, parse_xml(on->xml, network_kind()), "", &it.diffs);
+                if (!on->active) it.diffs.push_back({"active", "no", "yes", ChangeClass::Live});
+                if (!it.diffs.empty()) it.status = "drifted";
+            }
+            out.push_back(it);
+        }
+    }
+    return out;
+}
+
+} // namespace virtumancer
