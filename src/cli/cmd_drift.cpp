@@ -1,12 +1,194 @@
+#include <chrono>
+#include <ctime>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
 #include "commands.hpp"
+#include "pipeline.hpp"
+#include "plan_output.hpp"
+#include "virtumancer/diag.hpp"
+#include "virtumancer/planner.hpp"
 
 namespace virtumancer::cli {
 
+namespace {
+struct DriftArgs {
+    std::vector<std::string> paths, host_uris;
+    bool json = false, fail_on_unmanaged = false;
+    std::string junit, prometheus;
+    int parallelism = 8;
+};
+
+bool counts_as_drift(const DriftItem& it, bool fail_on_unmanaged) {
+    if (it.status == "in_sync") return false;
+    if (it.status == "unmanaged") return fail_on_unmanaged;
+    return true;
+}
+
+std::string xml_escape(const std::string& s) {
+    std::string o;
+    for (char c : s) {
+        switch (c) {
+        case '<':
+            o += "&lt;";
+            break;
+        case '>':
+            o += "&gt;";
+            break;
+        case '&':
+            o += "&amp;";
+            break;
+        case '"':
+            o += "&quot;";
+            break;
+        case '\'':
+            o += "&apos;";
+            break;
+        default:
+            if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t')
+                o += ' ';
+            else
+                o += c;
+        }
+    }
+    return o;
+}
+
+std::string junit_report(const std::vector<DriftItem>& items, bool fail_on_unmanaged,
+                         double seconds) {
+    int failures = 0;
+    for (const auto& it : items) failures += counts_as_drift(it, fail_on_unmanaged);
+    std::ostringstream os;
+    os << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+       << "<testsuites name=\"virtumancer drift\" tests=\"" << items.size() << "\" failures=\""
+       << failures << "\" time=\"" << seconds << "\">\n"
+       << "  <testsuite name=\"drift\" tests=\"" << items.size() << "\" failures=\"" << failures
+       << "\">\n";
+    for (const auto& it : items) {
+        os << "    <testcase classname=\"" << xml_escape(it.host + "." + it.kind) << "\" name=\""
+           << xml_escape(it.name) << "\"";
+        if (!counts_as_drift(it, fail_on_unmanaged)) {
+            os << "/>\n";
+            continue;
+        }
+        std::ostringstream body;
+        for (const auto& d : it.diffs)
+            body << d.field << ": expected '" << d.after << "', actual '" << d.before << "'\n";
+        os << ">\n      <failure message=\"" << xml_escape(it.status) << "\">"
+           << xml_escape(body.str()) << "</failure>\n    </testcase>\n";
+    }
+    os << "  </testsuite>\n</testsuites>\n";
+    return os.str();
+}
+
+std::string prometheus_report(const std::vector<DriftItem>& items, bool fail_on_unmanaged,
+                              double seconds) {
+    std::map<std::pair<std::string, std::string>, int> drifted, total;
+    for (const auto& it : items) {
+        total[{it.host, it.kind}]++;
+        if (counts_as_drift(it, fail_on_unmanaged)) drifted[{it.host, it.kind}]++;
+    }
+    std::ostringstream os;
+    os << "# HELP virtumancer_drift_objects Managed objects that differ from their spec.\n"
+       << "# TYPE virtumancer_drift_objects gauge\n";
+    for (const auto& [k, n] : total)
+        os << "virtumancer_drift_objects{host=\"" << k.first << "\",kind=\"" << k.second << "\"} "
+           << (drifted.count(k) ? drifted[k] : 0) << "\n";
+    os << "# HELP virtumancer_drift_objects_checked Objects compared.\n"
+       << "# TYPE virtumancer_drift_objects_checked gauge\n";
+    for (const auto& [k, n] : total)
+        os << "virtumancer_drift_objects_checked{host=\"" << k.first << "\",kind=\"" << k.second
+           << "\"} " << n << "\n";
+    os << "# HELP virtumancer_drift_last_run_timestamp_seconds When the last drift check ran.\n"
+       << "# TYPE virtumancer_drift_last_run_timestamp_seconds gauge\n"
+       << "virtumancer_drift_last_run_timestamp_seconds " << std::time(nullptr) << "\n"
+       << "# HELP virtumancer_drift_last_run_duration_seconds How long it took.\n"
+       << "# TYPE virtumancer_drift_last_run_duration_seconds gauge\n"
+       << "virtumancer_drift_last_run_duration_seconds " << seconds << "\n";
+    return os.str();
+}
+
+} // namespace
+
 void register_drift(CLI::App& app, Globals& g, Runner& run) {
-    (void)g;
-    auto* cmd = app.add_subcommand("drift", "Report differences between managed objects and their specs");
-    cmd->allow_extras();
-    cmd->callback([&run] { run = [] { return not_implemented("drift"); }; });
+    auto a = std::make_shared<DriftArgs>();
+    auto* cmd = app.add_subcommand(
+        "drift", "Report every difference between managed objects and their specs (field, "
+                 "expected, actual), missing objects and power state; exit 0 clean, 2 drift, "
+                 "1 error");
+    cmd->add_option("paths", a->paths, "spec files or directories to load first");
+    cmd->add_option("--host-uri", a->host_uris, "NAME=URI: override a Host's URI (repeatable)");
+    cmd->add_flag("--json", a->json, "print the report as JSON");
+    cmd->add_option("--junit", a->junit, "write a JUnit XML report (one test case per object)");
+    cmd->add_option("--prometheus", a->prometheus,
+                    "write node_exporter textfile metrics (atomically)");
+    cmd->add_flag("--fail-on-unmanaged", a->fail_on_unmanaged,
+                  "count unmanaged objects on the hosts as drift");
+    cmd->add_option("--parallelism", a->parallelism, "objects observed at once per host")
+        ->check(CLI::Range(1, 64));
+    cmd->callback([&g, &run, a] {
+        run = [&g, a] {
+            auto t0 = std::chrono::steady_clock::now();
+            auto db = Database::open(g.db_path);
+            Desired d = desired_state(*db, a->paths);
+            auto observed = observe_hosts(d.state, parse_host_uris(a->host_uris), a->parallelism);
+            auto items = detect_drift(d.state, observed);
+            double secs =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            int drifted = 0;
+            bool unreachable = false;
+            for (const auto& it : items) {
+                drifted += counts_as_drift(it, a->fail_on_unmanaged);
+                unreachable |= it.status == "unreachable";
+            }
+            if (!a->junit.empty())
+                write_file_atomic(a->junit, junit_report(items, a->fail_on_unmanaged, secs));
+            if (!a->prometheus.empty())
+                write_file_atomic(a->prometheus,
+                                  prometheus_report(items, a->fail_on_unmanaged, secs));
+            if (a->json) {
+                nlohmann::json arr = nlohmann::json::array();
+                for (const auto& it : items) {
+                    nlohmann::json diffs = nlohmann::json::array();
+                    for (const auto& df : it.diffs)
+                        diffs.push_back(
+                            {{"field", df.field}, {"expected", df.after}, {"actual", df.before}});
+                    arr.push_back({{"host", it.host},
+                                   {"kind", it.kind},
+                                   {"name", it.name},
+                                   {"status", it.status},
+                                   {"drift", counts_as_drift(it, a->fail_on_unmanaged)},
+                                   {"diffs", diffs}});
+                }
+                std::cout << nlohmann::json{{"format_version", 1},
+                                            {"objects", arr},
+                                            {"drifted", drifted},
+                                            {"duration_seconds", secs}}
+                                 .dump(2)
+                          << "\n";
+            } else {
+                for (const auto& it : items) {
+                    if (it.status == "in_sync") continue;
+                    std::cout << it.host << "/" << it.kind << "/" << it.name << ": " << it.status
+                              << (counts_as_drift(it, a->fail_on_unmanaged) ? "" : " (information)")
+                              << "\n";
+                    for (const auto& df : it.diffs)
+                        std::cout << "    " << df.field << ": expected "
+                                  << (df.after.empty() ? "(absent)"
+                                                       : display_value(df.field, df.after))
+                                  << ", actual "
+                                  << (df.before.empty() ? "(absent)"
+                                                        : display_value(df.field, df.before))
+                                  << "\n";
+                }
+                std::cout << items.size() << " object(s) checked, " << drifted << " drifted\n";
+            }
+            if (unreachable) return kExitError;
+            return drifted ? kExitChanges : kExitOk;
+        };
+    });
 }
 
 } // namespace virtumancer::cli

@@ -1,12 +1,65 @@
+#include <fstream>
+#include <iostream>
+
 #include "commands.hpp"
+#include "pipeline.hpp"
+#include "plan_output.hpp"
+#include "virtumancer/diag.hpp"
+#include "virtumancer/planner.hpp"
 
 namespace virtumancer::cli {
 
+namespace {
+struct PlanArgs {
+    std::vector<std::string> paths, host_uris, targets;
+    bool json = false, detailed = false, prune = false;
+    std::string out;
+    int parallelism = 8;
+};
+} // namespace
+
 void register_plan(CLI::App& app, Globals& g, Runner& run) {
-    (void)g;
-    auto* cmd = app.add_subcommand("plan", "Compare desired state with live libvirt and print the ordered, classified plan");
-    cmd->allow_extras();
-    cmd->callback([&run] { run = [] { return not_implemented("plan"); }; });
+    auto a = std::make_shared<PlanArgs>();
+    auto* cmd = app.add_subcommand(
+        "plan", "Compare the desired state (database; spec PATHs are loaded first) with live "
+                "libvirt and print the ordered plan, each change classified as live, next-boot, "
+                "restart or replace");
+    cmd->add_option("paths", a->paths, "spec files or directories to load first");
+    cmd->add_option("--host-uri", a->host_uris, "NAME=URI: override a Host's URI (repeatable)");
+    cmd->add_option("--target", a->targets, "KIND/NAME: restrict the plan (repeatable)");
+    cmd->add_flag("--json", a->json, "print the plan as JSON (stable, versioned format)");
+    cmd->add_option("--out", a->out, "save the plan (with fingerprints) for `apply --plan`");
+    cmd->add_flag("--detailed-exitcode", a->detailed, "exit 0 no changes, 1 error, 2 changes");
+    cmd->add_flag("--prune", a->prune, "delete managed objects whose spec was removed");
+    cmd->add_option("--parallelism", a->parallelism, "objects observed at once per host")
+        ->check(CLI::Range(1, 64));
+    cmd->callback([&g, &run, a] {
+        run = [&g, a] {
+            auto db = Database::open(g.db_path);
+            Desired d = desired_state(*db, a->paths);
+            auto observed = observe_hosts(d.state, parse_host_uris(a->host_uris), a->parallelism);
+            PlanOptions opts;
+            opts.prune = a->prune;
+            opts.targets = a->targets;
+            opts.pending_delete = d.pending_delete;
+            opts.revision = d.revision;
+            Plan p = make_plan(d.state, observed, opts);
+            p.revision_id = d.revision_id;
+            if (!a->out.empty()) write_file_atomic(a->out, plan_to_json(p));
+            if (a->json)
+                std::cout << plan_to_json(p) << "\n";
+            else
+                print_plan(std::cout, p, use_color());
+            if (!a->out.empty() && !a->json)
+                std::cout << "Saved the plan to " << a->out
+                          << "; apply exactly it with: virtumancer apply --plan " << a->out << "\n";
+            bool err = false;
+            for (const auto& e : p.errors) err |= e.severity == Severity::Error;
+            if (err) return kExitError;
+            if (a->detailed && !p.empty()) return kExitChanges;
+            return kExitOk;
+        };
+    });
 }
 
 } // namespace virtumancer::cli

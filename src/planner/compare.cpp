@@ -19,7 +19,9 @@ bool parse_ll(const std::string& s, long long* v) {
     }
 }
 
-bool truthy(const std::string& v) { return v == "yes" || v == "on" || v == "true"; }
+bool truthy(const std::string& v) {
+    return v == "yes" || v == "on" || v == "true";
+}
 
 } // namespace
 
@@ -32,10 +34,13 @@ bool field_equal(const FieldDesc& f, const std::string& d, const std::string& o)
         long long a, b;
         return parse_ll(d, &a) && parse_ll(o, &b) && a == b;
     }
-    case FieldType::Presence: return truthy(d) == truthy(o); // absent means false
+    case FieldType::Presence:
+        return truthy(d) == truthy(o); // absent means false
     case FieldType::Bool:
-    case FieldType::OnOff: return !o.empty() && truthy(d) == truthy(o);
-    default: break;
+    case FieldType::OnOff:
+        return !o.empty() && truthy(d) == truthy(o);
+    default:
+        break;
     }
     if (f.key == "machine" && !o.empty()) {
         // libvirt expands machine aliases: pc -> pc-i440fx-7.2, q35 -> pc-q35-7.2.
@@ -110,8 +115,8 @@ bool residue_contained(const std::string& want, const std::string& have, std::st
         if (why) *why = "not present";
         return false;
     }
-    return node_contained(w.document_element(), h.document_element(),
-                          w.document_element().name(), why);
+    return node_contained(w.document_element(), h.document_element(), w.document_element().name(),
+                          why);
 }
 
 bool libvirt_adds_kind(const KindDesc& k) {
@@ -190,7 +195,8 @@ void diff_fields(const Object& desired, const Object& observed, const std::strin
             out->push_back({prefix + f.key, ov, it->second, f.change});
     }
     std::string why;
-    if (!desired.extra_xml.empty() && !residue_contained(desired.extra_xml, observed.extra_xml, &why))
+    if (!desired.extra_xml.empty() &&
+        !residue_contained(desired.extra_xml, observed.extra_xml, &why))
         out->push_back({prefix + "xml", why, desired.extra_xml, ChangeClass::NextBoot});
 }
 

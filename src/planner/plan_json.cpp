@@ -98,8 +98,8 @@ Plan plan_from_json(const std::string& text) {
             rc.cls = class_from(c.at("class"));
             rc.note = c.value("note", "");
             for (const auto& d : c.at("diffs"))
-                rc.diffs.push_back({d.at("field"), d.at("before"), d.at("after"),
-                                    class_from(d.at("class"))});
+                rc.diffs.push_back(
+                    {d.at("field"), d.at("before"), d.at("after"), class_from(d.at("class"))});
             p.changes.push_back(rc);
         }
         for (const auto& s : doc.at("steps")) {

@@ -19,22 +19,32 @@ using planner::match_devices;
 
 const char* action_symbol(Action a) {
     switch (a) {
-    case Action::Create: return "+";
-    case Action::Update: return "~";
-    case Action::Replace: return "-/+";
-    case Action::Delete: return "-";
-    case Action::NoOp: return " ";
+    case Action::Create:
+        return "+";
+    case Action::Update:
+        return "~";
+    case Action::Replace:
+        return "-/+";
+    case Action::Delete:
+        return "-";
+    case Action::NoOp:
+        return " ";
     }
     return "?";
 }
 
 const char* action_name(Action a) {
     switch (a) {
-    case Action::Create: return "create";
-    case Action::Update: return "update";
-    case Action::Replace: return "replace";
-    case Action::Delete: return "delete";
-    case Action::NoOp: return "no-op";
+    case Action::Create:
+        return "create";
+    case Action::Update:
+        return "update";
+    case Action::Replace:
+        return "replace";
+    case Action::Delete:
+        return "delete";
+    case Action::NoOp:
+        return "no-op";
     }
     return "?";
 }
@@ -65,7 +75,9 @@ ChangeClass max_class(ChangeClass a, ChangeClass b) {
     return static_cast<int>(a) > static_cast<int>(b) ? a : b;
 }
 
-bool is_running(const std::string& state) { return state == "running" || state == "paused"; }
+bool is_running(const std::string& state) {
+    return state == "running" || state == "paused";
+}
 
 std::string desired_power(const Spec& vm) {
     return vm.vm.is_template ? "shutoff" : vm.vm.state;
@@ -108,14 +120,17 @@ Object merge_observed(const Object& want, const Object* have) {
     return out;
 }
 
-std::string render_device(const Object& dev) { return render_xml(dev); }
+std::string render_device(const Object& dev) {
+    return render_xml(dev);
+}
 
 struct Builder {
     Plan plan;
     int next_id = 1;
     int add(const std::string& op, const std::string& host, const std::string& kind,
-            const std::string& name, const std::string& xml, std::map<std::string, std::string> args,
-            std::vector<int> deps, const std::string& change) {
+            const std::string& name, const std::string& xml,
+            std::map<std::string, std::string> args, std::vector<int> deps,
+            const std::string& change) {
         Step s;
         s.id = next_id++;
         s.op = op;
@@ -182,8 +197,8 @@ void plan_pools(Builder& b, const DesiredState& d, HostPlan& hp) {
             last = b.add("pool.start", rc.host, "pool", rc.name, "", {}, {}, rc.address());
         }
         if (op->autostart != autostart) {
-            rc.diffs.push_back({"autostart", op->autostart ? "yes" : "no",
-                                autostart ? "yes" : "no", ChangeClass::Live});
+            rc.diffs.push_back({"autostart", op->autostart ? "yes" : "no", autostart ? "yes" : "no",
+                                ChangeClass::Live});
             last = b.add("pool.autostart", rc.host, "pool", rc.name, "",
                          {{"autostart", autostart ? "1" : "0"}}, {}, rc.address());
         }
@@ -249,8 +264,8 @@ void plan_volumes(Builder& b, const DesiredState& d, HostPlan& hp) {
             rc.action = Action::Create;
             rc.cls = ChangeClass::Live;
             for (auto& [k, v] : want.fields) rc.diffs.push_back({k, "", v, ChangeClass::Live});
-            hp.volume_ready[key] = b.add("volume.create", rc.host, "volume", key,
-                                         render_xml(want), {{"pool", pool}}, deps, rc.address());
+            hp.volume_ready[key] = b.add("volume.create", rc.host, "volume", key, render_xml(want),
+                                         {{"pool", pool}}, deps, rc.address());
             b.plan.changes.push_back(rc);
             continue;
         }
@@ -305,9 +320,12 @@ void plan_networks(Builder& b, const DesiredState& d, HostPlan& hp) {
         diff_fields(ns.obj, have, "", &rc.diffs);
         auto pairs = match_devices(ns.obj, have);
         for (auto& p : pairs) {
-            if (p.desired && p.observed) diff_fields(*p.desired, *p.observed, p.label + ".", &rc.diffs);
-            else if (p.desired) rc.diffs.push_back({p.label, "", "(added)", ChangeClass::Replace});
-            else rc.diffs.push_back({p.label, "(present)", "", ChangeClass::Replace});
+            if (p.desired && p.observed)
+                diff_fields(*p.desired, *p.observed, p.label + ".", &rc.diffs);
+            else if (p.desired)
+                rc.diffs.push_back({p.label, "", "(added)", ChangeClass::Replace});
+            else
+                rc.diffs.push_back({p.label, "(present)", "", ChangeClass::Replace});
         }
         int last = 0;
         if (!rc.diffs.empty()) {
@@ -318,12 +336,12 @@ void plan_networks(Builder& b, const DesiredState& d, HostPlan& hp) {
         }
         if (!on->active) {
             rc.diffs.push_back({"active", "no", "yes", ChangeClass::Live});
-            last = b.add("network.start", rc.host, "network", rc.name, "", {}, {last},
-                         rc.address());
+            last =
+                b.add("network.start", rc.host, "network", rc.name, "", {}, {last}, rc.address());
         }
         if (on->autostart != autostart) {
-            rc.diffs.push_back({"autostart", on->autostart ? "yes" : "no",
-                                autostart ? "yes" : "no", ChangeClass::Live});
+            rc.diffs.push_back({"autostart", on->autostart ? "yes" : "no", autostart ? "yes" : "no",
+                                ChangeClass::Live});
             last = b.add("network.autostart", rc.host, "network", rc.name, "",
                          {{"autostart", autostart ? "1" : "0"}}, {last}, rc.address());
         }
@@ -371,7 +389,8 @@ int plan_power(Builder& b, const Spec& vm, const std::string& observed_state, Re
     }
     if (want == "paused" && have != "paused") {
         rc.diffs.push_back({"state", have, "paused", ChangeClass::Live});
-        if (!is_running(have)) last = b.add("vm.start", rc.host, "vm", name, "", {}, {last}, rc.address());
+        if (!is_running(have))
+            last = b.add("vm.start", rc.host, "vm", name, "", {}, {last}, rc.address());
         return b.add("vm.suspend", rc.host, "vm", name, "", {}, {last}, rc.address());
     }
     if (want == "shutoff" && is_running(have)) {
@@ -396,7 +415,8 @@ void plan_vm(Builder& b, const DesiredState& d, const Spec& vm, HostPlan& hp,
         rc.cls = ChangeClass::Live;
         for (const auto& f : domain_kind().fields) {
             auto it = vm.obj.fields.find(f.key);
-            if (it != vm.obj.fields.end()) rc.diffs.push_back({f.key, "", it->second, ChangeClass::Live});
+            if (it != vm.obj.fields.end())
+                rc.diffs.push_back({f.key, "", it->second, ChangeClass::Live});
         }
         size_t i = 0;
         for (auto& p : match_devices(vm.obj, Object{&domain_kind(), {}, {}, {}})) {
@@ -458,10 +478,10 @@ void plan_vm(Builder& b, const DesiredState& d, const Spec& vm, HostPlan& hp,
                     continue;
                 }
                 if (df.field == "current_memory") {
-                    last = b.add("vm.set_memory", rc.host, "vm", name, "",
-                                 {{"kib", std::to_string(std::stoull(df.after) / 1024)},
-                                  {"live", "1"}},
-                                 {last}, rc.address());
+                    last = b.add(
+                        "vm.set_memory", rc.host, "vm", name, "",
+                        {{"kib", std::to_string(std::stoull(df.after) / 1024)}, {"live", "1"}},
+                        {last}, rc.address());
                     continue;
                 }
                 for (size_t pi = 0; pi < pairs.size(); ++pi) {
@@ -509,8 +529,9 @@ void plan_vm(Builder& b, const DesiredState& d, const Spec& vm, HostPlan& hp,
     } else if (pending) {
         rc.note = "the VM keeps running the old config until its next boot (pending)";
     }
-    if (adopt) rc.note = (rc.note.empty() ? "" : rc.note + "; ") +
-                         "adopts an existing domain (stamps virtumancer's ownership marker)";
+    if (adopt)
+        rc.note = (rc.note.empty() ? "" : rc.note + "; ") +
+                  "adopts an existing domain (stamps virtumancer's ownership marker)";
     if (vm.vm.autostart != od->autostart) {
         rc.diffs.push_back({"autostart", od->autostart ? "yes" : "no",
                             vm.vm.autostart ? "yes" : "no", ChangeClass::Live});
@@ -704,7 +725,10 @@ std::vector<DriftItem> detect_drift(const DesiredState& desired,
     for (const auto& host : desired.hosts) {
         const ObservedHost* oh = find_host(observed, host.name);
         if (!oh || !oh->reachable) {
-            out.push_back({host.name, "host", host.name, "unreachable",
+            out.push_back({host.name,
+                           "host",
+                           host.name,
+                           "unreachable",
                            {{"reachable", "no", "yes", ChangeClass::Live}}});
             continue;
         }

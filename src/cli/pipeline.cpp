@@ -1,0 +1,119 @@
+#include "pipeline.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <thread>
+#include <unistd.h>
+
+#include "virtumancer/actor.hpp"
+#include "virtumancer/diag.hpp"
+#include "virtumancer/spec.hpp"
+#include "virtumancer/store.hpp"
+
+namespace virtumancer::cli {
+
+Desired desired_state(Database& db, const std::vector<std::string>& paths) {
+    Store store(db);
+    if (!paths.empty()) {
+        SpecLoadResult r = load_spec_files(paths);
+        r.diags.sort();
+        for (const auto& d : r.diags.items()) std::cerr << d.to_string() << "\n";
+        if (r.diags.has_errors())
+            throw Error(std::to_string(r.diags.error_count()) + " error(s) in the specs; nothing "
+                                                                "was loaded",
+                        "fix them (virtumancer validate shows the same list)");
+        std::vector<std::string> hashes;
+        for (const auto& f : r.files) hashes.push_back(f.content_hash);
+        LoadSummary s = store.save_desired(r, spec_revision(paths, hashes), current_actor(), paths);
+        std::cerr << "loaded revision " << s.revision << ": " << s.inserted << " inserted, "
+                  << s.updated << " updated, " << s.unchanged << " unchanged, "
+                  << s.marked_for_deletion << " marked for deletion\n";
+    }
+    Desired out;
+    out.state = store.load_desired(&out.pending_delete);
+    out.revision_id = store.latest_revision_id();
+    out.revision = out.state.revision;
+    if (out.state.hosts.empty())
+        throw Error(
+            "the database " + db.path() + " holds no specs",
+            "load some first: virtumancer load specs/ (or pass spec paths to this command)");
+    return out;
+}
+
+std::map<std::string, std::string> parse_host_uris(const std::vector<std::string>& specs) {
+    std::map<std::string, std::string> out;
+    for (const auto& s : specs) {
+        auto eq = s.find('=');
+        if (eq == std::string::npos || eq == 0 || eq + 1 == s.size())
+            throw Error("--host-uri '" + s + "' is not NAME=URI",
+                        "write it as --host-uri local=test:///default");
+        out[s.substr(0, eq)] = s.substr(eq + 1);
+    }
+    return out;
+}
+
+namespace {
+std::string uri_for(const DesiredState& d, const std::string& host,
+                    const std::map<std::string, std::string>& over) {
+    auto it = over.find(host);
+    if (it != over.end()) return it->second;
+    for (const auto& h : d.hosts)
+        if (h.name == host) return h.uri;
+    throw Error("no Host spec named " + host, "add a Host spec or fix the host: key");
+}
+} // namespace
+
+std::unique_ptr<Hypervisor> connect_host(const DesiredState& d, const std::string& host,
+                                         const std::map<std::string, std::string>& over) {
+    return connect_libvirt(uri_for(d, host, over));
+}
+
+std::vector<ObservedHost> observe_hosts(const DesiredState& d,
+                                        const std::map<std::string, std::string>& over,
+                                        int parallelism) {
+    std::vector<ObservedHost> out(d.hosts.size());
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < d.hosts.size(); ++i) {
+        threads.emplace_back([&, i] {
+            const auto& h = d.hosts[i];
+            ObservedHost& oh = out[i];
+            try {
+                oh.uri = uri_for(d, h.name, over);
+                auto hv = connect_libvirt(oh.uri);
+                oh = hv->observe(parallelism);
+                oh.reachable = true;
+            } catch (const std::exception& e) {
+                oh.reachable = false;
+                oh.error = e.what();
+            }
+            oh.host = h.name;
+            if (oh.uri.empty()) oh.uri = h.uri;
+        });
+    }
+    for (auto& t : threads) t.join();
+    return out;
+}
+
+bool use_color() {
+    return isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR");
+}
+
+void write_file_atomic(const std::string& path, const std::string& content) {
+    std::string tmp = path + ".tmp." + std::to_string(getpid());
+    {
+        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+        if (!f) throw Error("cannot write " + tmp, "check the directory exists and is writable");
+        f << content;
+        f.flush();
+        if (!f) throw Error("cannot write " + tmp, "check free disk space");
+    }
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+        std::remove(tmp.c_str());
+        throw Error("cannot rename " + tmp + " to " + path, "check permissions");
+    }
+}
+
+} // namespace virtumancer::cli

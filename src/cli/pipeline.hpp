@@ -1,0 +1,45 @@
+// Shared steps of plan, apply and drift: desired state from the database (loading spec paths
+// first when given), observing every host in parallel, terminal helpers.
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "virtumancer/database.hpp"
+#include "virtumancer/hypervisor.hpp"
+#include "virtumancer/model.hpp"
+
+namespace virtumancer::cli {
+
+struct Desired {
+    DesiredState state;
+    std::vector<std::string> pending_delete;
+    long long revision_id = 0;
+    std::string revision;
+};
+
+// Loads `paths` into the database first when given (exits via Error on spec errors, after
+// printing every diagnostic), then reads the desired state from the database.
+Desired desired_state(Database& db, const std::vector<std::string>& paths);
+
+// "NAME=URI" overrides of Host URIs (--host-uri).
+std::map<std::string, std::string> parse_host_uris(const std::vector<std::string>& specs);
+
+// Observes every host of the desired state in parallel; an unreachable host is reported in
+// its ObservedHost (reachable=false, error) and does not stop the others.
+std::vector<ObservedHost> observe_hosts(const DesiredState& d,
+                                        const std::map<std::string, std::string>& uri_override,
+                                        int parallelism);
+
+// Connects to one host by spec name (honouring overrides).
+std::unique_ptr<Hypervisor> connect_host(const DesiredState& d, const std::string& host,
+                                         const std::map<std::string, std::string>& uri_override);
+
+bool use_color(); // stdout is a terminal and NO_COLOR is unset
+
+// Writes a file atomically (temp file + rename).
+void write_file_atomic(const std::string& path, const std::string& content);
+
+} // namespace virtumancer::cli
