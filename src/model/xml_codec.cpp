@@ -24,31 +24,69 @@ Path split_path(const std::string& p) {
     std::stringstream ss(p);
     while (std::getline(ss, cur, '/')) {
         if (cur.empty()) continue;
-        if (cur[0] == '@') out.attr = cur.substr(1);
-        else out.elems.push_back(cur);
+        if (cur[0] == '@')
+            out.attr = cur.substr(1);
+        else
+            out.elems.push_back(cur);
     }
     return out;
 }
 
-size_t count_children(pugi::xml_node n, const char* name) {
-    size_t c = 0;
-    for (auto ch : n.children(name)) {
-        (void)ch;
-        ++c;
+// A path step: an element name, optionally with one attribute predicate
+// (`source[@mode='bind']`) selecting the child whose attribute has that value.
+struct Step {
+    std::string name, attr, value;
+};
+
+Step parse_step(const std::string& s) {
+    Step st;
+    auto lb = s.find("[@");
+    if (lb == std::string::npos || s.back() != ']') {
+        st.name = s;
+        return st;
     }
-    return c;
+    st.name = s.substr(0, lb);
+    std::string pred = s.substr(lb + 2, s.size() - lb - 3); // mode='bind'
+    auto eq = pred.find('=');
+    st.attr = pred.substr(0, eq);
+    st.value = pred.substr(eq + 2, pred.size() - eq - 3);
+    return st;
+}
+
+bool matches(pugi::xml_node ch, const Step& st) {
+    return st.attr.empty() || std::string(ch.attribute(st.attr.c_str()).value()) == st.value;
 }
 
 // Follows element steps, each of which must name exactly one child.
 pugi::xml_node walk_unique(pugi::xml_node n, const std::vector<std::string>& steps, size_t upto) {
     for (size_t i = 0; i < upto && n; ++i) {
-        if (count_children(n, steps[i].c_str()) != 1) return {};
-        n = n.child(steps[i].c_str());
+        Step st = parse_step(steps[i]);
+        pugi::xml_node found;
+        size_t c = 0;
+        for (auto ch : n.children(st.name.c_str()))
+            if (matches(ch, st)) {
+                found = ch;
+                ++c;
+            }
+        if (c != 1) return {};
+        n = found;
     }
     return n;
 }
 
-bool is_empty_element(pugi::xml_node n) { return !n.first_attribute() && !n.first_child(); }
+// After extraction from an element selected by a predicate: when only the predicate
+// attribute is left, it carries no information of its own (the path implies it).
+void drop_spent_predicate(pugi::xml_node n, const Path& p) {
+    if (p.elems.empty()) return;
+    Step st = parse_step(p.elems.back());
+    if (st.attr.empty() || n.first_child()) return;
+    auto a = n.first_attribute();
+    if (a && !a.next_attribute() && st.attr == a.name()) n.remove_attribute(a);
+}
+
+bool is_empty_element(pugi::xml_node n) {
+    return !n.first_attribute() && !n.first_child();
+}
 
 bool only_text(pugi::xml_node n) {
     auto c = n.first_child();
@@ -67,10 +105,14 @@ bool is_int(const std::string& s) {
 
 bool value_fits(FieldType t, const std::string& v) {
     switch (t) {
-    case FieldType::Int: return is_int(v);
-    case FieldType::Bool: return v == "yes" || v == "no";
-    case FieldType::OnOff: return v == "on" || v == "off";
-    default: return true;
+    case FieldType::Int:
+        return is_int(v);
+    case FieldType::Bool:
+        return v == "yes" || v == "no";
+    case FieldType::OnOff:
+        return v == "on" || v == "off";
+    default:
+        return true;
     }
 }
 
@@ -79,13 +121,13 @@ struct UnitDef {
     unsigned long long mult;
 };
 const UnitDef kUnits[] = {
-    {"b", 1ULL},           {"bytes", 1ULL},          {"KB", 1000ULL},
-    {"k", 1024ULL},        {"KiB", 1024ULL},         {"MB", 1000000ULL},
-    {"M", 1048576ULL},     {"MiB", 1048576ULL},      {"GB", 1000000000ULL},
-    {"G", 1073741824ULL},  {"GiB", 1073741824ULL},   {"TB", 1000000000000ULL},
-    {"T", 1ULL << 40},     {"TiB", 1ULL << 40},      {"PB", 1000000000000000ULL},
-    {"P", 1ULL << 50},     {"PiB", 1ULL << 50},      {"EB", 1000000000000000000ULL},
-    {"E", 1ULL << 60},     {"EiB", 1ULL << 60},
+    {"b", 1ULL},          {"bytes", 1ULL},        {"KB", 1000ULL},
+    {"k", 1024ULL},       {"KiB", 1024ULL},       {"MB", 1000000ULL},
+    {"M", 1048576ULL},    {"MiB", 1048576ULL},    {"GB", 1000000000ULL},
+    {"G", 1073741824ULL}, {"GiB", 1073741824ULL}, {"TB", 1000000000000ULL},
+    {"T", 1ULL << 40},    {"TiB", 1ULL << 40},    {"PB", 1000000000000000ULL},
+    {"P", 1ULL << 50},    {"PiB", 1ULL << 50},    {"EB", 1000000000000000000ULL},
+    {"E", 1ULL << 60},    {"EiB", 1ULL << 60},
 };
 
 // Extracts one field from `root` (which is being turned into the residue).
@@ -150,6 +192,7 @@ bool extract(pugi::xml_node root, const FieldDesc& f, std::string* value,
         std::string v = a.value();
         if (!value_fits(f.type, v)) return false;
         n.remove_attribute(a);
+        drop_spent_predicate(n, p);
         touched->push_back(n);
         *value = v;
         return true;
@@ -188,8 +231,17 @@ std::string serialize(pugi::xml_node n) {
 
 pugi::xml_node ensure_path(pugi::xml_node n, const std::vector<std::string>& steps, size_t upto) {
     for (size_t i = 0; i < upto; ++i) {
-        auto c = n.child(steps[i].c_str());
-        if (!c) c = n.append_child(steps[i].c_str());
+        Step st = parse_step(steps[i]);
+        pugi::xml_node c;
+        for (auto ch : n.children(st.name.c_str()))
+            if (matches(ch, st)) {
+                c = ch;
+                break;
+            }
+        if (!c) {
+            c = n.append_child(st.name.c_str());
+            if (!st.attr.empty()) c.append_attribute(st.attr.c_str()) = st.value.c_str();
+        }
         n = c;
     }
     return n;
@@ -382,7 +434,8 @@ std::string render_xml(const Object& obj, const OwnerMarker* marker) {
 std::string merge_xml_fragment(const std::string& residue, const std::string& element,
                                const std::string& fragment) {
     pugi::xml_document base;
-    if (residue.empty()) base.append_child(element.c_str());
+    if (residue.empty())
+        base.append_child(element.c_str());
     else if (!base.load_string(residue.c_str()))
         throw Error("stored XML fragment is not well-formed");
     pugi::xml_document frag;
@@ -395,8 +448,8 @@ std::string merge_xml_fragment(const std::string& residue, const std::string& el
         res = frag.load_string(wrapped.c_str());
         if (!res)
             throw Error(std::string("the xml fragment is not well-formed: ") + res.description(),
-                        "write well-formed XML, e.g. <" + element +
-                            " attr='value'><child/></" + element + ">");
+                        "write well-formed XML, e.g. <" + element + " attr='value'><child/></" +
+                            element + ">");
     }
     auto dst = base.document_element();
     auto src = frag.document_element();
@@ -444,8 +497,10 @@ bool parse_num(const std::string& s, long long* v) {
     try {
         size_t pos = 0;
         long long r;
-        if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) r = std::stoll(s, &pos, 16);
-        else r = std::stoll(s, &pos, 10);
+        if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+            r = std::stoll(s, &pos, 16);
+        else
+            r = std::stoll(s, &pos, 10);
         if (pos != s.size()) return false;
         *v = r;
         return true;
@@ -506,8 +561,8 @@ bool equal_nodes(pugi::xml_node a, pugi::xml_node b, const std::string& path, st
         auto it = bc.find(k);
         size_t bn = it == bc.end() ? 0 : it->second.size();
         if (bn != v.size())
-            return fail("<" + k + "> count " + std::to_string(v.size()) + " != " +
-                        std::to_string(bn));
+            return fail("<" + k + "> count " + std::to_string(v.size()) +
+                        " != " + std::to_string(bn));
         for (size_t i = 0; i < v.size(); ++i)
             if (!equal_nodes(v[i], it->second[i], path + "/" + k + "[" + std::to_string(i) + "]",
                              why))
