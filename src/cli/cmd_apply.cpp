@@ -1,12 +1,251 @@
+// virtumancer apply [PATH...] | apply --plan FILE: plan (or load a saved plan and check it is
+// not stale), confirm, take the apply lock, execute with tasks and audit, verify, summarise.
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+
+#include "apply_output.hpp"
 #include "commands.hpp"
+#include "pipeline.hpp"
+#include "plan_output.hpp"
+#include "virtumancer/actor.hpp"
+#include "virtumancer/applier.hpp"
+#include "virtumancer/diag.hpp"
+#include "virtumancer/planner.hpp"
+#include "virtumancer/store.hpp"
 
 namespace virtumancer::cli {
 
+namespace {
+
+struct ApplyArgs {
+    std::vector<std::string> paths, host_uris, targets;
+    bool auto_approve = false, json = false, prune = false;
+    std::string plan_file, actor;
+    int parallelism = 4;
+    double lock_timeout = 0;
+};
+
+// One connection per host, made on first use and shared by the worker threads.
+class CliHosts : public HostConnector {
+  public:
+    CliHosts(const DesiredState& d, std::map<std::string, std::string> over)
+        : desired_(d), over_(std::move(over)) {}
+    Hypervisor& hypervisor(const std::string& host) override {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto it = conns_.find(host);
+        if (it != conns_.end()) return *it->second;
+        auto hv = connect_host(desired_, host, over_);
+        Hypervisor& ref = *hv;
+        conns_[host] = std::move(hv);
+        return ref;
+    }
+
+  private:
+    const DesiredState& desired_;
+    std::map<std::string, std::string> over_;
+    std::mutex mu_;
+    std::map<std::string, std::unique_ptr<Hypervisor>> conns_;
+};
+
+// Holds the apply lock for the lifetime of the object.
+class LockGuard {
+  public:
+    explicit LockGuard(Store& s) : s_(s) {}
+    ~LockGuard() {
+        try {
+            s_.unlock();
+        } catch (...) {
+        }
+    }
+
+  private:
+    Store& s_;
+};
+
+void take_lock(Store& store, const std::string& actor, double timeout) {
+    auto start = std::chrono::steady_clock::now();
+    bool waited_notice = false;
+    while (true) {
+        bool took_over = false;
+        auto holder = store.try_lock(actor, &took_over);
+        if (!holder) {
+            if (took_over)
+                std::cerr << "warning: took over the apply lock left by a process that is no "
+                             "longer running (it was killed or crashed); its unfinished tasks "
+                             "are marked INTERRUPTED\n";
+            return;
+        }
+        double waited =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        std::string who = "actor " + holder->actor + ", pid " + std::to_string(holder->pid) +
+                          " on host " + holder->hostname + ", since " + holder->since;
+        if (waited >= timeout)
+            throw Error("another apply holds the lock on this database (" + who + ")" +
+                            (timeout > 0
+                                 ? "; waited " + std::to_string(static_cast<int>(timeout)) + "s"
+                                 : ""),
+                        "wait for it to finish, or pass --lock-timeout SECONDS to wait for it");
+        if (!waited_notice) {
+            std::cerr << "waiting up to " << timeout << "s for the apply lock (" << who << ")\n";
+            waited_notice = true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f)
+        throw Error("cannot read the saved plan " + path,
+                    "make one with: virtumancer plan --out " + path);
+    std::ostringstream os;
+    os << f.rdbuf();
+    return os.str();
+}
+
+Plan load_saved_plan(const std::string& path) {
+    try {
+        return plan_from_json(read_file(path));
+    } catch (const Error&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw Error("the saved plan " + path + " is not a virtumancer plan: " + e.what(),
+                    "make one with: virtumancer plan --out " + path);
+    }
+}
+
+bool confirm(bool json) {
+    std::ostream& os = json ? std::cerr : std::cout;
+    os << "\nApply these changes? Only 'yes' is accepted: " << std::flush;
+    std::string answer;
+    if (!std::getline(std::cin, answer)) return false;
+    return answer == "yes";
+}
+
+bool has_errors(const Plan& p) {
+    for (const auto& e : p.errors)
+        if (e.severity == Severity::Error) return true;
+    return false;
+}
+
+int run_apply(Globals& g, const ApplyArgs& a) {
+    if (!a.plan_file.empty() && (!a.paths.empty() || a.prune || !a.targets.empty()))
+        throw Error("--plan executes a saved plan as it is: spec paths, --prune and --target "
+                    "cannot be combined with it",
+                    "pass them to `virtumancer plan --out FILE` instead");
+    auto db = Database::open(g.db_path);
+    Store store(*db);
+    std::string actor = current_actor(a.actor);
+
+    LockGuard unlock_at_exit(store);
+    take_lock(store, actor, a.lock_timeout);
+    if (int n = store.mark_interrupted_tasks())
+        std::cerr << "marked " << n << " task(s) left RUNNING by an apply that died as "
+                  << "INTERRUPTED (see virtumancer tasks --status INTERRUPTED); this apply "
+                     "continues from what the hosts hold now\n";
+
+    auto over = parse_host_uris(a.host_uris);
+    Desired d = desired_state(*db, a.paths);
+    PlanOptions popts;
+    popts.prune = a.prune;
+    popts.targets = a.targets;
+    popts.pending_delete = d.pending_delete;
+    popts.revision = d.revision;
+    Plan plan;
+    if (!a.plan_file.empty()) {
+        plan = load_saved_plan(a.plan_file);
+        std::vector<std::string> hosts = plan_hosts(plan);
+        DesiredState only;
+        for (const auto& h : d.state.hosts)
+            if (std::find(hosts.begin(), hosts.end(), h.name) != hosts.end())
+                only.hosts.push_back(h);
+        auto now = observe_hosts(only, over, a.parallelism);
+        auto reasons = stale_reasons(plan, now, store.latest_revision_id());
+        if (!reasons.empty()) {
+            std::string all;
+            for (size_t i = 1; i < reasons.size() && i < 10; ++i) all += "; " + reasons[i];
+            if (reasons.size() > 10)
+                all += "; and " + std::to_string(reasons.size() - 10) + " more";
+            throw Error("saved plan is stale: " + reasons[0] + all + ". Nothing was executed",
+                        "make a new plan (virtumancer plan --out " + a.plan_file +
+                            "), review it, and apply that");
+        }
+        // Verification plans with the options the saved plan was made with, as far as known.
+        for (const auto& c : plan.changes)
+            if (c.action == Action::Delete) popts.prune = true;
+    } else {
+        auto observed = observe_hosts(d.state, over, a.parallelism);
+        plan = make_plan(d.state, observed, popts);
+        plan.revision_id = d.revision_id;
+    }
+
+    if (a.json)
+        std::cout << json_event_line("plan", "plan", plan_to_json(plan)) << std::endl;
+    else
+        print_plan(std::cout, plan, use_color());
+    bool plan_errors = has_errors(plan);
+    if (plan.empty()) {
+        if (!a.json) std::cout << "No changes.\n";
+        return plan_errors ? kExitError : kExitOk;
+    }
+    if (!a.auto_approve && !isatty(STDIN_FILENO))
+        throw Error("apply needs confirmation but there is no terminal to ask on; nothing was "
+                    "changed",
+                    "pass --auto-approve, or review the plan first with `virtumancer plan "
+                    "--out FILE` and run `virtumancer apply --plan FILE --auto-approve`");
+    if (!a.auto_approve && !confirm(a.json)) {
+        std::cerr << "Apply cancelled: nothing was changed.\n";
+        return kExitError;
+    }
+
+    ApplyOptions opts;
+    opts.parallelism = a.parallelism;
+    opts.actor = actor;
+    opts.desired = &d.state;
+    opts.plan_options = popts;
+    CliHosts hosts(d.state, over);
+    ApplyOutputMode mode = a.json                  ? ApplyOutputMode::Json
+                           : isatty(STDOUT_FILENO) ? ApplyOutputMode::Terminal
+                                                   : ApplyOutputMode::Plain;
+    auto sink = make_apply_output(std::cout, mode, static_cast<int>(plan.steps.size()));
+    if (!a.json) std::cout << "\n";
+    ApplyResult r = apply_plan(plan, hosts, store, opts, *sink);
+    if (plan_errors && !a.json)
+        std::cerr << "error: some hosts could not be planned (see above); their objects were "
+                     "not changed\n";
+    return r.ok() && !plan_errors ? kExitOk : kExitError;
+}
+
+} // namespace
+
 void register_apply(CLI::App& app, Globals& g, Runner& run) {
-    (void)g;
-    auto* cmd = app.add_subcommand("apply", "Execute a plan on the hosts, recording tasks and audit entries");
-    cmd->allow_extras();
-    cmd->callback([&run] { run = [] { return not_implemented("apply"); }; });
+    auto a = std::make_shared<ApplyArgs>();
+    auto* cmd = app.add_subcommand(
+        "apply", "Plan (spec PATHs are loaded first), confirm, and execute the plan on the "
+                 "hosts, recording tasks and audit entries; or execute a saved plan (--plan)");
+    cmd->add_option("paths", a->paths, "spec files or directories to load first");
+    cmd->add_flag("--auto-approve", a->auto_approve, "do not ask for confirmation (CI)");
+    cmd->add_option("--plan", a->plan_file,
+                    "execute this saved plan (virtumancer plan --out) and nothing else; refused "
+                    "when stale");
+    cmd->add_option("--parallelism", a->parallelism, "actions run at once")
+        ->check(CLI::Range(1, 64));
+    cmd->add_option("--lock-timeout", a->lock_timeout,
+                    "seconds to wait for another apply to finish (default 0: fail at once)")
+        ->check(CLI::Range(0.0, 86400.0));
+    cmd->add_option("--actor", a->actor,
+                    "who is applying (default: VIRTUMANCER_ACTOR, the CI user, the OS user)");
+    cmd->add_flag("--json", a->json, "a stream of JSON events, one per line");
+    cmd->add_option("--host-uri", a->host_uris, "NAME=URI: override a Host's URI (repeatable)");
+    cmd->add_flag("--prune", a->prune, "delete managed objects whose spec was removed");
+    cmd->add_option("--target", a->targets, "KIND/NAME: restrict the plan (repeatable)");
+    cmd->callback([&g, &run, a] { run = [&g, a] { return run_apply(g, *a); }; });
 }
 
 } // namespace virtumancer::cli

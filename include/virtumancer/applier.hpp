@@ -1,0 +1,101 @@
+// The applier: executes a plan's step graph on the hosts, with tasks, audit and verification.
+// Hosts come through a HostConnector and output goes to an EventSink, so the scheduling,
+// failure propagation and bookkeeping are tested with fakes (tests/unit/applier_test.cpp).
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "virtumancer/hypervisor.hpp"
+#include "virtumancer/model.hpp"
+#include "virtumancer/planner.hpp"
+#include "virtumancer/store.hpp"
+
+namespace virtumancer {
+
+// Gives the applier a Hypervisor per spec host name. Called from several worker threads.
+class HostConnector {
+  public:
+    virtual ~HostConnector() = default;
+    // The connection to `host` (connects on first use). Throws Error when unreachable.
+    virtual Hypervisor& hypervisor(const std::string& host) = 0;
+    // Observes one host (reachable=false and error set when it cannot be reached).
+    virtual ObservedHost observe(const std::string& host);
+};
+
+struct ApplyEvent {
+    std::string type; // apply_start | apply_progress | apply_complete | apply_errored | summary
+    int step = 0;
+    std::string op, host, kind, name, address;
+    int progress = 0;    // apply_progress: 0-100
+    double elapsed = 0;  // seconds since the step started (or the apply, for summary)
+    std::string message; // apply_errored: the error; apply_progress: what it waits for
+    int succeeded = 0, failed = 0, skipped = 0; // summary
+    std::vector<std::string> skipped_steps;     // summary: "id op address (reason)"
+    std::vector<std::string> differences;       // summary: post-apply verification
+};
+
+// Receives events; calls are serialized by the applier.
+class EventSink {
+  public:
+    virtual ~EventSink() = default;
+    virtual void event(const ApplyEvent& e) = 0;
+};
+
+struct ApplyOptions {
+    int parallelism = 4;
+    std::string actor;
+    std::string run_id; // generated when empty
+    // Post-apply verification: the hosts touched are observed again and planned with the same
+    // desired state and options; what is still to change on an object whose steps all
+    // succeeded is a difference. Skipped when `desired` is null.
+    const DesiredState* desired = nullptr;
+    PlanOptions plan_options;
+    double poll_interval = 0.5; // seconds between domain state polls while shutting down
+};
+
+enum class StepStatus { Pending, Completed, Failed, Skipped };
+const char* step_status_name(StepStatus s);
+
+struct StepResult {
+    int id = 0;
+    StepStatus status = StepStatus::Pending;
+    std::string error; // Failed: libvirt's message; Skipped: which dependency failed
+    double seconds = 0;
+    int64_t task_id = 0;
+};
+
+struct ApplyResult {
+    std::string run_id;
+    std::vector<StepResult> steps; // in plan order
+    int succeeded = 0, failed = 0, skipped = 0;
+    // "libvirt produced a different result than planned: <address> <field>: planned <after>,
+    // actual <before>"
+    std::vector<std::string> differences;
+    bool ok() const { return failed == 0 && skipped == 0 && differences.empty(); }
+};
+
+// Throws Error before running anything when the steps' dependencies are not a DAG (a cycle,
+// an unknown step id). Otherwise runs every step it can and reports each one's outcome.
+ApplyResult apply_plan(const Plan& plan, HostConnector& hosts, Store& store,
+                       const ApplyOptions& opts, EventSink& sink);
+
+// Checks the step graph; throws Error naming the cycle or the unknown dependency.
+void check_step_graph(const Plan& plan);
+
+// Saved plans (`apply --plan`): the hosts a plan touches (its steps, changes and observed
+// objects), and why it is stale against a fresh observation of those hosts and the latest
+// load revision: every observed object that changed, appeared or disappeared since, an
+// unreachable host, a newer load. Empty: the plan may run.
+std::vector<std::string> plan_hosts(const Plan& plan);
+std::vector<std::string> stale_reasons(const Plan& plan, const std::vector<ObservedHost>& now,
+                                       long long latest_revision_id);
+
+// True for names of secrets (passwd, password, secret; any case): their values are never
+// written to tasks, audit entries or output.
+bool is_secret_name(const std::string& name);
+// The XML with every secret-named attribute's value replaced by "(redacted)".
+std::string redact_xml(const std::string& xml);
+
+} // namespace virtumancer

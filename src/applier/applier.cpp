@@ -1,0 +1,334 @@
+// apply_plan: runs the plan's step graph on worker threads. A step runs when every step it
+// depends on completed; a failure skips its transitive dependents; the rest carries on.
+#include "virtumancer/applier.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+#include <unistd.h>
+
+#include "applier_internal.hpp"
+#include "virtumancer/diag.hpp"
+
+namespace virtumancer {
+
+using namespace applier_detail;
+
+const char* step_status_name(StepStatus s) {
+    switch (s) {
+    case StepStatus::Pending:
+        return "PENDING";
+    case StepStatus::Completed:
+        return "COMPLETED";
+    case StepStatus::Failed:
+        return "FAILED";
+    case StepStatus::Skipped:
+        return "SKIPPED";
+    }
+    return "?";
+}
+
+ObservedHost HostConnector::observe(const std::string& host) {
+    ObservedHost oh;
+    try {
+        Hypervisor& hv = hypervisor(host);
+        oh = hv.observe(4);
+        oh.uri = hv.uri();
+        oh.reachable = true;
+    } catch (const std::exception& e) {
+        oh.reachable = false;
+        oh.error = e.what();
+    }
+    oh.host = host;
+    return oh;
+}
+
+void check_step_graph(const Plan& plan) {
+    std::map<int, const Step*> by_id;
+    for (const auto& s : plan.steps)
+        if (!by_id.emplace(s.id, &s).second)
+            throw Error("the plan has two steps with id " + std::to_string(s.id),
+                        "the plan is malformed; make a new one with virtumancer plan");
+    for (const auto& s : plan.steps)
+        for (int d : s.deps)
+            if (!by_id.count(d))
+                throw Error("step " + std::to_string(s.id) + " (" + s.op + " " + s.change +
+                                ") depends on step " + std::to_string(d) +
+                                ", which the plan "
+                                "does not have",
+                            "the plan is malformed; make a new one with virtumancer plan");
+    // Depth-first search; a back edge is a cycle, reported as the path around it.
+    std::map<int, int> color; // 0 new, 1 on the stack, 2 done
+    std::vector<int> stack;
+    std::function<void(int)> visit = [&](int id) {
+        color[id] = 1;
+        stack.push_back(id);
+        for (int d : by_id[id]->deps) {
+            if (color[d] == 1) {
+                std::string path;
+                auto it = std::find(stack.begin(), stack.end(), d);
+                for (; it != stack.end(); ++it)
+                    path += std::to_string(*it) + " (" + by_id[*it]->op + ") -> ";
+                path += std::to_string(d);
+                throw Error("the plan's steps depend on each other in a cycle: " + path +
+                                "; nothing was executed",
+                            "this is a bug in the planner; please report it with the plan "
+                            "(virtumancer plan --json)");
+            }
+            if (color[d] == 0) visit(d);
+        }
+        stack.pop_back();
+        color[id] = 2;
+    };
+    for (const auto& s : plan.steps)
+        if (color[s.id] == 0) visit(s.id);
+}
+
+namespace {
+
+std::string make_run_id() {
+    std::random_device rd;
+    char buf[48];
+    auto now = std::chrono::system_clock::now().time_since_epoch();
+    snprintf(buf, sizeof buf, "%llx-%d-%04x",
+             static_cast<unsigned long long>(
+                 std::chrono::duration_cast<std::chrono::milliseconds>(now).count()),
+             static_cast<int>(getpid()), rd() & 0xffff);
+    return buf;
+}
+
+double since(std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+ApplyEvent event_of(const char* type, const Step& s) {
+    ApplyEvent e;
+    e.type = type;
+    e.step = s.id;
+    e.op = s.op;
+    e.host = s.host;
+    e.kind = s.kind;
+    e.name = s.name;
+    e.address = s.change;
+    return e;
+}
+
+class Runner {
+  public:
+    Runner(const Plan& plan, HostConnector& hosts, Store& store, const ApplyOptions& opts,
+           EventSink& sink)
+        : plan_(plan), hosts_(hosts), store_(store), opts_(opts), sink_(sink) {
+        result_.run_id = opts.run_id.empty() ? make_run_id() : opts.run_id;
+        result_.steps.resize(plan.steps.size());
+        for (size_t i = 0; i < plan.steps.size(); ++i) {
+            index_[plan.steps[i].id] = i;
+            result_.steps[i].id = plan.steps[i].id;
+        }
+        waiting_.resize(plan.steps.size());
+        dependents_.resize(plan.steps.size());
+        for (size_t i = 0; i < plan.steps.size(); ++i) {
+            waiting_[i] = plan.steps[i].deps.size();
+            for (int d : plan.steps[i].deps) dependents_[index_[d]].push_back(i);
+            if (waiting_[i] == 0) ready_.insert(i);
+        }
+    }
+
+    ApplyResult run() {
+        auto start = std::chrono::steady_clock::now();
+        int n = std::max(1, opts_.parallelism);
+        std::vector<std::thread> workers;
+        for (int i = 0; i < n; ++i) workers.emplace_back([this] { work(); });
+        for (auto& w : workers) w.join();
+        for (auto& r : result_.steps) {
+            if (r.status == StepStatus::Pending) { // unreachable with a DAG; be safe
+                r.status = StepStatus::Skipped;
+                r.error = "never became ready";
+            }
+            if (r.status == StepStatus::Completed) ++result_.succeeded;
+            if (r.status == StepStatus::Failed) ++result_.failed;
+            if (r.status == StepStatus::Skipped) ++result_.skipped;
+        }
+        if (opts_.desired && result_.succeeded > 0) {
+            try {
+                result_.differences = verify(plan_, result_.steps, hosts_, opts_);
+            } catch (const std::exception& e) {
+                result_.differences.push_back(
+                    std::string("could not verify the result after applying: ") + e.what());
+            }
+        }
+        ApplyEvent sum;
+        sum.type = "summary";
+        sum.elapsed = since(start);
+        sum.succeeded = result_.succeeded;
+        sum.failed = result_.failed;
+        sum.skipped = result_.skipped;
+        for (size_t i = 0; i < plan_.steps.size(); ++i)
+            if (result_.steps[i].status == StepStatus::Skipped)
+                sum.skipped_steps.push_back(std::to_string(plan_.steps[i].id) + " " +
+                                            plan_.steps[i].op + " " + plan_.steps[i].change + " (" +
+                                            result_.steps[i].error + ")");
+        sum.differences = result_.differences;
+        emit(sum);
+        return result_;
+    }
+
+  private:
+    void emit(const ApplyEvent& e) {
+        std::lock_guard<std::mutex> lock(sink_mu_);
+        sink_.event(e);
+    }
+
+    void work() {
+        while (true) {
+            size_t i;
+            {
+                std::unique_lock<std::mutex> lock(mu_);
+                cv_.wait(lock, [this] { return !ready_.empty() || running_ == 0; });
+                if (ready_.empty()) {
+                    cv_.notify_all();
+                    return;
+                }
+                i = *ready_.begin();
+                ready_.erase(ready_.begin());
+                ++running_;
+            }
+            bool ok = execute(i);
+            {
+                std::lock_guard<std::mutex> lock(mu_);
+                --running_;
+                if (ok) {
+                    for (size_t d : dependents_[i])
+                        if (--waiting_[d] == 0 && result_.steps[d].status == StepStatus::Pending)
+                            ready_.insert(d);
+                } else {
+                    skip_dependents(i);
+                }
+            }
+            cv_.notify_all();
+        }
+    }
+
+    // Marks every transitive dependent of step i skipped (called with mu_ held).
+    void skip_dependents(size_t i) {
+        std::vector<size_t> todo = dependents_[i];
+        const Step& failed = plan_.steps[i];
+        while (!todo.empty()) {
+            size_t d = todo.back();
+            todo.pop_back();
+            StepResult& r = result_.steps[d];
+            if (r.status != StepStatus::Pending) continue;
+            r.status = StepStatus::Skipped;
+            r.error = "step " + std::to_string(failed.id) + " (" + failed.op + " " + failed.change +
+                      ") did not complete";
+            ready_.erase(d);
+            for (size_t dd : dependents_[d]) todo.push_back(dd);
+        }
+    }
+
+    bool execute(size_t i) {
+        const Step& s = plan_.steps[i];
+        StepResult& r = result_.steps[i];
+        auto start = std::chrono::steady_clock::now();
+        std::vector<FieldDiff> diffs = step_diffs(plan_, s);
+        nlohmann::json details = task_details(s, diffs);
+        {
+            std::lock_guard<std::mutex> lock(store_mu_);
+            try {
+                r.task_id = store_.task_begin(result_.run_id, opts_.actor, s.op, s.kind, s.name,
+                                              details.dump());
+            } catch (const std::exception& e) {
+                // Without a task row the action would be unrecorded: do not run it.
+                r.status = StepStatus::Failed;
+                r.error = std::string("cannot record the task in the database: ") + e.what();
+            }
+        }
+        if (r.status == StepStatus::Failed) {
+            ApplyEvent e = event_of("apply_errored", s);
+            e.message = r.error;
+            emit(e);
+            return false;
+        }
+        emit(event_of("apply_start", s));
+        std::string error;
+        try {
+            Hypervisor& hv = hosts_.hypervisor(s.host);
+            run_step(s, hv, opts_, [&](int pct, const std::string& msg) {
+                {
+                    std::lock_guard<std::mutex> lock(store_mu_);
+                    try {
+                        store_.task_progress(r.task_id, pct);
+                    } catch (...) {
+                    }
+                }
+                ApplyEvent e = event_of("apply_progress", s);
+                e.progress = pct;
+                e.message = msg;
+                e.elapsed = since(start);
+                emit(e);
+            });
+        } catch (const Error& e) {
+            error = e.what();
+            if (!e.remedy().empty()) error += " (hint: " + e.remedy() + ")";
+        } catch (const std::exception& e) {
+            error = e.what();
+            if (error.empty()) error = "unknown error";
+        }
+        r.seconds = since(start);
+        details["seconds"] = r.seconds;
+        if (error.empty())
+            details["result"] = "ok";
+        else
+            details["error"] = error;
+        {
+            std::lock_guard<std::mutex> lock(store_mu_);
+            try {
+                store_.task_finish(r.task_id, error.empty(), details.dump());
+                if (error.empty())
+                    store_.audit(opts_.actor, s.op, s.kind, s.name,
+                                 audit_details(s, diffs, result_.run_id).dump());
+            } catch (const std::exception& e) {
+                if (error.empty())
+                    error =
+                        std::string("the action succeeded but recording it failed: ") + e.what();
+            }
+        }
+        ApplyEvent e = event_of(error.empty() ? "apply_complete" : "apply_errored", s);
+        e.elapsed = r.seconds;
+        e.message = error;
+        r.error = error;
+        r.status = error.empty() ? StepStatus::Completed : StepStatus::Failed;
+        emit(e);
+        return error.empty();
+    }
+
+    const Plan& plan_;
+    HostConnector& hosts_;
+    Store& store_;
+    const ApplyOptions& opts_;
+    EventSink& sink_;
+    ApplyResult result_;
+    std::map<int, size_t> index_;
+    std::vector<size_t> waiting_;
+    std::vector<std::vector<size_t>> dependents_;
+    std::set<size_t> ready_;
+    int running_ = 0;
+    std::mutex mu_, store_mu_, sink_mu_;
+    std::condition_variable cv_;
+};
+
+} // namespace
+
+ApplyResult apply_plan(const Plan& plan, HostConnector& hosts, Store& store,
+                       const ApplyOptions& opts, EventSink& sink) {
+    check_step_graph(plan);
+    Runner r(plan, hosts, store, opts, sink);
+    return r.run();
+}
+
+} // namespace virtumancer

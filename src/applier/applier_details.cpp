@@ -1,0 +1,127 @@
+// What tasks and audit entries say about a step: op, object, XML summary, arguments and the
+// planned before/after of the fields it changes. Secrets never appear.
+#include <algorithm>
+#include <cctype>
+#include <pugixml.hpp>
+#include <sstream>
+
+#include "applier_internal.hpp"
+
+namespace virtumancer {
+
+bool is_secret_name(const std::string& name) {
+    std::string l = name;
+    std::transform(l.begin(), l.end(), l.begin(), [](unsigned char c) { return std::tolower(c); });
+    return l.find("passwd") != std::string::npos || l.find("password") != std::string::npos ||
+           l.find("secret") != std::string::npos;
+}
+
+namespace {
+void redact_node(pugi::xml_node n) {
+    for (auto a : n.attributes())
+        if (is_secret_name(a.name())) a.set_value("(redacted)");
+    for (auto c : n.children()) redact_node(c);
+}
+} // namespace
+
+std::string redact_xml(const std::string& xml) {
+    if (xml.empty()) return xml;
+    pugi::xml_document doc;
+    if (!doc.load_string(xml.c_str()))
+        return "(unparsable XML, " + std::to_string(xml.size()) + " bytes)";
+    redact_node(doc);
+    std::ostringstream os;
+    doc.save(os, "", pugi::format_raw | pugi::format_no_declaration);
+    return os.str();
+}
+
+namespace applier_detail {
+namespace {
+
+using nlohmann::json;
+
+bool starts_with(const std::string& s, const std::string& p) {
+    return s.rfind(p, 0) == 0;
+}
+
+// Which planned fields an op changes; empty: all of them but power and autostart.
+bool relevant(const std::string& op, const std::string& device, const std::string& field) {
+    auto suffix = op.substr(op.find('.') + 1);
+    if (suffix == "start" || suffix == "shutdown" || suffix == "destroy" || suffix == "suspend" ||
+        suffix == "resume")
+        return field == "state" || field == "active";
+    if (suffix == "autostart") return field == "autostart";
+    if (op == "vm.set_vcpus") return starts_with(field, "vcpu");
+    if (op == "vm.set_memory") return field.find("memory") != std::string::npos;
+    if (starts_with(op, "vm.") && op.find("_device") != std::string::npos)
+        return !device.empty() && (field == device || starts_with(field, device + "["));
+    return field != "state" && field != "active" && field != "autostart";
+}
+
+json redacted_args(const Step& s) {
+    json a = json::object();
+    for (const auto& [k, v] : s.args) a[k] = is_secret_name(k) ? std::string("(redacted)") : v;
+    return a;
+}
+
+json diffs_json(const std::vector<FieldDiff>& diffs) {
+    json out = json::array();
+    for (const auto& d : diffs) {
+        bool secret = is_secret_name(d.field);
+        out.push_back({{"field", d.field},
+                       {"before", secret && !d.before.empty() ? "(redacted)" : d.before},
+                       {"after", secret && !d.after.empty() ? "(redacted)" : d.after},
+                       {"class", change_class_name(d.cls)}});
+    }
+    return out;
+}
+
+std::string root_name(const std::string& xml) {
+    if (xml.empty()) return "";
+    pugi::xml_document doc;
+    if (!doc.load_string(xml.c_str())) return "";
+    return doc.document_element().name();
+}
+
+} // namespace
+
+std::vector<FieldDiff> step_diffs(const Plan& plan, const Step& s) {
+    const ResourceChange* rc = nullptr;
+    for (const auto& c : plan.changes)
+        if (c.address() == s.change) rc = &c;
+    if (!rc) return {};
+    std::string device = root_name(s.xml);
+    std::vector<FieldDiff> out;
+    for (const auto& d : rc->diffs)
+        if (relevant(s.op, device, d.field)) out.push_back(d);
+    return out;
+}
+
+json task_details(const Step& s, const std::vector<FieldDiff>& diffs) {
+    json j = {{"step", s.id},
+              {"op", s.op},
+              {"host", s.host},
+              {"kind", s.kind},
+              {"name", s.name},
+              {"object", s.change},
+              {"args", redacted_args(s)},
+              {"deps", s.deps},
+              {"planned", diffs_json(diffs)}};
+    if (!s.xml.empty()) {
+        std::string x = redact_xml(s.xml);
+        j["xml_bytes"] = s.xml.size();
+        j["xml"] = x.size() > 600 ? x.substr(0, 600) + "..." : x;
+    }
+    return j;
+}
+
+json audit_details(const Step& s, const std::vector<FieldDiff>& diffs, const std::string& run_id) {
+    json changes = json::array();
+    for (const auto& d : diffs_json(diffs))
+        changes.push_back({{"field", d["field"]}, {"before", d["before"]}, {"after", d["after"]}});
+    return {{"run_id", run_id}, {"host", s.host},           {"object", s.change},
+            {"step", s.id},     {"args", redacted_args(s)}, {"changes", changes}};
+}
+
+} // namespace applier_detail
+} // namespace virtumancer

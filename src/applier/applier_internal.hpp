@@ -1,0 +1,35 @@
+// Private to src/applier: executing one step, task/audit details, verification.
+#pragma once
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "virtumancer/applier.hpp"
+
+namespace virtumancer::applier_detail {
+
+// Reports progress (0-100) and what the step waits for; may be called many times.
+using Progress = std::function<void(int percent, const std::string& message)>;
+
+// Executes one step against its host. Throws (Error with libvirt's message) on failure.
+void run_step(const Step& s, Hypervisor& hv, const ApplyOptions& opts, const Progress& progress);
+
+// Sets passwd on the graphics elements named by the step's password_file:<i> /
+// password_env:<i> args (index among the XML's <graphics> elements), reading the file or
+// the environment now. Returns the XML unchanged when the step names none.
+std::string inject_graphics_passwords(const std::string& xml, const Step& s);
+
+// The diffs of `plan` that the step carries out (by its change address and op).
+std::vector<FieldDiff> step_diffs(const Plan& plan, const Step& s);
+
+// JSON for a task row (before the call) and an audit entry; secrets redacted.
+nlohmann::json task_details(const Step& s, const std::vector<FieldDiff>& diffs);
+nlohmann::json audit_details(const Step& s, const std::vector<FieldDiff>& diffs,
+                             const std::string& run_id);
+
+// Post-apply verification (see ApplyOptions::desired).
+std::vector<std::string> verify(const Plan& plan, const std::vector<StepResult>& results,
+                                HostConnector& hosts, const ApplyOptions& opts);
+
+} // namespace virtumancer::applier_detail

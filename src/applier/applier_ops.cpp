@@ -1,0 +1,230 @@
+// One step against its host: the meaning of each plan op.
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <pugixml.hpp>
+#include <sstream>
+#include <thread>
+
+#include "applier_internal.hpp"
+#include "virtumancer/diag.hpp"
+
+namespace virtumancer::applier_detail {
+namespace {
+
+std::string arg(const Step& s, const std::string& key, const std::string& def = {}) {
+    auto it = s.args.find(key);
+    return it == s.args.end() ? def : it->second;
+}
+
+bool flag(const Step& s, const std::string& key, bool def = false) {
+    auto it = s.args.find(key);
+    if (it == s.args.end()) return def;
+    return it->second == "1" || it->second == "yes" || it->second == "true";
+}
+
+long long number(const Step& s, const std::string& key) {
+    std::string v = arg(s, key);
+    try {
+        size_t used = 0;
+        long long n = std::stoll(v, &used);
+        if (used == v.size()) return n;
+    } catch (...) {
+    }
+    throw Error("step " + std::to_string(s.id) + " (" + s.op + ") has no valid '" + key +
+                    "' argument: '" + v + "'",
+                "the plan is malformed; make a new one with virtumancer plan");
+}
+
+// "pool/volume" volume names: the part after the pool.
+std::string volume_name(const Step& s) {
+    std::string v = arg(s, "volume");
+    if (!v.empty()) return v;
+    auto slash = s.name.find('/');
+    return slash == std::string::npos ? s.name : s.name.substr(slash + 1);
+}
+
+// libvirt has no call here to start an existing pool or network or to set its autostart
+// alone: define it again with its own (inactive) XML and the wanted flags.
+const ObservedPool& observed_pool(const ObservedHost& oh, const std::string& name) {
+    if (const ObservedPool* p = oh.pool(name)) return *p;
+    throw Error("storage pool '" + name + "' is not defined on " + oh.uri,
+                "run virtumancer plan again: the host changed since the plan was made");
+}
+const ObservedNetwork& observed_network(const ObservedHost& oh, const std::string& name) {
+    if (const ObservedNetwork* n = oh.network(name)) return *n;
+    throw Error("network '" + name + "' is not defined on " + oh.uri,
+                "run virtumancer plan again: the host changed since the plan was made");
+}
+
+void no_autostart_off(const Step& s) {
+    throw Error("turning autostart off for " + s.kind + " '" + s.name +
+                    "' is not supported by this version",
+                "run: virsh " + std::string(s.kind == "pool" ? "pool-autostart" : "net-autostart") +
+                    " --disable " + s.name);
+}
+
+void shutdown(const Step& s, Hypervisor& hv, const ApplyOptions& opts, const Progress& progress) {
+    if (hv.domain_state(s.name) == "shutoff") return;
+    long long timeout = number(s, "timeout");
+    hv.shutdown_domain(s.name);
+    auto start = std::chrono::steady_clock::now();
+    auto interval =
+        std::chrono::duration<double>(opts.poll_interval > 0 ? opts.poll_interval : 0.5);
+    int last_pct = -1;
+    while (true) {
+        if (hv.domain_state(s.name) == "shutoff") return;
+        double waited =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        if (waited >= static_cast<double>(timeout)) break;
+        int pct = timeout > 0 ? static_cast<int>(waited * 100 / static_cast<double>(timeout)) : 100;
+        if (pct != last_pct) {
+            progress(pct, "waiting for the guest to shut down (ACPI), " +
+                              std::to_string(static_cast<long long>(waited)) + "s of " +
+                              std::to_string(timeout) + "s");
+            last_pct = pct;
+        }
+        std::this_thread::sleep_for(interval);
+    }
+    if (!flag(s, "force"))
+        throw Error("VM " + s.name + " did not shut down within " + std::to_string(timeout) +
+                        "s and its spec does not allow a forced stop (force_stop: true)",
+                    "shut the guest down from inside, raise shutdown_timeout, or set "
+                    "force_stop: true in its spec");
+    progress(100, "the guest did not shut down within " + std::to_string(timeout) +
+                      "s; forcing it off (force_stop: true)");
+    hv.destroy_domain(s.name);
+}
+
+std::string read_password_file(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f)
+        throw Error("cannot read the graphics password file " + path,
+                    "create it (readable by the user running virtumancer) or fix password_file");
+    std::ostringstream os;
+    os << f.rdbuf();
+    std::string v = os.str();
+    while (!v.empty() && (v.back() == '\n' || v.back() == '\r')) v.pop_back();
+    if (v.empty())
+        throw Error("the graphics password file " + path + " is empty",
+                    "write the password into it");
+    return v;
+}
+
+} // namespace
+
+std::string inject_graphics_passwords(const std::string& xml, const Step& s) {
+    std::map<int, std::string> pw;
+    for (const auto& [k, v] : s.args) {
+        bool file = k.rfind("password_file:", 0) == 0, env = k.rfind("password_env:", 0) == 0;
+        if (!file && !env) continue;
+        int idx = std::atoi(k.substr(k.find(':') + 1).c_str());
+        if (file) {
+            pw[idx] = read_password_file(v);
+        } else {
+            const char* e = std::getenv(v.c_str());
+            if (!e || !*e)
+                throw Error("the environment variable " + v +
+                                " (password_env of a graphics device of " + s.name + ") is not set",
+                            "export " + v + " before running apply");
+            pw[idx] = e;
+        }
+    }
+    if (pw.empty()) return xml;
+    pugi::xml_document doc;
+    if (!doc.load_string(xml.c_str(), pugi::parse_default | pugi::parse_ws_pcdata_single))
+        throw Error("step " + std::to_string(s.id) + " has malformed XML",
+                    "make a new plan with virtumancer plan");
+    std::vector<pugi::xml_node> graphics;
+    pugi::xml_node root = doc.document_element();
+    if (std::string(root.name()) == "graphics") {
+        graphics.push_back(root);
+    } else {
+        for (auto g : root.child("devices").children("graphics")) graphics.push_back(g);
+    }
+    for (auto& [idx, value] : pw) {
+        if (idx < 0 || static_cast<size_t>(idx) >= graphics.size())
+            throw Error("step " + std::to_string(s.id) + " names graphics device " +
+                            std::to_string(idx) + " for a password but the XML has " +
+                            std::to_string(graphics.size()),
+                        "make a new plan with virtumancer plan");
+        pugi::xml_attribute a = graphics[idx].attribute("passwd");
+        if (!a) a = graphics[idx].append_attribute("passwd");
+        a.set_value(value.c_str());
+    }
+    std::ostringstream os;
+    doc.save(os, "", pugi::format_raw | pugi::format_no_declaration);
+    return os.str();
+}
+
+void run_step(const Step& s, Hypervisor& hv, const ApplyOptions& opts, const Progress& progress) {
+    const std::string& op = s.op;
+    const std::string& n = s.name;
+    if (op == "vm.define") {
+        hv.define_domain(inject_graphics_passwords(s.xml, s));
+    } else if (op == "vm.start") {
+        hv.start_domain(n);
+    } else if (op == "vm.shutdown") {
+        shutdown(s, hv, opts, progress);
+    } else if (op == "vm.destroy") {
+        hv.destroy_domain(n);
+    } else if (op == "vm.undefine") {
+        hv.undefine_domain(n, flag(s, "keep_nvram", true), flag(s, "keep_tpm", true));
+    } else if (op == "vm.attach_device") {
+        hv.attach_device(n, inject_graphics_passwords(s.xml, s), flag(s, "live"),
+                         flag(s, "config"));
+    } else if (op == "vm.detach_device") {
+        hv.detach_device(n, s.xml, flag(s, "live"), flag(s, "config"));
+    } else if (op == "vm.update_device") {
+        hv.update_device(n, inject_graphics_passwords(s.xml, s), flag(s, "live"),
+                         flag(s, "config"));
+    } else if (op == "vm.set_vcpus") {
+        hv.set_vcpus(n, static_cast<int>(number(s, "count")), flag(s, "live"), flag(s, "config"));
+    } else if (op == "vm.set_memory") {
+        hv.set_memory(n, static_cast<unsigned long long>(number(s, "kib")), flag(s, "live"),
+                      flag(s, "config"));
+    } else if (op == "vm.autostart") {
+        hv.set_domain_autostart(n, flag(s, "autostart"));
+    } else if (op == "vm.suspend") {
+        hv.suspend_domain(n);
+    } else if (op == "vm.resume") {
+        hv.resume_domain(n);
+    } else if (op == "pool.define") {
+        hv.define_pool(s.xml, flag(s, "build"), flag(s, "start"), flag(s, "autostart"));
+    } else if (op == "pool.start") {
+        ObservedHost oh = hv.observe(1);
+        const ObservedPool& p = observed_pool(oh, n);
+        if (!p.active) hv.define_pool(p.xml, false, true, false);
+    } else if (op == "pool.autostart") {
+        if (!flag(s, "autostart")) no_autostart_off(s);
+        ObservedHost oh = hv.observe(1);
+        hv.define_pool(observed_pool(oh, n).xml, false, false, true);
+    } else if (op == "volume.create") {
+        progress(0, "creating the volume");
+        hv.create_volume(arg(s, "pool"), s.xml);
+    } else if (op == "volume.resize") {
+        hv.resize_volume(arg(s, "pool"), volume_name(s),
+                         static_cast<unsigned long long>(number(s, "bytes")));
+    } else if (op == "volume.delete") {
+        hv.delete_volume(arg(s, "pool"), volume_name(s));
+    } else if (op == "network.define") {
+        hv.define_network(s.xml, flag(s, "start"), flag(s, "autostart"));
+    } else if (op == "network.start") {
+        ObservedHost oh = hv.observe(1);
+        const ObservedNetwork& net = observed_network(oh, n);
+        if (!net.active) hv.define_network(net.xml, true, false);
+    } else if (op == "network.autostart") {
+        if (!flag(s, "autostart")) no_autostart_off(s);
+        ObservedHost oh = hv.observe(1);
+        hv.define_network(observed_network(oh, n).xml, false, true);
+    } else if (op == "snapshot.create") {
+        std::string dom = arg(s, "domain");
+        if (dom.empty()) dom = n.substr(0, n.find('/'));
+        hv.create_snapshot(dom, s.xml);
+    } else {
+        throw Error("unknown step operation '" + op + "' (step " + std::to_string(s.id) + ")",
+                    "this plan was made by a newer virtumancer; plan again with this one");
+    }
+}
+
+} // namespace virtumancer::applier_detail

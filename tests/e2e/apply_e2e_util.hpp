@@ -1,0 +1,154 @@
+// Helpers of the apply e2e tests: libvirtd availability, running the real binary, virsh,
+// temporary spec directories and databases, cleanup of vmr-e2e-ap-* objects.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <signal.h>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+namespace apply_e2e {
+
+namespace fs = std::filesystem;
+
+inline const char* kUri = "qemu:///system";
+
+struct Result {
+    int code = -1;
+    std::string out; // stdout and stderr together
+};
+
+// Runs a shell command, capturing stdout+stderr.
+inline Result sh(const std::string& cmd) {
+    Result r;
+    FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+    if (!p) return r;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+    int st = pclose(p);
+    r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return r;
+}
+
+inline std::string quote(const std::string& s) {
+    std::string out = "'";
+    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+inline std::string virsh(const std::string& args) {
+    return sh(std::string("virsh -c ") + kUri + " " + args).out;
+}
+
+// True when libvirtd answers; otherwise the test is skipped (or fails when
+// VIRTUMANCER_REQUIRE_LIBVIRTD=1).
+inline bool libvirtd_available() {
+    return sh(std::string("timeout 10 virsh -c ") + kUri + " list >/dev/null").code == 0;
+}
+
+#define APPLY_E2E_REQUIRE_LIBVIRTD()                                                               \
+    do {                                                                                           \
+        if (!apply_e2e::libvirtd_available()) {                                                    \
+            const char* req = std::getenv("VIRTUMANCER_REQUIRE_LIBVIRTD");                         \
+            if (req && std::string(req) == "1")                                                    \
+                FAIL() << "libvirtd at qemu:///system is unreachable and "                         \
+                          "VIRTUMANCER_REQUIRE_LIBVIRTD=1";                                        \
+            GTEST_SKIP() << "libvirtd at qemu:///system is unreachable; run "                      \
+                            "`scripts/testenv.sh start`";                                          \
+        }                                                                                          \
+    } while (0)
+
+// Removes every domain, volume, pool and network whose name starts with `prefix`.
+inline void cleanup(const std::string& prefix) {
+    auto names = [](const std::string& out) {
+        std::vector<std::string> v;
+        std::istringstream is(out);
+        std::string line;
+        while (std::getline(is, line))
+            if (!line.empty()) v.push_back(line);
+        return v;
+    };
+    for (const auto& d : names(virsh("list --all --name"))) {
+        if (d.rfind(prefix, 0) != 0) continue;
+        virsh("destroy " + d);
+        virsh("undefine --nvram --snapshots-metadata " + d);
+        virsh("undefine " + d);
+    }
+    for (const auto& p : names(virsh("pool-list --all --name"))) {
+        if (p.rfind(prefix, 0) != 0) continue;
+        virsh("pool-start " + p);
+        for (const auto& line : names(virsh("vol-list " + p + " | tail -n +3"))) {
+            std::string vol = line.substr(line.find_first_not_of(' '));
+            vol = vol.substr(0, vol.find(' '));
+            if (!vol.empty()) virsh("vol-delete --pool " + p + " " + vol);
+        }
+        virsh("pool-destroy " + p);
+        virsh("pool-undefine " + p);
+    }
+    for (const auto& n : names(virsh("net-list --all --name"))) {
+        if (n.rfind(prefix, 0) != 0) continue;
+        virsh("net-destroy " + n);
+        virsh("net-undefine " + n);
+    }
+}
+
+// A temporary directory (specs, database, saved plans), removed at the end.
+class TempDir {
+  public:
+    TempDir() {
+        std::string tmpl = (fs::temp_directory_path() / "vmr-e2e-ap-XXXXXX").string();
+        if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+        path_ = tmpl;
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path_, ec);
+    }
+    std::string file(const std::string& name) const { return (path_ / name).string(); }
+    void write(const std::string& name, const std::string& text) const {
+        fs::create_directories((path_ / name).parent_path());
+        std::ofstream(path_ / name) << text;
+    }
+    void remove(const std::string& name) const { fs::remove(path_ / name); }
+
+  private:
+    fs::path path_;
+};
+
+// The virtumancer binary with a database, returning exit code and output.
+inline Result vm(const std::string& db, const std::string& args) {
+    return sh(std::string(VIRTUMANCER_BINARY) + " --db " + quote(db) + " " + args + " </dev/null");
+}
+
+// Starts the binary in the background (stdout+stderr to `log`); returns its pid.
+inline pid_t vm_background(const std::string& db, const std::string& args, const std::string& log) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        std::string cmd = std::string("exec ") + VIRTUMANCER_BINARY + " --db " + quote(db) + " " +
+                          args + " </dev/null >" + quote(log) + " 2>&1";
+        execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    return pid;
+}
+
+// Rows of a query through the sqlite3 command-line shell ("a|b|c" per row).
+inline std::string sql(const std::string& db, const std::string& query) {
+    return sh("sqlite3 " + quote(db) + " " + quote(query)).out;
+}
+
+inline bool contains(const std::string& hay, const std::string& needle) {
+    return hay.find(needle) != std::string::npos;
+}
+
+} // namespace apply_e2e

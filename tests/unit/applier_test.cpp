@@ -1,0 +1,461 @@
+// The applier's logic against a FakeHypervisor and a temporary SQLite database: ordering,
+// parallelism, failure propagation, cycles, tasks, audit and redaction, shutdown semantics,
+// post-apply verification and saved-plan staleness.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "fake_hypervisor.hpp"
+#include "virtumancer/applier.hpp"
+#include "virtumancer/database.hpp"
+#include "virtumancer/descriptors.hpp"
+#include "virtumancer/store.hpp"
+
+namespace fs = std::filesystem;
+using namespace virtumancer;
+using nlohmann::json;
+using virtumancer::testing::EventLog;
+using virtumancer::testing::FakeConnector;
+using virtumancer::testing::FakeHypervisor;
+
+namespace {
+
+class ApplierTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        std::string tmpl = (fs::temp_directory_path() / "vm-applier-XXXXXX").string();
+        ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+        dir_ = tmpl;
+        db_ = Database::open((dir_ / "t.db").string());
+        store_ = std::make_unique<Store>(*db_);
+        opts_.actor = "tester";
+        opts_.run_id = "run-1";
+        opts_.poll_interval = 0.02;
+    }
+    void TearDown() override {
+        store_.reset();
+        db_.reset();
+        std::error_code ec;
+        fs::remove_all(dir_, ec);
+    }
+
+    static Step step(int id, const std::string& op, const std::string& name,
+                     std::vector<int> deps = {}, std::map<std::string, std::string> args = {},
+                     const std::string& xml = {}) {
+        Step s;
+        s.id = id;
+        s.op = op;
+        s.host = "local";
+        s.kind = op.substr(0, op.find('.'));
+        s.name = name;
+        s.xml =
+            xml.empty() && op == "vm.define" ? "<domain><name>" + name + "</name></domain>" : xml;
+        s.args = std::move(args);
+        s.deps = std::move(deps);
+        s.change = "local/" + s.kind + "/" + name;
+        return s;
+    }
+
+    ApplyResult run(const Plan& p) { return apply_plan(p, conn_, *store_, opts_, log_); }
+
+    const StepResult& result(const ApplyResult& r, int id) {
+        for (const auto& s : r.steps)
+            if (s.id == id) return s;
+        throw std::runtime_error("no step " + std::to_string(id));
+    }
+
+    fs::path dir_;
+    std::unique_ptr<Database> db_;
+    std::unique_ptr<Store> store_;
+    FakeHypervisor hv_;
+    FakeConnector conn_{hv_};
+    EventLog log_;
+    ApplyOptions opts_;
+};
+
+TEST_F(ApplierTest, RunsStepsOnlyAfterTheirDependenciesCompleted) {
+    Plan p;
+    p.steps = {step(1, "pool.define", "p", {}, {{"build", "1"}, {"start", "1"}}, "<pool/>"),
+               step(2, "volume.create", "p/v", {1}, {{"pool", "p"}}, "<volume/>"),
+               step(3, "network.define", "n", {}, {{"start", "1"}}, "<network/>"),
+               step(4, "vm.define", "web", {2, 3}), step(5, "vm.start", "web", {4})};
+    hv_.delay_ms["define_pool"] = 80;
+    hv_.delay_ms["define_network"] = 40;
+    ApplyResult r = run(p);
+    EXPECT_EQ(r.succeeded, 5);
+    EXPECT_TRUE(r.ok());
+    auto before = [&](const std::string& a, const std::string& b) {
+        auto* ca = hv_.find(a);
+        auto* cb = hv_.find(b);
+        ASSERT_TRUE(ca && cb) << a << " / " << b;
+        EXPECT_LE(ca->end, cb->start) << a << " must finish before " << b << " starts";
+    };
+    before("define_pool", "create_volume p");
+    before("create_volume p", "define_domain web");
+    before("define_network", "define_domain web");
+    before("define_domain web", "start_domain web");
+    EXPECT_EQ(hv_.domain_state("web"), "running");
+}
+
+TEST_F(ApplierTest, RunsIndependentStepsInParallel) {
+    Plan p;
+    for (int i = 1; i <= 4; ++i) {
+        std::string n = "vm" + std::to_string(i);
+        p.steps.push_back(step(i, "vm.start", n));
+        hv_.delay_ms["start_domain " + n] = 250;
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    ApplyResult r = run(p);
+    double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    EXPECT_EQ(r.succeeded, 4);
+    EXPECT_EQ(hv_.peak_in_flight(), 4);
+    EXPECT_LT(took, 0.8) << "four 250 ms steps with parallelism 4 ran one after another";
+}
+
+TEST_F(ApplierTest, ParallelismOneRunsOneStepAtATime) {
+    opts_.parallelism = 1;
+    Plan p;
+    for (int i = 1; i <= 3; ++i) {
+        p.steps.push_back(step(i, "vm.start", "vm" + std::to_string(i)));
+        hv_.delay_ms["start_domain vm" + std::to_string(i)] = 30;
+    }
+    EXPECT_EQ(run(p).succeeded, 3);
+    EXPECT_EQ(hv_.peak_in_flight(), 1);
+}
+
+TEST_F(ApplierTest, FailedStepSkipsItsDependentsAndIndependentsFinish) {
+    Plan p;
+    p.steps = {step(1, "vm.define", "a"), step(2, "vm.start", "a", {1}),
+               step(3, "vm.autostart", "a", {2}, {{"autostart", "1"}}), step(4, "vm.define", "b"),
+               step(5, "vm.start", "b", {4})};
+    hv_.fail["define_domain a"] = "XML error: unsupported configuration: nope";
+    hv_.delay_ms["define_domain b"] = 50;
+    ApplyResult r = run(p);
+    EXPECT_EQ(result(r, 1).status, StepStatus::Failed);
+    EXPECT_NE(result(r, 1).error.find("unsupported configuration: nope"), std::string::npos);
+    EXPECT_EQ(result(r, 2).status, StepStatus::Skipped);
+    EXPECT_EQ(result(r, 3).status, StepStatus::Skipped);
+    EXPECT_NE(result(r, 3).error.find("step 1"), std::string::npos);
+    EXPECT_EQ(result(r, 4).status, StepStatus::Completed);
+    EXPECT_EQ(result(r, 5).status, StepStatus::Completed);
+    EXPECT_EQ(r.succeeded, 2);
+    EXPECT_EQ(r.failed, 1);
+    EXPECT_EQ(r.skipped, 2);
+    EXPECT_FALSE(r.ok());
+    EXPECT_FALSE(hv_.called("start_domain a"));
+    EXPECT_FALSE(hv_.called("set_domain_autostart a"));
+    EXPECT_TRUE(hv_.called("start_domain b"));
+    // Tasks: one row per executed step, none for skipped ones.
+    auto tasks = store_->tasks(0, "");
+    ASSERT_EQ(tasks.size(), 3u);
+    int failed = 0, completed = 0;
+    for (const auto& t : tasks) {
+        failed += t.status == "FAILED";
+        completed += t.status == "COMPLETED";
+        EXPECT_EQ(t.run_id, "run-1");
+        EXPECT_EQ(t.actor, "tester");
+    }
+    EXPECT_EQ(failed, 1);
+    EXPECT_EQ(completed, 2);
+    // The summary event counts them.
+    ASSERT_FALSE(log_.events.empty());
+    const ApplyEvent& sum = log_.events.back();
+    EXPECT_EQ(sum.type, "summary");
+    EXPECT_EQ(sum.failed, 1);
+    EXPECT_EQ(sum.skipped, 2);
+    EXPECT_EQ(sum.skipped_steps.size(), 2u);
+    // Audit: only what was executed successfully.
+    auto audit = store_->audit_rows("", "", "");
+    ASSERT_EQ(audit.size(), 2u);
+    EXPECT_EQ(audit[0].target_id, "b");
+}
+
+TEST_F(ApplierTest, CycleIsRefusedBeforeAnythingRuns) {
+    Plan p;
+    p.steps = {step(1, "vm.define", "x", {3}), step(2, "vm.start", "y"),
+               step(3, "vm.start", "x", {1})};
+    try {
+        run(p);
+        FAIL() << "a cycle was not detected";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("cycle"), std::string::npos) << e.what();
+    }
+    EXPECT_TRUE(hv_.names().empty()) << "something ran before the cycle was detected";
+    EXPECT_TRUE(store_->tasks(0, "").empty());
+}
+
+TEST_F(ApplierTest, UnknownDependencyIsRefused) {
+    Plan p;
+    p.steps = {step(1, "vm.start", "x", {42})};
+    EXPECT_THROW(run(p), Error);
+    EXPECT_TRUE(hv_.names().empty());
+}
+
+TEST_F(ApplierTest, TaskIsRunningDuringTheCallAndFinishedWithDetails) {
+    opts_.parallelism = 1;
+    Plan p;
+    ResourceChange rc;
+    rc.host = "local";
+    rc.kind = "vm";
+    rc.name = "web";
+    rc.action = Action::Update;
+    rc.diffs = {{"memory", "134217728", "268435456", ChangeClass::NextBoot},
+                {"state", "shutoff", "running", ChangeClass::Live}};
+    p.changes = {rc};
+    p.steps = {step(1, "vm.define", "web"), step(2, "vm.start", "web", {1})};
+    hv_.fail["start_domain web"] = "internal error: qemu unexpectedly closed the monitor";
+    // What the tasks table says while libvirt is being called.
+    std::vector<std::string> seen;
+    ApplyResult r;
+    {
+        // Observe the RUNNING row from inside the call through a second connection.
+        auto reader = Database::open((dir_ / "t.db").string());
+        Store rs(*reader);
+        hv_.on_call = [&](const std::string& what) {
+            for (const auto& t : rs.tasks(0, "RUNNING")) seen.push_back(what + ":" + t.type);
+        };
+        r = run(p);
+        hv_.on_call = nullptr;
+    }
+    EXPECT_EQ(seen, (std::vector<std::string>{"define_domain web:vm.define",
+                                              "start_domain web:vm.start"}));
+    auto tasks = store_->tasks(0, "");
+    ASSERT_EQ(tasks.size(), 2u);
+    EXPECT_EQ(tasks[0].status, "COMPLETED");
+    EXPECT_EQ(tasks[0].progress, 100);
+    EXPECT_FALSE(tasks[0].started_at.empty());
+    EXPECT_FALSE(tasks[0].finished_at.empty());
+    json d0 = json::parse(tasks[0].details);
+    EXPECT_EQ(d0["op"], "vm.define");
+    EXPECT_EQ(d0["object"], "local/vm/web");
+    EXPECT_NE(d0["xml"].get<std::string>().find("<name>web</name>"), std::string::npos);
+    ASSERT_EQ(d0["planned"].size(), 1u); // memory, not state
+    EXPECT_EQ(d0["planned"][0]["field"], "memory");
+    EXPECT_EQ(tasks[1].status, "FAILED");
+    json d1 = json::parse(tasks[1].details);
+    EXPECT_NE(d1["error"].get<std::string>().find("qemu unexpectedly closed the monitor"),
+              std::string::npos);
+    EXPECT_EQ(d1["planned"][0]["field"], "state");
+    // Audit: the define only, with before/after of the changed field.
+    auto audit = store_->audit_rows("", "vm", "web");
+    ASSERT_EQ(audit.size(), 1u);
+    EXPECT_EQ(audit[0].action, "vm.define");
+    EXPECT_EQ(audit[0].actor, "tester");
+    json a = json::parse(audit[0].details);
+    ASSERT_EQ(a["changes"].size(), 1u);
+    EXPECT_EQ(a["changes"][0]["field"], "memory");
+    EXPECT_EQ(a["changes"][0]["before"], "134217728");
+    EXPECT_EQ(a["changes"][0]["after"], "268435456");
+}
+
+TEST_F(ApplierTest, SecretsAreRedactedAndGraphicsPasswordsInjectedAtApplyTime) {
+    setenv("VMR_APPLIER_TEST_PW", "hunter2", 1);
+    std::string pwfile = (dir_ / "pw").string();
+    {
+        std::ofstream f(pwfile);
+        f << "s3cr3t-from-file\n";
+    }
+    Plan p;
+    ResourceChange rc;
+    rc.host = "local";
+    rc.kind = "vm";
+    rc.name = "web";
+    rc.action = Action::Update;
+    rc.diffs = {{"graphics[vnc].passwd", "oldpass", "newpass", ChangeClass::Live},
+                {"graphics[vnc].port", "5900", "5901", ChangeClass::Live}};
+    p.changes = {rc};
+    p.steps = {step(1, "vm.define", "web", {}, {{"password_env:0", "VMR_APPLIER_TEST_PW"}},
+                    "<domain><name>web</name><devices><graphics type='vnc' port='5901'/>"
+                    "</devices></domain>"),
+               step(2, "vm.update_device", "web", {1}, {{"live", "1"}, {"password_file:0", pwfile}},
+                    "<graphics type='vnc' port='5901' passwd='leaked-in-plan'/>")};
+    ApplyResult r = run(p);
+    ASSERT_TRUE(r.ok()) << (r.steps[0].error + r.steps[1].error);
+    auto* def = hv_.find("define_domain web");
+    ASSERT_TRUE(def);
+    EXPECT_NE(def->arg.find("passwd=\"hunter2\""), std::string::npos) << def->arg;
+    auto* upd = hv_.find("update_device web");
+    ASSERT_TRUE(upd);
+    EXPECT_NE(upd->arg.find("passwd=\"s3cr3t-from-file\""), std::string::npos) << upd->arg;
+    EXPECT_NE(upd->arg.find("[10]"), std::string::npos) << "live only: " << upd->arg;
+    std::string everything;
+    for (const auto& t : store_->tasks(0, "")) everything += t.details;
+    for (const auto& a : store_->audit_rows("", "", "")) everything += a.details;
+    for (const char* secret : {"hunter2", "s3cr3t", "oldpass", "newpass", "leaked-in-plan"})
+        EXPECT_EQ(everything.find(secret), std::string::npos) << secret << " leaked";
+    EXPECT_NE(everything.find("(redacted)"), std::string::npos);
+    EXPECT_NE(everything.find("5901"), std::string::npos) << "non-secret fields are kept";
+    unsetenv("VMR_APPLIER_TEST_PW");
+}
+
+TEST_F(ApplierTest, MissingPasswordEnvFailsTheStepWithoutCallingLibvirt) {
+    unsetenv("VMR_APPLIER_TEST_UNSET");
+    Plan p;
+    p.steps = {step(1, "vm.define", "web", {}, {{"password_env:0", "VMR_APPLIER_TEST_UNSET"}},
+                    "<domain><name>web</name><devices><graphics type='vnc'/></devices></domain>")};
+    ApplyResult r = run(p);
+    EXPECT_EQ(r.failed, 1);
+    EXPECT_NE(r.steps[0].error.find("VMR_APPLIER_TEST_UNSET"), std::string::npos);
+    EXPECT_FALSE(hv_.called("define_domain web"));
+}
+
+TEST_F(ApplierTest, ShutdownTimeoutWithoutForceFailsAndLeavesTheVmRunning) {
+    hv_.acpi_works = false;
+    hv_.state["web"] = "running";
+    Plan p;
+    p.steps = {step(1, "vm.shutdown", "web", {}, {{"timeout", "1"}, {"force", "0"}}),
+               step(2, "vm.start", "web", {1})};
+    ApplyResult r = run(p);
+    EXPECT_EQ(r.steps[0].status, StepStatus::Failed);
+    EXPECT_NE(r.steps[0].error.find("did not shut down within 1s"), std::string::npos)
+        << r.steps[0].error;
+    EXPECT_NE(r.steps[0].error.find("force_stop: true"), std::string::npos);
+    EXPECT_GE(r.steps[0].seconds, 0.95);
+    EXPECT_EQ(r.steps[1].status, StepStatus::Skipped);
+    EXPECT_TRUE(hv_.called("shutdown_domain web"));
+    EXPECT_FALSE(hv_.called("destroy_domain web"));
+    EXPECT_EQ(hv_.domain_state("web"), "running");
+    int progress = 0;
+    for (const auto& e : log_.events) progress += e.type == "apply_progress";
+    EXPECT_GT(progress, 0) << "no progress while waiting";
+    auto tasks = store_->tasks(0, "FAILED");
+    ASSERT_EQ(tasks.size(), 1u);
+    EXPECT_GT(tasks[0].progress, 0);
+    EXPECT_NE(tasks[0].details.find("did not shut down"), std::string::npos);
+}
+
+TEST_F(ApplierTest, ShutdownTimeoutWithForceDestroys) {
+    hv_.acpi_works = false;
+    hv_.state["web"] = "running";
+    Plan p;
+    p.steps = {step(1, "vm.shutdown", "web", {}, {{"timeout", "1"}, {"force", "1"}})};
+    ApplyResult r = run(p);
+    EXPECT_TRUE(r.ok()) << r.steps[0].error;
+    EXPECT_TRUE(hv_.called("destroy_domain web"));
+    EXPECT_EQ(hv_.domain_state("web"), "shutoff");
+}
+
+TEST_F(ApplierTest, CleanAcpiShutdownNeedsNoDestroy) {
+    hv_.state["web"] = "running";
+    Plan p;
+    p.steps = {step(1, "vm.shutdown", "web", {}, {{"timeout", "5"}, {"force", "1"}})};
+    EXPECT_TRUE(run(p).ok());
+    EXPECT_FALSE(hv_.called("destroy_domain web"));
+    EXPECT_EQ(hv_.domain_state("web"), "shutoff");
+}
+
+TEST_F(ApplierTest, UnreachableHostFailsItsStepsOnly) {
+    conn_.unreachable.insert("far");
+    Plan p;
+    Step far = step(1, "vm.start", "x");
+    far.host = "far";
+    p.steps = {far, step(2, "vm.start", "y")};
+    ApplyResult r = run(p);
+    EXPECT_EQ(r.steps[0].status, StepStatus::Failed);
+    EXPECT_NE(r.steps[0].error.find("unreachable"), std::string::npos);
+    EXPECT_EQ(r.steps[1].status, StepStatus::Completed);
+}
+
+TEST_F(ApplierTest, VerificationReportsWhatLibvirtDidNotDo) {
+    // The desired pool is planned for creation; the fake "defines" it but keeps observing an
+    // empty host, as if libvirt had dropped it: the difference must be reported.
+    DesiredState d;
+    d.hosts = {HostSpec{"local", "fake:///", "", {}}};
+    Spec pool;
+    pool.host = "local";
+    pool.obj.kind = &pool_kind();
+    pool.obj.fields = {{"name", "p1"}, {"type", "dir"}, {"path", "/tmp/vmr-p1"}};
+    d.pools = {pool};
+    hv_.observed.host = "local";
+    hv_.observed.reachable = true;
+    Plan p = make_plan(d, {hv_.observed}, {});
+    ASSERT_FALSE(p.empty());
+    opts_.desired = &d;
+    ApplyResult r = run(p);
+    EXPECT_EQ(r.failed, 0);
+    ASSERT_FALSE(r.differences.empty());
+    EXPECT_NE(r.differences[0].find("libvirt produced a different result than planned: "
+                                    "local/pool/p1"),
+              std::string::npos)
+        << r.differences[0];
+    EXPECT_FALSE(r.ok());
+    EXPECT_EQ(log_.events.back().differences, r.differences);
+}
+
+TEST_F(ApplierTest, VerificationIsQuietWhenTheHostMatches) {
+    DesiredState d;
+    d.hosts = {HostSpec{"local", "fake:///", "", {}}};
+    hv_.observed.host = "local";
+    hv_.observed.reachable = true;
+    opts_.desired = &d;
+    Plan p;
+    p.steps = {step(1, "vm.start", "web")}; // not in the desired state: nothing left to do
+    ApplyResult r = run(p);
+    EXPECT_TRUE(r.ok());
+    EXPECT_TRUE(r.differences.empty());
+}
+
+TEST(SavedPlan, StaleWhenObservedObjectsChangedAppearedOrDisappeared) {
+    ObservedHost h;
+    h.host = "local";
+    h.reachable = true;
+    ObservedDomain a;
+    a.name = "a";
+    a.inactive_xml = "<domain><name>a</name><memory>1</memory></domain>";
+    a.state = "running";
+    ObservedDomain b = a;
+    b.name = "b";
+    h.domains = {a, b};
+    Plan p;
+    p.fingerprints = fingerprints({h});
+    p.revision_id = 7;
+    EXPECT_EQ(plan_hosts(p), std::vector<std::string>{"local"});
+    EXPECT_TRUE(stale_reasons(p, {h}, 7).empty());
+
+    auto joined = [](const std::vector<std::string>& v) {
+        std::string s;
+        for (auto& x : v) s += x + "\n";
+        return s;
+    };
+    ObservedHost changed = h;
+    changed.domains[0].inactive_xml = "<domain><name>a</name><memory>2</memory></domain>";
+    EXPECT_NE(joined(stale_reasons(p, {changed}, 7)).find("local/vm/a changed"), std::string::npos);
+    ObservedHost stopped = h;
+    stopped.domains[1].state = "shutoff";
+    EXPECT_NE(joined(stale_reasons(p, {stopped}, 7)).find("local/vm/b changed"), std::string::npos);
+    ObservedHost gone = h;
+    gone.domains.pop_back();
+    EXPECT_NE(joined(stale_reasons(p, {gone}, 7)).find("local/vm/b disappeared"),
+              std::string::npos);
+    ObservedHost more = h;
+    ObservedNetwork n;
+    n.name = "net";
+    n.xml = "<network/>";
+    more.networks = {n};
+    EXPECT_NE(joined(stale_reasons(p, {more}, 7)).find("local/network/net appeared"),
+              std::string::npos);
+    EXPECT_NE(joined(stale_reasons(p, {h}, 8)).find("loaded again"), std::string::npos);
+    ObservedHost down = h;
+    down.reachable = false;
+    down.error = "connection refused";
+    EXPECT_NE(joined(stale_reasons(p, {down}, 7)).find("unreachable"), std::string::npos);
+}
+
+TEST(Redaction, SecretNamesAndXmlAttributes) {
+    EXPECT_TRUE(is_secret_name("passwd"));
+    EXPECT_TRUE(is_secret_name("graphics[vnc].passwd"));
+    EXPECT_TRUE(is_secret_name("Password_File:0"));
+    EXPECT_TRUE(is_secret_name("client_secret"));
+    EXPECT_FALSE(is_secret_name("memory"));
+    std::string x = redact_xml("<domain><devices><graphics type='vnc' passwd='abc'/></devices>"
+                               "</domain>");
+    EXPECT_EQ(x.find("abc"), std::string::npos);
+    EXPECT_NE(x.find("(redacted)"), std::string::npos);
+    EXPECT_NE(x.find("vnc"), std::string::npos);
+}
+
+} // namespace
