@@ -68,6 +68,10 @@ std::string desired_domain_xml(const Spec& vm, const std::string& revision);
 Plan make_plan(const DesiredState& desired, const std::vector<ObservedHost>& observed,
                const PlanOptions& opts);
 
+// Hash of every observed object of the reachable hosts ("host/kind/name" -> hash), as
+// recorded in Plan::fingerprints; `apply --plan` recomputes it to refuse a stale plan.
+std::map<std::string, std::string> fingerprints(const std::vector<ObservedHost>& observed);
+
 // Drift: every difference between managed objects and their specs (same comparison as the
 // planner, reported as found rather than as actions).
 struct DriftItem {

@@ -638,6 +638,37 @@ void plan_deletions(Builder& b, const DesiredState& d, HostPlan& hp, const PlanO
     }
 }
 
+// Graphics passwords are never in a plan: a VM's steps that send graphics XML name the
+// password_file / password_env of each graphics device (by its index among the step XML's
+// <graphics> elements) and the applier reads the secret at apply time.
+void add_password_args(Plan& p, size_t first_step, const Spec& vm) {
+    std::vector<const Object*> graphics;
+    for (const auto& dev : vm.obj.children)
+        if (dev.kind->kind == "graphics") graphics.push_back(&dev);
+    auto add = [](Step& s, int idx, const Object& g) {
+        if (g.has("password_file"))
+            s.args["password_file:" + std::to_string(idx)] = g.get("password_file");
+        else if (g.has("password_env"))
+            s.args["password_env:" + std::to_string(idx)] = g.get("password_env");
+    };
+    for (size_t i = first_step; i < p.steps.size(); ++i) {
+        Step& s = p.steps[i];
+        if (s.op == "vm.define") {
+            for (size_t g = 0; g < graphics.size(); ++g) add(s, static_cast<int>(g), *graphics[g]);
+        } else if (s.op == "vm.attach_device" || s.op == "vm.update_device") {
+            pugi::xml_document doc;
+            if (!doc.load_string(s.xml.c_str())) continue;
+            pugi::xml_node root = doc.document_element();
+            if (std::string(root.name()) != "graphics") continue;
+            for (const Object* g : graphics)
+                if (g->get("type") == root.attribute("type").value()) {
+                    add(s, 0, *g);
+                    break;
+                }
+        }
+    }
+}
+
 void apply_targets(Plan& p, const std::vector<std::string>& targets) {
     if (targets.empty()) return;
     auto keep = [&](const std::string& address) {
@@ -676,6 +707,23 @@ std::string desired_domain_xml(const Spec& vm, const std::string& revision) {
     return render_xml(vm.obj, &marker);
 }
 
+std::map<std::string, std::string> fingerprints(const std::vector<ObservedHost>& observed) {
+    std::map<std::string, std::string> out;
+    for (const auto& h : observed) {
+        if (!h.reachable) continue;
+        for (const auto& d : h.domains)
+            out[h.host + "/vm/" + d.name] = fnv_hex(d.inactive_xml + "|" + d.state);
+        for (const auto& p : h.pools) {
+            out[h.host + "/pool/" + p.name] = fnv_hex(p.xml + (p.active ? "|a" : "|i"));
+            for (const auto& v : p.volumes)
+                out[h.host + "/volume/" + p.name + "/" + v.name] = fnv_hex(v.xml);
+        }
+        for (const auto& n : h.networks)
+            out[h.host + "/network/" + n.name] = fnv_hex(n.xml + (n.active ? "|a" : "|i"));
+    }
+    return out;
+}
+
 Plan make_plan(const DesiredState& desired, const std::vector<ObservedHost>& observed,
                const PlanOptions& opts) {
     Builder b;
@@ -686,18 +734,8 @@ Plan make_plan(const DesiredState& desired, const std::vector<ObservedHost>& obs
                                          h.error + "; its objects were not planned"});
             continue;
         }
-        for (const auto& d : h.domains)
-            b.plan.fingerprints[h.host + "/vm/" + d.name] = fnv_hex(d.inactive_xml + "|" + d.state);
-        for (const auto& p : h.pools) {
-            b.plan.fingerprints[h.host + "/pool/" + p.name] =
-                fnv_hex(p.xml + (p.active ? "|a" : "|i"));
-            for (const auto& v : p.volumes)
-                b.plan.fingerprints[h.host + "/volume/" + p.name + "/" + v.name] = fnv_hex(v.xml);
-        }
-        for (const auto& n : h.networks)
-            b.plan.fingerprints[h.host + "/network/" + n.name] =
-                fnv_hex(n.xml + (n.active ? "|a" : "|i"));
     }
+    b.plan.fingerprints = fingerprints(observed);
     for (const auto& host : desired.hosts) {
         const ObservedHost* oh = find_host(observed, host.name);
         if (!oh || !oh->reachable) continue;
@@ -710,6 +748,7 @@ Plan make_plan(const DesiredState& desired, const std::vector<ObservedHost>& obs
             if (vm.host != host.name) continue;
             size_t before = b.plan.steps.size();
             plan_vm(b, desired, vm, hp, opts);
+            add_password_args(b.plan, before, vm);
             vm_last[vm.obj.name()] = b.plan.steps.size() > before ? b.plan.steps.back().id : 0;
         }
         plan_snapshots(b, desired, hp, vm_last);
