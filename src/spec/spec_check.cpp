@@ -1,0 +1,289 @@
+// Stage 2 of loading: checks across documents (references, duplicate names, conflicting disk
+// targets and MACs), defaults that need other documents, and the content hashes.
+#include <algorithm>
+#include <map>
+
+#include "spec_internal.hpp"
+#include "virtumancer/spec.hpp"
+
+namespace virtumancer::spec {
+
+namespace {
+
+struct Checker {
+    Loaded& L;
+    Diagnostics& diags;
+
+    SourceRef at(const std::string& kind, const std::string& host, const std::string& name,
+                 int child, const std::string& key, const SourceRef& fallback) const {
+        auto it = L.notes.pos.find(annot_key(kind, host, name, child, key));
+        if (it != L.notes.pos.end()) return it->second;
+        if (child >= 0) {
+            it = L.notes.pos.find(annot_key(kind, host, name, child, "item"));
+            if (it != L.notes.pos.end()) return it->second;
+        }
+        return fallback;
+    }
+    bool is_null(const std::string& kind, const std::string& host, const std::string& name,
+                 int child, const std::string& key) const {
+        return L.notes.nulls.count(annot_key(kind, host, name, child, key)) > 0;
+    }
+    void error(const SourceRef& r, const std::string& m) {
+        diags.error(r.file, r.line, r.column, m);
+    }
+    void warning(const SourceRef& r, const std::string& m) {
+        diags.warning(r.file, r.line, r.column, m);
+    }
+    static std::string where(const SourceRef& r) {
+        return r.file + ":" + std::to_string(r.line) + ":" + std::to_string(r.column);
+    }
+
+    const Spec* find(const std::vector<Spec>& v, const std::string& host, const std::string& name,
+                     const std::string& pool = {}) const {
+        for (const auto& s : v)
+            if (s.host == host && s.obj.name() == name &&
+                (pool.empty() || s.obj.get("pool") == pool))
+                return &s;
+        return nullptr;
+    }
+    std::vector<std::string> names(const std::vector<Spec>& v, const std::string& host) const {
+        std::vector<std::string> out;
+        for (const auto& s : v)
+            if (s.host == host) out.push_back(s.obj.name());
+        return out;
+    }
+
+    void duplicates() {
+        std::map<std::string, SourceRef> seen;
+        auto check = [&](const std::string& kind, const std::string& key, const std::string& shown,
+                         const SourceRef& src) {
+            auto [it, fresh] = seen.emplace(kind + "|" + key, src);
+            if (!fresh)
+                error(src, "duplicate " + kind + " " + shown + " (first defined at " +
+                               where(it->second) + "); names must be unique per kind and host");
+        };
+        for (const auto& h : L.state.hosts) check("Host", h.name, "`" + h.name + "`", h.src);
+        auto each = [&](const std::vector<Spec>& v, const std::string& kind, bool pooled) {
+            for (const auto& s : v) {
+                std::string pool = pooled ? s.obj.get("pool") : "";
+                check(kind, s.host + "|" + pool + "|" + s.obj.name(),
+                      "`" + s.obj.name() + "` on host `" + s.host + "`" +
+                          (pooled ? " in pool `" + pool + "`" : ""),
+                      s.src);
+            }
+        };
+        each(L.state.pools, "StoragePool", false);
+        each(L.state.volumes, "Volume", true);
+        each(L.state.networks, "Network", false);
+        each(L.state.vms, "VirtualMachine", false);
+        for (const auto& s : L.state.snapshots)
+            check("Snapshot", s.host + "|" + s.vm + "|" + s.name,
+                  "`" + s.name + "` of VM `" + s.vm + "` on host `" + s.host + "`", s.src);
+    }
+
+    void host_ref(const std::string& kind, const std::string& host, const std::string& name,
+                  const SourceRef& src) {
+        for (const auto& h : L.state.hosts)
+            if (h.name == host) return;
+        std::vector<std::string> hosts;
+        for (const auto& h : L.state.hosts) hosts.push_back(h.name);
+        error(at(kind, host, name, -1, "host", src),
+              "unknown host `" + host + "`" + did_you_mean(host, hosts) +
+                  "; define it with a `kind: Host` document");
+    }
+
+    void volumes() {
+        for (auto& s : L.state.volumes) {
+            std::string pool = s.obj.get("pool");
+            if (pool.empty()) continue;
+            if (!find(L.state.pools, s.host, pool))
+                error(at("Volume", s.host, s.obj.name(), -1, "pool", s.src),
+                      "unknown pool `" + pool + "` on host `" + s.host + "`" +
+                          did_you_mean(pool, names(L.state.pools, s.host)) +
+                          "; define it with a `kind: StoragePool` document");
+            std::string back = s.obj.get("backing_volume");
+            if (!back.empty() && !find(L.state.volumes, s.host, back, pool))
+                error(at("Volume", s.host, s.obj.name(), -1, "backing_volume", s.src),
+                      "unknown backing volume `" + back + "` in pool `" + pool + "`");
+        }
+    }
+
+    static std::string target_prefix(const std::string& bus) {
+        if (bus == "virtio") return "vd";
+        if (bus == "sata" || bus == "scsi" || bus == "usb") return "sd";
+        if (bus == "ide") return "hd";
+        if (bus == "fdc") return "fd";
+        if (bus == "xen") return "xvd";
+        return "";
+    }
+    static std::string letters(int i) { // 0 -> a, 25 -> z, 26 -> aa
+        std::string s;
+        ++i;
+        while (i > 0) {
+            --i;
+            s.insert(s.begin(), static_cast<char>('a' + i % 26));
+            i /= 26;
+        }
+        return s;
+    }
+
+    void disks(Spec& vm) {
+        const std::string& host = vm.host;
+        std::string name = vm.obj.name();
+        std::map<std::string, SourceRef> targets;
+        auto& ch = vm.obj.children;
+        for (size_t i = 0; i < ch.size(); ++i) {
+            Object& d = ch[i];
+            if (d.kind->kind != "disk") continue;
+            int idx = static_cast<int>(i);
+            if (d.has("volume")) {
+                std::string vol = d.get("volume");
+                SourceRef vpos = at("VirtualMachine", host, name, idx, "volume", vm.src);
+                const Spec* v = nullptr;
+                if (d.has("pool")) {
+                    std::string pool = d.get("pool");
+                    if (!find(L.state.pools, host, pool))
+                        error(at("VirtualMachine", host, name, idx, "pool", vm.src),
+                              "unknown pool `" + pool + "` on host `" + host + "`" +
+                                  did_you_mean(pool, names(L.state.pools, host)));
+                    else if (!(v = find(L.state.volumes, host, vol, pool)))
+                        error(vpos, "unknown volume `" + vol + "` in pool `" + pool + "`");
+                } else {
+                    std::vector<const Spec*> hits;
+                    for (const auto& s : L.state.volumes)
+                        if (s.host == host && s.obj.name() == vol) hits.push_back(&s);
+                    if (hits.empty())
+                        error(vpos, "unknown volume `" + vol + "` on host `" + host + "`" +
+                                        did_you_mean(vol, names(L.state.volumes, host)) +
+                                        "; define it with a `kind: Volume` document");
+                    else if (hits.size() > 1)
+                        error(vpos, "volume `" + vol + "` exists in several pools; add `pool:`");
+                    else
+                        v = hits[0];
+                    if (v && !is_null("VirtualMachine", host, name, idx, "pool"))
+                        d.fields["pool"] = v->obj.get("pool");
+                }
+                if (v && !d.has("format") &&
+                    !is_null("VirtualMachine", host, name, idx, "format") && v->obj.has("format"))
+                    d.fields["format"] = v->obj.get("format");
+            }
+            if (d.has("target")) {
+                SourceRef tpos = at("VirtualMachine", host, name, idx, "target", vm.src);
+                auto [it, fresh] = targets.emplace(d.get("target"), tpos);
+                if (!fresh)
+                    error(tpos, "two disks use target `" + d.get("target") + "` (the other at " +
+                                    where(it->second) + ")");
+            }
+        }
+        for (size_t i = 0; i < ch.size(); ++i) {
+            Object& d = ch[i];
+            int idx = static_cast<int>(i);
+            if (d.kind->kind != "disk" || d.has("target") ||
+                is_null("VirtualMachine", host, name, idx, "target"))
+                continue;
+            std::string prefix = target_prefix(d.get("bus"));
+            if (prefix.empty()) {
+                error(at("VirtualMachine", host, name, idx, "item", vm.src),
+                      "set `target` for this disk (no automatic name for bus `" + d.get("bus") +
+                          "`)");
+                continue;
+            }
+            for (int n = 0; n < 18278; ++n) {
+                std::string t = prefix + letters(n);
+                if (targets.count(t)) continue;
+                d.fields["target"] = t;
+                targets.emplace(t, vm.src);
+                break;
+            }
+        }
+    }
+
+    void interfaces(Spec& vm, std::map<std::string, SourceRef>& macs) {
+        const std::string& host = vm.host;
+        std::string name = vm.obj.name();
+        int n = 0;
+        for (size_t i = 0; i < vm.obj.children.size(); ++i) {
+            Object& nic = vm.obj.children[i];
+            if (nic.kind->kind != "interface") continue;
+            int idx = static_cast<int>(i);
+            int nic_index = n++;
+            if (!nic.has("mac") && !is_null("VirtualMachine", host, name, idx, "mac"))
+                nic.fields["mac"] = derived_mac(host, name, nic_index);
+            if (nic.has("mac")) {
+                std::string mac = nic.get("mac");
+                std::transform(mac.begin(), mac.end(), mac.begin(), ::tolower);
+                SourceRef mpos = at("VirtualMachine", host, name, idx, "mac", vm.src);
+                auto [it, fresh] = macs.emplace(host + "|" + mac, mpos);
+                if (!fresh)
+                    error(mpos, "MAC address " + mac + " is used twice on host `" + host +
+                                    "` (the other at " + where(it->second) + ")");
+            }
+            if (nic.get("type") == "network" && nic.has("network")) {
+                std::string net = nic.get("network");
+                if (!find(L.state.networks, host, net))
+                    warning(at("VirtualMachine", host, name, idx, "network", vm.src),
+                            "network `" + net + "` is not defined by a Network spec on host `" +
+                                host + "`" + did_you_mean(net, names(L.state.networks, host)) +
+                                "; it must already exist there");
+            }
+        }
+    }
+
+    void clones(const Spec& vm) {
+        if (vm.vm.clone_of.empty()) return;
+        SourceRef pos = at("VirtualMachine", vm.host, vm.obj.name(), -1, "clone_of", vm.src);
+        const Spec* t = find(L.state.vms, vm.host, vm.vm.clone_of);
+        if (!t)
+            error(pos, "unknown template VM `" + vm.vm.clone_of + "` on host `" + vm.host + "`" +
+                           did_you_mean(vm.vm.clone_of, names(L.state.vms, vm.host)));
+        else if (!t->vm.is_template)
+            error(pos, "`" + vm.vm.clone_of + "` is not a template; add `template: true` to it");
+        else if (t == &vm)
+            error(pos, "a VM cannot be a clone of itself");
+    }
+
+    void run() {
+        duplicates();
+        for (const auto& s : L.state.pools) host_ref("StoragePool", s.host, s.obj.name(), s.src);
+        for (const auto& s : L.state.volumes) host_ref("Volume", s.host, s.obj.name(), s.src);
+        for (const auto& s : L.state.networks) host_ref("Network", s.host, s.obj.name(), s.src);
+        for (const auto& s : L.state.vms) host_ref("VirtualMachine", s.host, s.obj.name(), s.src);
+        for (const auto& s : L.state.snapshots) host_ref("Snapshot", s.host, s.name, s.src);
+        volumes();
+        std::map<std::string, SourceRef> macs;
+        for (auto& vm : L.state.vms) {
+            disks(vm);
+            interfaces(vm, macs);
+            clones(vm);
+        }
+        for (const auto& sn : L.state.snapshots)
+            if (!sn.vm.empty() && !find(L.state.vms, sn.host, sn.vm))
+                error(at("Snapshot", sn.host, sn.name, -1, "vm", sn.src),
+                      "unknown VM `" + sn.vm + "` on host `" + sn.host + "`" +
+                          did_you_mean(sn.vm, names(L.state.vms, sn.host)));
+        auto hash = [](const std::string& kind, Spec& s) {
+            std::string text = kind + "|" + s.host + "|" + canonical(s.obj);
+            if (kind == "VirtualMachine") {
+                const VmSettings& v = s.vm;
+                text += "|state=" + v.state + "|autostart=" + std::to_string(v.autostart) +
+                        "|template=" + std::to_string(v.is_template) + "|clone_of=" + v.clone_of +
+                        "|restart=" + v.restart_policy +
+                        "|timeout=" + std::to_string(v.shutdown_timeout) +
+                        "|force=" + std::to_string(v.force_stop);
+            }
+            s.content_hash = sha256_hex(text);
+        };
+        for (auto& s : L.state.pools) hash("StoragePool", s);
+        for (auto& s : L.state.volumes) hash("Volume", s);
+        for (auto& s : L.state.networks) hash("Network", s);
+        for (auto& s : L.state.vms) hash("VirtualMachine", s);
+    }
+};
+
+} // namespace
+
+void check_documents(Loaded& out, Diagnostics& diags) {
+    Checker{out, diags}.run();
+}
+
+} // namespace virtumancer::spec

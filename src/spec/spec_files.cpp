@@ -1,0 +1,110 @@
+// Entry points of the spec loader: find files, read them (within limits), parse, check.
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "spec_internal.hpp"
+#include "virtumancer/spec.hpp"
+
+namespace fs = std::filesystem;
+
+namespace virtumancer {
+
+namespace {
+
+bool is_yaml(const fs::path& p) {
+    auto e = p.extension().string();
+    return e == ".yaml" || e == ".yml";
+}
+
+SpecLoadResult finish(spec::Loaded& loaded, Diagnostics& diags, std::vector<SpecFile> files) {
+    spec::check_documents(loaded, diags);
+    diags.sort();
+    SpecLoadResult r;
+    r.state = std::move(loaded.state);
+    r.diags = std::move(diags);
+    r.files = std::move(files);
+    return r;
+}
+
+void load_text(const std::string& name, const std::string& text, spec::Loaded& loaded,
+               Diagnostics& diags) {
+    auto docs = spec::parse_yaml_text(name, text, diags);
+    for (const auto& d : docs) spec::load_document(d, loaded, diags);
+}
+
+} // namespace
+
+SpecLoadResult load_spec_text(const std::string& name, const std::string& text) {
+    spec::Loaded loaded;
+    Diagnostics diags;
+    load_text(name, text, loaded, diags);
+    SpecFile f{name, spec::sha256_hex(text), text.size()};
+    return finish(loaded, diags, {f});
+}
+
+SpecLoadResult load_spec_files(const std::vector<std::string>& paths_in) {
+    std::vector<std::string> paths = paths_in;
+    if (paths.empty()) paths.push_back("specs");
+    spec::Loaded loaded;
+    Diagnostics diags;
+    std::vector<std::string> found;
+    for (const auto& p : paths) {
+        std::error_code ec;
+        fs::file_status st = fs::status(p, ec);
+        if (ec || !fs::exists(st)) {
+            diags.error(p, 0, 0,
+                        "no such file or directory (give a spec file or a directory of "
+                        "*.yaml files; the default is ./specs)");
+            continue;
+        }
+        if (fs::is_directory(st)) {
+            std::vector<std::string> here;
+            fs::recursive_directory_iterator it(p, fs::directory_options::skip_permission_denied,
+                                                ec),
+                end;
+            for (; !ec && it != end; it.increment(ec))
+                if (it->is_regular_file(ec) && is_yaml(it->path()))
+                    here.push_back(it->path().string());
+            if (ec) diags.error(p, 0, 0, "cannot read directory: " + ec.message());
+            std::sort(here.begin(), here.end());
+            found.insert(found.end(), here.begin(), here.end());
+        } else {
+            found.push_back(p);
+        }
+    }
+    std::vector<SpecFile> files;
+    for (const auto& path : found) {
+        if (std::find_if(files.begin(), files.end(),
+                         [&](const SpecFile& f) { return f.path == path; }) != files.end())
+            continue;
+        std::error_code ec;
+        auto size = fs::file_size(path, ec);
+        if (ec) {
+            diags.error(path, 0, 0, "cannot read: " + ec.message());
+            continue;
+        }
+        if (size > spec::kMaxFileBytes) {
+            diags.error(path, 1, 1,
+                        "file is " + std::to_string(size) + " bytes; spec files are limited to " +
+                            std::to_string(spec::kMaxFileBytes >> 20) +
+                            " MiB (split it into several files)");
+            files.push_back({path, "", size});
+            continue;
+        }
+        std::ifstream in(path, std::ios::binary);
+        if (!in) {
+            diags.error(path, 0, 0, "cannot open the file for reading");
+            continue;
+        }
+        std::stringstream ss;
+        ss << in.rdbuf();
+        std::string text = ss.str();
+        files.push_back({path, spec::sha256_hex(text), text.size()});
+        load_text(path, text, loaded, diags);
+    }
+    return finish(loaded, diags, std::move(files));
+}
+
+} // namespace virtumancer

@@ -1,0 +1,133 @@
+// Internals of the spec loader shared by its translation units (not a public interface).
+#pragma once
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "virtumancer/descriptors.hpp"
+#include "virtumancer/diag.hpp"
+#include "virtumancer/model.hpp"
+
+namespace virtumancer::spec {
+
+// ------------------------------------------------------------------ limits (hostile input)
+inline constexpr unsigned long long kMaxFileBytes = 16ULL << 20; // 16 MiB
+inline constexpr size_t kMaxNodes = 1000000;                     // per file, aliases counted
+inline constexpr int kMaxDepth = 256;                            // nesting of the raw text
+
+// ------------------------------------------------------------------ a parsed YAML tree
+// yaml-cpp nodes converted into a plain tree with positions; aliases are expanded (within the
+// node budget) and duplicate keys are reported while converting.
+struct YNode {
+    enum Type { Null, Scalar, Seq, Map } type = Null;
+    std::string value;     // scalar text
+    bool plain = true;     // scalar was unquoted (so `5` is an integer and `"5"` a string)
+    int line = 0, col = 0; // 1-based
+    std::vector<std::pair<YNode, YNode>> map;
+    std::vector<YNode> seq;
+
+    const YNode* find(const std::string& key) const;
+};
+
+struct Doc {
+    YNode root;
+    std::string file;
+};
+
+// Checks the raw bytes (size, UTF-8, control characters, nesting depth) and parses every
+// document. Problems go to `diags`; returns the documents that parsed.
+std::vector<Doc> parse_yaml_text(const std::string& file, const std::string& text,
+                                 Diagnostics& diags);
+
+// ------------------------------------------------------------------ small helpers
+std::string sha256_hex(const std::string& data);
+size_t edit_distance(const std::string& a, const std::string& b);
+// " (did you mean `x`?)" or "".
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
+std::string join(const std::vector<std::string>& v, const std::string& sep);
+
+// Parses a size (`2GiB`, `512 MiB`, `1000000` bytes, `20GB` = 20*10^9). false + *err on error.
+bool parse_size(const std::string& text, unsigned long long* bytes, std::string* err);
+// Bytes -> the shortest exact spelling (`2GiB`, `1536MiB`, `1000` bytes as plain integer).
+std::string format_size(unsigned long long bytes);
+
+// ------------------------------------------------------------------ defaults and ranges
+// The one table of documented defaults. `kind` is a model kind ("domain", "disk", ...) or
+// "Host"/"VirtualMachine"/"Snapshot" for spec-only settings; `value` computes the default in
+// the model's spelling from the object's other fields (nullopt: no default in that case). A
+// null `value` means the default is applied by the loader in a later pass (see `shown`).
+struct SpecDefault {
+    std::string kind;
+    std::string key;
+    std::string shown; // for docs: "virtio", "vda, vdb, ... (auto)"
+    std::function<std::optional<std::string>(const Object&)> value;
+};
+const std::vector<SpecDefault>& spec_defaults();
+
+// The default of `key` for `o` (table first, then the descriptor's default_value), or nullopt.
+std::optional<std::string> default_for(const KindDesc& k, const std::string& key, const Object& o);
+// Keys of `k` that have a default computed in a later pass (disk target, interface mac, ...):
+// when absent from a model object, emit writes `key: null` to keep them absent.
+bool has_late_default(const KindDesc& k, const std::string& key, const Object& o);
+
+struct Range {
+    std::string kind, key;
+    long long min, max;
+};
+const std::vector<Range>& spec_ranges();
+const Range* range_for(const std::string& kind, const std::string& key);
+
+// The YAML spelling of a descriptor default (`true` for a Bool "yes"), for docs and schema.
+std::string yaml_spelling(const FieldDesc& f, const std::string& model_value);
+
+// Model spelling of a descriptor's default_value (written in YAML spelling in the table).
+std::string model_default(const FieldDesc& f);
+
+// Spec-only keys of a VirtualMachine document, besides kind/name/host/apiVersion.
+struct SpecKey {
+    std::string key;
+    std::string type; // "string", "integer", "boolean", "enum"
+    std::vector<std::string> allowed;
+    std::string shown_default;
+    std::string doc;
+};
+const std::vector<SpecKey>& vm_setting_keys();
+const std::vector<SpecKey>& host_keys();
+const std::vector<SpecKey>& snapshot_keys();
+
+// Keys whose literal value is refused with a remedy (`password` on graphics).
+std::optional<std::string> refused_key(const KindDesc& k, const std::string& key);
+
+// The YAML keys of a kind's child lists.
+std::vector<const KindDesc*> child_kinds(const KindDesc& k);
+
+// Positions of keys and values recorded while loading, for the cross-document checks.
+struct Annotations {
+    std::map<std::string, SourceRef> pos; // see annot_key
+    std::set<std::string> nulls;          // keys set to null: "leave unset, no default"
+};
+// `doc_kind` is the document kind (VirtualMachine, Volume, ...); child -1 for the document
+// itself; `key` a YAML key, or "item" for a list item's own position.
+std::string annot_key(const std::string& doc_kind, const std::string& host, const std::string& name,
+                      int child, const std::string& key);
+
+struct Loaded {
+    DesiredState state;
+    Annotations notes;
+};
+
+// Converts one document into `out` (stage 1: types, ranges, allowed values, required keys).
+void load_document(const Doc& doc, Loaded& out, Diagnostics& diags);
+// Stage 2: references, duplicates, conflicts, defaults that need other documents, hashes.
+void check_documents(Loaded& out, Diagnostics& diags);
+
+// The per-kind key tables and the defaults table of docs/spec-reference.md (Markdown).
+std::string reference_markdown();
+
+// Canonical text of an object (fields, residue, children) for hashing.
+std::string canonical(const Object& o);
+
+} // namespace virtumancer::spec

@@ -1,0 +1,512 @@
+// Stage 1 of loading: one YAML document -> one spec, checking types, ranges, allowed values,
+// unknown and missing keys; every problem is reported with its file:line:col.
+#include <pugixml.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <sstream>
+
+#include "spec_internal.hpp"
+#include "virtumancer/spec.hpp"
+#include "virtumancer/xml_codec.hpp"
+
+namespace virtumancer::spec {
+
+std::string annot_key(const std::string& doc_kind, const std::string& host, const std::string& name,
+                      int child, const std::string& key) {
+    return doc_kind + "|" + host + "|" + name + "|" + std::to_string(child) + "|" + key;
+}
+
+namespace {
+
+const std::vector<std::string> kKinds = {"Host",    "StoragePool",    "Volume",
+                                         "Network", "VirtualMachine", "Snapshot"};
+
+struct Ctx {
+    const std::string& file;
+    Diagnostics& diags;
+    Annotations& notes;
+    std::string doc_kind, host, name;
+
+    void error(const YNode& at, const std::string& msg) { diags.error(file, at.line, at.col, msg); }
+    void mark(int child, const std::string& key, const YNode& at) {
+        notes.pos[annot_key(doc_kind, host, name, child, key)] = SourceRef{file, at.line, at.col};
+    }
+};
+
+std::string shown(const YNode& v) {
+    if (v.type == YNode::Map) return "a mapping";
+    if (v.type == YNode::Seq) return "a list";
+    if (v.type == YNode::Null) return "nothing (null)";
+    std::string s = v.value.size() > 40 ? v.value.substr(0, 40) + "..." : v.value;
+    return "`" + s + "`";
+}
+
+bool is_integer_text(const std::string& s) {
+    if (s.empty() || s.size() > 19) return false;
+    size_t i = (s[0] == '-') ? 1 : 0;
+    if (i >= s.size()) return false;
+    if (s.size() - i > 1 && s[i] == '0') return false;
+    for (; i < s.size(); ++i)
+        if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
+    return true;
+}
+
+std::optional<bool> as_bool(const YNode& v) {
+    if (v.type != YNode::Scalar || !v.plain) return std::nullopt;
+    if (v.value == "true" || v.value == "True" || v.value == "TRUE") return true;
+    if (v.value == "false" || v.value == "False" || v.value == "FALSE") return false;
+    return std::nullopt;
+}
+
+bool check_range(Ctx& c, const std::string& kind, const std::string& key, const YNode& at,
+                 long long v) {
+    const Range* r = range_for(kind, key);
+    if (!r || (v >= r->min && v <= r->max)) return true;
+    bool size = key == "memory" || key == "capacity";
+    std::string lo = size ? format_size(r->min) : std::to_string(r->min);
+    std::string hi = size ? format_size(r->max) : std::to_string(r->max);
+    c.error(at, "`" + key + "` is out of range: " + (size ? format_size(v) : std::to_string(v)) +
+                    " is not between " + lo + " and " + hi +
+                    (size && v < r->min ? " (did you forget the unit, e.g. `512MiB`?)" : ""));
+    return false;
+}
+
+// YAML value -> model string for one descriptor field. Returns false after reporting.
+bool convert(Ctx& c, const KindDesc& k, const FieldDesc& f, const YNode& v, std::string* out) {
+    auto type_error = [&](const std::string& want) {
+        c.error(v, "`" + f.key + "` must be " + want + ", got " + shown(v));
+        return false;
+    };
+    switch (f.type) {
+    case FieldType::Int: {
+        if (v.type != YNode::Scalar || !v.plain || !is_integer_text(v.value))
+            return type_error("an integer");
+        long long n = std::stoll(v.value);
+        if (!check_range(c, k.kind, f.key, v, n)) return false;
+        *out = std::to_string(n);
+        break;
+    }
+    case FieldType::Bool:
+    case FieldType::OnOff:
+    case FieldType::Presence: {
+        auto b = as_bool(v);
+        if (!b) return type_error("true or false");
+        if (f.type == FieldType::Bool)
+            *out = *b ? "yes" : "no";
+        else if (f.type == FieldType::OnOff)
+            *out = *b ? "on" : "off";
+        else
+            *out = *b ? "yes" : "";
+        break;
+    }
+    case FieldType::SizeKiB:
+    case FieldType::SizeBytes: {
+        if (v.type != YNode::Scalar) return type_error("a size such as `2GiB` or `512MiB`");
+        unsigned long long bytes = 0;
+        std::string err;
+        if (!parse_size(v.value, &bytes, &err)) {
+            c.error(v, "`" + f.key + "`: " + err);
+            return false;
+        }
+        if (bytes > (1ULL << 62)) {
+            c.error(v, "`" + f.key + "` is too large");
+            return false;
+        }
+        if (!check_range(c, k.kind, f.key, v, static_cast<long long>(bytes))) return false;
+        *out = std::to_string(bytes);
+        break;
+    }
+    case FieldType::List: {
+        if (v.type != YNode::Seq) return type_error("a list of strings, e.g. [hd, cdrom]");
+        std::vector<std::string> items;
+        for (const auto& it : v.seq) {
+            if (it.type != YNode::Scalar || it.value.empty() ||
+                it.value.find(',') != std::string::npos) {
+                c.error(it, "items of `" + f.key +
+                                "` must be non-empty strings without commas, got " + shown(it));
+                return false;
+            }
+            if (!f.allowed.empty() &&
+                std::find(f.allowed.begin(), f.allowed.end(), it.value) == f.allowed.end()) {
+                c.error(it, "`" + it.value + "` is not allowed in `" + f.key +
+                                "`; allowed: " + join(f.allowed, ", "));
+                return false;
+            }
+            items.push_back(it.value);
+        }
+        if (items.empty()) return type_error("a non-empty list");
+        *out = join(items, ",");
+        return true;
+    }
+    case FieldType::String: {
+        if (v.type != YNode::Scalar) return type_error("a string");
+        *out = v.value;
+        break;
+    }
+    }
+    if (!f.allowed.empty() && f.type == FieldType::String &&
+        std::find(f.allowed.begin(), f.allowed.end(), *out) == f.allowed.end()) {
+        std::vector<std::string> allowed = f.allowed;
+        if (k.kind == "network" && f.key == "mode") allowed.insert(allowed.begin(), "isolated");
+        c.error(v, "`" + f.key + "` must be one of " + join(allowed, ", ") + "; got " + shown(v) +
+                       did_you_mean(*out, allowed));
+        return false;
+    }
+    return true;
+}
+
+bool name_value(Ctx& c, const YNode& v, const std::string& key, std::string* out) {
+    if (v.type != YNode::Scalar) {
+        c.error(v, "`" + key + "` must be a name, got " + shown(v));
+        return false;
+    }
+    std::string why;
+    if (!is_safe_name(v.value, &why)) {
+        c.error(v, "invalid " + key + " `" + v.value.substr(0, 64) + "`: " + why);
+        return false;
+    }
+    *out = v.value;
+    return true;
+}
+
+void unknown_key(Ctx& c, const YNode& k, const std::string& where,
+                 const std::vector<std::string>& known) {
+    static const std::map<std::string, std::string> synonyms = {
+        {"size", "capacity"}, {"cpus", "vcpus"}, {"ram", "memory"}, {"mac_address", "mac"}};
+    std::string hint = did_you_mean(k.value, known);
+    auto it = synonyms.find(k.value);
+    if (hint.empty() && it != synonyms.end() &&
+        std::find(known.begin(), known.end(), it->second) != known.end())
+        hint = " (did you mean `" + it->second + "`?)";
+    c.error(k, "unknown key `" + k.value + "` in " + where + hint);
+}
+
+std::string normalize_element(Ctx& c, const YNode& v) {
+    pugi::xml_document d;
+    auto res = d.load_string(v.value.c_str());
+    if (!res || !d.document_element()) {
+        c.error(v, std::string("`xml` is not well-formed XML: ") +
+                       (res ? "no element" : res.description()));
+        return "";
+    }
+    std::ostringstream os;
+    d.document_element().print(os, "", pugi::format_raw);
+    return os.str();
+}
+
+Object load_object(Ctx& c, const YNode& map, const KindDesc& kind, int child,
+                   const std::vector<std::string>& reserved, const std::string& where);
+
+void load_children(Ctx& c, const YNode& v, const KindDesc& ck, Object& parent, bool top) {
+    if (v.type == YNode::Null) return;
+    if (v.type != YNode::Seq) {
+        c.error(v, "`" + ck.yaml_list + "` must be a list of mappings, got " + shown(v));
+        return;
+    }
+    for (const auto& item : v.seq) {
+        if (item.type != YNode::Map) {
+            c.error(item, "items of `" + ck.yaml_list + "` must be mappings, got " + shown(item));
+            continue;
+        }
+        int idx = top ? static_cast<int>(parent.children.size()) : -2;
+        Object o = load_object(c, item, ck, idx, {}, "an item of `" + ck.yaml_list + "`");
+        parent.children.push_back(std::move(o));
+    }
+}
+
+Object load_object(Ctx& c, const YNode& map, const KindDesc& kind, int child,
+                   const std::vector<std::string>& reserved, const std::string& where) {
+    Object o;
+    o.kind = &kind;
+    if (child >= 0) c.mark(child, "item", map);
+    std::set<std::string> nulls;
+    auto kids = child_kinds(kind);
+    bool xml_given = false;
+    for (const auto& [k, v] : map.map) {
+        const std::string& key = k.value;
+        if (std::find(reserved.begin(), reserved.end(), key) != reserved.end()) continue;
+        if (child >= 0 || child == -1) c.mark(child, key, v);
+        if (key == "xml" && !kind.element.empty()) {
+            xml_given = true;
+            if (v.type != YNode::Scalar) {
+                c.error(v, "`xml` must be a string of XML, got " + shown(v));
+                continue;
+            }
+            if (kind.element == "*") {
+                o.extra_xml = normalize_element(c, v);
+                continue;
+            }
+            try {
+                o.extra_xml = merge_xml_fragment(o.extra_xml, kind.element, v.value);
+            } catch (const Error& e) {
+                c.error(v, std::string("`xml`: ") + e.what());
+            }
+            continue;
+        }
+        const KindDesc* ck = nullptr;
+        for (auto* kk : kids)
+            if (kk->yaml_list == key) ck = kk;
+        if (ck) {
+            load_children(c, v, *ck, o, child == -1);
+            continue;
+        }
+        if (auto why = refused_key(kind, key)) {
+            c.error(k, "`" + key + "`: " + *why);
+            continue;
+        }
+        const FieldDesc* f = kind.field(key);
+        if (!f || kind.element == "*") {
+            std::vector<std::string> known = reserved;
+            if (kind.element != "*")
+                for (const auto& fd : kind.fields) known.push_back(fd.key);
+            for (auto* kk : kids) known.push_back(kk->yaml_list);
+            if (!kind.element.empty()) known.push_back("xml");
+            unknown_key(c, k, where, known);
+            continue;
+        }
+        if (v.type == YNode::Null) {
+            nulls.insert(key);
+            if (child >= 0 || child == -1)
+                c.notes.nulls.insert(annot_key(c.doc_kind, c.host, c.name, child, key));
+            continue;
+        }
+        if (kind.kind == "network" && key == "mode" && v.type == YNode::Scalar &&
+            v.value == "isolated") {
+            nulls.insert(key);
+            continue;
+        }
+        std::string val;
+        if (convert(c, kind, *f, v, &val) && !val.empty())
+            o.fields[key] = val;
+        else if (f->type == FieldType::Presence)
+            nulls.insert(key); // false: absent, no default
+    }
+    if (kind.element == "*" && !xml_given)
+        c.error(map, "an item of `other_devices` needs `xml: \"<element .../>\"`");
+    // Defaults, in descriptor order (a default may depend on an earlier one: bus on device).
+    for (const auto& f : kind.fields) {
+        if (o.has(f.key) || nulls.count(f.key) || f.key == "name") continue;
+        if (auto d = default_for(kind, f.key, o)) o.fields[f.key] = *d;
+    }
+    return o;
+}
+
+void require(Ctx& c, const YNode& map, const std::string& key, const std::string& what) {
+    if (!map.find(key)) c.error(map, "missing required key `" + key + "` (" + what + ")");
+}
+
+bool get_bool(Ctx& c, const YNode& map, const std::string& key, bool def) {
+    const YNode* v = map.find(key);
+    if (!v) return def;
+    auto b = as_bool(*v);
+    if (!b) {
+        c.error(*v, "`" + key + "` must be true or false, got " + shown(*v));
+        return def;
+    }
+    return *b;
+}
+
+std::string get_enum(Ctx& c, const YNode& map, const std::string& key, const SpecKey& sk) {
+    const YNode* v = map.find(key);
+    if (!v) return sk.shown_default;
+    if (v->type != YNode::Scalar ||
+        std::find(sk.allowed.begin(), sk.allowed.end(), v->value) == sk.allowed.end()) {
+        c.error(*v, "`" + key + "` must be one of " + join(sk.allowed, ", ") + "; got " +
+                        shown(*v) +
+                        (v->type == YNode::Scalar ? did_you_mean(v->value, sk.allowed) : ""));
+        return sk.shown_default;
+    }
+    return v->value;
+}
+
+const SpecKey& setting(const std::string& key) {
+    for (const auto& k : vm_setting_keys())
+        if (k.key == key) return k;
+    return vm_setting_keys().front();
+}
+
+void load_vm(Ctx& c, const YNode& root, Spec& s) {
+    const std::vector<std::string> reserved = {
+        "kind",           "apiVersion",       "name",      "host",
+        "state",          "autostart",        "template",  "clone_of",
+        "restart_policy", "shutdown_timeout", "force_stop"};
+    s.obj = load_object(c, root, domain_kind(), -1, reserved, "a VirtualMachine");
+    s.obj.fields["name"] = c.name;
+    require(c, root, "memory", "the VM's memory, e.g. `memory: 512MiB`");
+    if (!root.find("vcpus")) require(c, root, "vcpus", "the number of vCPUs, e.g. `vcpus: 2`");
+    VmSettings& vm = s.vm;
+    vm.state = get_enum(c, root, "state", setting("state"));
+    vm.autostart = get_bool(c, root, "autostart", false);
+    vm.is_template = get_bool(c, root, "template", false);
+    vm.restart_policy = get_enum(c, root, "restart_policy", setting("restart_policy"));
+    vm.force_stop = get_bool(c, root, "force_stop", false);
+    if (const YNode* v = root.find("shutdown_timeout")) {
+        if (v->type != YNode::Scalar || !v->plain || !is_integer_text(v->value))
+            c.error(*v, "`shutdown_timeout` must be an integer (seconds), got " + shown(*v));
+        else if (check_range(c, "VirtualMachine", "shutdown_timeout", *v, std::stoll(v->value)))
+            vm.shutdown_timeout = static_cast<int>(std::stoll(v->value));
+    }
+    if (const YNode* v = root.find("clone_of")) {
+        c.mark(-1, "clone_of", *v);
+        name_value(c, *v, "clone_of", &vm.clone_of);
+    }
+    if (vm.is_template && root.find("state") && vm.state != "shutoff")
+        c.error(*root.find("state"), "a template is never started; remove `state` or set "
+                                     "`state: shutoff`");
+    if (vm.is_template) vm.state = "shutoff";
+    // password keys on graphics are refused in load_object; check interface MAC syntax here
+    for (size_t i = 0; i < s.obj.children.size(); ++i) {
+        const Object& ch = s.obj.children[i];
+        if (ch.kind->kind != "interface" || !ch.has("mac")) continue;
+        const std::string& m = ch.get("mac");
+        bool ok = m.size() == 17;
+        for (size_t j = 0; ok && j < 17; ++j)
+            ok = (j % 3 == 2) ? m[j] == ':' : std::isxdigit(static_cast<unsigned char>(m[j])) != 0;
+        if (ok && (std::stoi(m.substr(0, 2), nullptr, 16) & 1)) ok = false;
+        if (!ok) {
+            auto it =
+                c.notes.pos.find(annot_key(c.doc_kind, c.host, c.name, static_cast<int>(i), "mac"));
+            SourceRef at = it != c.notes.pos.end() ? it->second : s.src;
+            c.diags.error(at.file, at.line, at.column,
+                          "`mac` must be a unicast MAC address like 52:54:00:12:34:56, got `" + m +
+                              "`");
+        }
+    }
+}
+
+void load_plain(Ctx& c, const YNode& root, Spec& s, const KindDesc& kind,
+                const std::string& where) {
+    s.obj = load_object(c, root, kind, -1, {"kind", "apiVersion", "name", "host"}, where);
+    s.obj.fields["name"] = c.name;
+}
+
+template <typename F>
+void load_keys(Ctx& c, const YNode& root, const std::vector<SpecKey>& keys, bool has_host,
+               const std::string& where, F&& each) {
+    std::vector<std::string> known = {"kind", "apiVersion", "name"};
+    if (has_host) known.push_back("host");
+    for (const auto& k : keys) known.push_back(k.key);
+    for (const auto& [k, v] : root.map) {
+        if (std::find(known.begin(), known.end(), k.value) == known.end()) {
+            unknown_key(c, k, where, known);
+            continue;
+        }
+        c.mark(-1, k.value, v);
+        if (k.value == "kind" || k.value == "apiVersion" || k.value == "name" || k.value == "host")
+            continue;
+        each(k.value, v);
+    }
+}
+
+std::string scalar(Ctx& c, const YNode& v, const std::string& key) {
+    if (v.type != YNode::Scalar) {
+        c.error(v, "`" + key + "` must be a string, got " + shown(v));
+        return "";
+    }
+    return v.value;
+}
+
+} // namespace
+
+void load_document(const Doc& doc, Loaded& out, Diagnostics& diags) {
+    const YNode& root = doc.root;
+    Ctx c{doc.file, diags, out.notes, "", "", ""};
+    if (root.type != YNode::Map) {
+        c.error(root,
+                "a spec document must be a mapping with `kind` and `name`, got " + shown(root));
+        return;
+    }
+    const YNode* kind = root.find("kind");
+    if (!kind) {
+        c.error(root, "missing required key `kind` (one of " + join(kKinds, ", ") + ")");
+        return;
+    }
+    if (kind->type != YNode::Scalar ||
+        std::find(kKinds.begin(), kKinds.end(), kind->value) == kKinds.end()) {
+        c.error(*kind, "`kind` must be one of " + join(kKinds, ", ") + "; got " + shown(*kind) +
+                           (kind->type == YNode::Scalar ? did_you_mean(kind->value, kKinds) : ""));
+        return;
+    }
+    c.doc_kind = kind->value;
+    if (const YNode* api = root.find("apiVersion"))
+        if (api->type != YNode::Scalar || api->value != "virtumancer/v1")
+            c.error(*api, "`apiVersion` must be `virtumancer/v1`, got " + shown(*api));
+    const YNode* name = root.find("name");
+    if (!name) {
+        c.error(root, "missing required key `name`");
+        return;
+    }
+    if (!name_value(c, *name, "name", &c.name)) return;
+    const YNode* host = root.find("host");
+    bool is_host = c.doc_kind == "Host";
+    if (!is_host) {
+        if (!host) {
+            c.error(root, "missing required key `host` (the name of a Host spec)");
+            return;
+        }
+        if (!name_value(c, *host, "host", &c.host)) return;
+    }
+    SourceRef src{doc.file, name->line, name->col};
+    c.mark(-1, "name", *name);
+    if (host) c.mark(-1, "host", *host);
+
+    if (is_host) {
+        HostSpec h;
+        h.name = c.name;
+        h.src = src;
+        load_keys(c, root, host_keys(), false, "a Host", [&](const std::string& k, const YNode& v) {
+            if (k == "uri")
+                h.uri = scalar(c, v, k);
+            else if (k == "description")
+                h.description = scalar(c, v, k);
+        });
+        if (!root.find("uri"))
+            require(c, root, "uri", "libvirt URI, e.g. qemu:///system");
+        else if (h.uri.find("://") == std::string::npos && !h.uri.empty())
+            c.error(*root.find("uri"),
+                    "`uri` must be a libvirt URI such as qemu:///system, got `" + h.uri + "`");
+        out.state.hosts.push_back(std::move(h));
+        return;
+    }
+    if (c.doc_kind == "Snapshot") {
+        SnapshotSpec sn;
+        sn.name = c.name;
+        sn.host = c.host;
+        sn.src = src;
+        load_keys(c, root, snapshot_keys(), true, "a Snapshot",
+                  [&](const std::string& k, const YNode& v) {
+                      if (k == "vm")
+                          name_value(c, v, "vm", &sn.vm);
+                      else if (k == "description")
+                          sn.description = scalar(c, v, k);
+                      else if (k == "memory")
+                          sn.memory = get_bool(c, root, "memory", false);
+                  });
+        require(c, root, "vm", "the VirtualMachine the snapshot is of");
+        out.state.snapshots.push_back(std::move(sn));
+        return;
+    }
+    Spec s;
+    s.host = c.host;
+    s.src = src;
+    if (c.doc_kind == "VirtualMachine") {
+        load_vm(c, root, s);
+        out.state.vms.push_back(std::move(s));
+    } else if (c.doc_kind == "StoragePool") {
+        load_plain(c, root, s, pool_kind(), "a StoragePool");
+        if (!s.obj.has("path") && s.obj.get("type") == "dir")
+            require(c, root, "path", "the directory holding the volumes");
+        out.state.pools.push_back(std::move(s));
+    } else if (c.doc_kind == "Volume") {
+        load_plain(c, root, s, volume_kind(), "a Volume");
+        require(c, root, "pool", "the StoragePool holding the volume");
+        require(c, root, "capacity", "the size, e.g. `capacity: 10GiB`");
+        out.state.volumes.push_back(std::move(s));
+    } else if (c.doc_kind == "Network") {
+        load_plain(c, root, s, network_kind(), "a Network");
+        out.state.networks.push_back(std::move(s));
+    }
+}
+
+} // namespace virtumancer::spec
