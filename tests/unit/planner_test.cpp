@@ -1,0 +1,489 @@
+// Table-driven tests of the pure planner: desired state + observed hosts -> plan.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include "virtumancer/planner.hpp"
+#include "virtumancer/xml_codec.hpp"
+
+namespace fs = std::filesystem;
+using namespace virtumancer;
+
+namespace {
+
+std::string fixture(const std::string& name) {
+    std::ifstream in(fs::path(VIRTUMANCER_SOURCE_DIR) / "tests/data/planner" / name);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// The desired VM as a user would write it (no addresses, no libvirt defaults).
+Spec web_spec() {
+    Spec s;
+    s.host = "local";
+    s.obj = parse_xml(fixture("web-desired.xml"), domain_kind());
+    s.vm.state = "running";
+    s.content_hash = "abc";
+    return s;
+}
+
+DesiredState base_desired() {
+    DesiredState d;
+    d.hosts.push_back({"local", "qemu:///system", "", {}});
+    d.vms.push_back(web_spec());
+    return d;
+}
+
+// What libvirt holds after defining web-desired.xml (real libvirt 9.0 output).
+ObservedHost observed_running() {
+    ObservedHost h;
+    h.host = "local";
+    h.uri = "qemu:///system";
+    h.reachable = true;
+    ObservedDomain d;
+    d.name = "vmr-fixture-web";
+    d.inactive_xml = fixture("web-libvirt-inactive.xml");
+    d.state = "running";
+    h.domains.push_back(d);
+    return h;
+}
+
+Object& device(Spec& s, const std::string& kind) {
+    for (auto& c : s.obj.children)
+        if (c.kind->kind == kind) return c;
+    throw std::runtime_error("no " + kind);
+}
+
+PlanOptions prune_opts() {
+    PlanOptions o;
+    o.prune = true;
+    return o;
+}
+
+PlanOptions target_opts(const std::string& t) {
+    PlanOptions o;
+    o.targets = {t};
+    return o;
+}
+
+std::vector<std::string> ops(const Plan& p) {
+    std::vector<std::string> v;
+    for (const auto& s : p.steps) v.push_back(s.op);
+    return v;
+}
+
+const FieldDiff* find_diff(const Plan& p, const std::string& field) {
+    for (const auto& c : p.changes)
+        for (const auto& d : c.diffs)
+            if (d.field == field) return &d;
+    return nullptr;
+}
+
+} // namespace
+
+TEST(Planner, NoFalseChangesOnLibvirtNormalizedXml) {
+    // libvirt added uuid, addresses, controllers, inputs, audio, memballoon, cpu, clock,
+    // expanded pc -> pc-i440fx-7.2, filled currentMemory and video vram: none is a change.
+    Plan p = make_plan(base_desired(), {observed_running()}, {});
+    for (const auto& c : p.changes)
+        for (const auto& d : c.diffs)
+            ADD_FAILURE() << c.address() << " " << d.field << ": " << d.before << " -> " << d.after;
+    EXPECT_TRUE(p.empty());
+    EXPECT_TRUE(p.steps.empty());
+}
+
+struct ChangeCase {
+    std::string name;
+    std::function<void(Spec&)> edit;
+    std::string field; // expected diff field
+    ChangeClass cls;   // expected classification on a running VM
+    std::vector<std::string> expected_ops;
+};
+
+class PlannerChange : public ::testing::TestWithParam<ChangeCase> {};
+
+TEST_P(PlannerChange, ClassifiesAndOrders) {
+    const ChangeCase& tc = GetParam();
+    DesiredState d = base_desired();
+    tc.edit(d.vms[0]);
+    Plan p = make_plan(d, {observed_running()}, {});
+    ASSERT_EQ(p.changes.size(), 1u) << tc.name;
+    const FieldDiff* df = find_diff(p, tc.field);
+    ASSERT_NE(df, nullptr) << tc.name << ": no diff on " << tc.field;
+    EXPECT_EQ(change_class_name(df->cls), std::string(change_class_name(tc.cls))) << tc.name;
+    EXPECT_EQ(ops(p), tc.expected_ops) << tc.name;
+    // every dependency points backwards (topological order)
+    for (const auto& s : p.steps)
+        for (int dep : s.deps) EXPECT_LT(dep, s.id);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Matrix, PlannerChange,
+    ::testing::Values(
+        ChangeCase{"memory_up",
+                   [](Spec& s) { s.obj.fields["memory"] = "268435456"; },
+                   "memory",
+                   ChangeClass::Restart,
+                   {"vm.define"}},
+        ChangeCase{"memory_up_restart_allowed",
+                   [](Spec& s) {
+                       s.obj.fields["memory"] = "268435456";
+                       s.vm.restart_policy = "allowed";
+                   },
+                   "memory",
+                   ChangeClass::Restart,
+                   {"vm.define", "vm.shutdown", "vm.start"}},
+        ChangeCase{"balloon_down",
+                   [](Spec& s) { s.obj.fields["current_memory"] = "65536"; },
+                   "current_memory",
+                   ChangeClass::Live,
+                   {"vm.define", "vm.set_memory"}},
+        ChangeCase{"vcpus_up_live",
+                   [](Spec& s) { s.obj.fields["vcpus_current"] = "2"; },
+                   "vcpus_current",
+                   ChangeClass::Live,
+                   {"vm.define", "vm.set_vcpus"}},
+        ChangeCase{"vcpus_max_up",
+                   [](Spec& s) { s.obj.fields["vcpus"] = "4"; },
+                   "vcpus",
+                   ChangeClass::Restart,
+                   {"vm.define"}},
+        ChangeCase{"add_virtio_disk",
+                   [](Spec& s) {
+                       Object disk = device(s, "disk");
+                       disk.fields["target"] = "vdb";
+                       disk.fields["file"] = "/var/lib/libvirt/images/b.qcow2";
+                       s.obj.children.push_back(disk);
+                   },
+                   "disk[vdb]",
+                   ChangeClass::Live,
+                   {"vm.define", "vm.attach_device"}},
+        ChangeCase{"add_sata_cdrom",
+                   [](Spec& s) {
+                       Object disk = device(s, "disk");
+                       disk.fields = {{"type", "file"},
+                                      {"device", "cdrom"},
+                                      {"target", "sda"},
+                                      {"bus", "sata"}};
+                       s.obj.children.push_back(disk);
+                   },
+                   "disk[sda]",
+                   ChangeClass::NextBoot,
+                   {"vm.define"}},
+        ChangeCase{"remove_disk",
+                   [](Spec& s) {
+                       auto& c = s.obj.children;
+                       c.erase(
+                           std::remove_if(c.begin(), c.end(),
+                                          [](const Object& o) { return o.kind->kind == "disk"; }),
+                           c.end());
+                   },
+                   "disk[vda]",
+                   ChangeClass::Live,
+                   {"vm.define", "vm.detach_device"}},
+        ChangeCase{"disk_cache",
+                   [](Spec& s) { device(s, "disk").fields["cache"] = "writeback"; },
+                   "disk[vda].cache",
+                   ChangeClass::NextBoot,
+                   {"vm.define"}},
+        ChangeCase{"disk_iotune",
+                   [](Spec& s) { device(s, "disk").fields["iotune_total_iops_sec"] = "500"; },
+                   "disk[vda].iotune_total_iops_sec",
+                   ChangeClass::Live,
+                   {"vm.define", "vm.update_device"}},
+        ChangeCase{"add_nic",
+                   [](Spec& s) {
+                       Object nic = device(s, "interface");
+                       nic.fields["mac"] = "52:54:00:00:00:02";
+                       s.obj.children.push_back(nic);
+                   },
+                   "interface[52:54:00:00:00:02]",
+                   ChangeClass::Live,
+                   {"vm.define", "vm.attach_device"}},
+        ChangeCase{"remove_nic",
+                   [](Spec& s) {
+                       auto& c = s.obj.children;
+                       c.erase(std::remove_if(
+                                   c.begin(), c.end(),
+                                   [](const Object& o) { return o.kind->kind == "interface"; }),
+                               c.end());
+                   },
+                   "interface[52:54:00:12:34:56]",
+                   ChangeClass::Live,
+                   {"vm.define", "vm.detach_device"}},
+        ChangeCase{"nic_model",
+                   [](Spec& s) { device(s, "interface").fields["model"] = "e1000"; },
+                   "interface[52:54:00:12:34:56].model",
+                   ChangeClass::NextBoot,
+                   {"vm.define"}},
+        ChangeCase{"nic_link_down",
+                   [](Spec& s) { device(s, "interface").fields["link_state"] = "down"; },
+                   "interface[52:54:00:12:34:56].link_state",
+                   ChangeClass::Live,
+                   {"vm.define", "vm.update_device"}},
+        ChangeCase{"video_model",
+                   [](Spec& s) { device(s, "video").fields["model"] = "virtio"; },
+                   "video[0].model",
+                   ChangeClass::NextBoot,
+                   {"vm.define"}},
+        ChangeCase{"add_tpm",
+                   [](Spec& s) {
+                       Object t;
+                       t.kind = kind_by_name("tpm");
+                       t.fields = {{"model", "tpm-crb"}, {"backend", "emulator"}};
+                       s.obj.children.push_back(t);
+                   },
+                   "tpm[0]",
+                   ChangeClass::NextBoot,
+                   {"vm.define"}},
+        ChangeCase{"watchdog_action",
+                   [](Spec& s) { device(s, "watchdog").fields["action"] = "poweroff"; },
+                   "watchdog[0].action",
+                   ChangeClass::NextBoot,
+                   {"vm.define"}},
+        ChangeCase{"boot_order",
+                   [](Spec& s) { s.obj.fields["boot"] = "cdrom,hd"; },
+                   "boot",
+                   ChangeClass::NextBoot,
+                   {"vm.define"}},
+        ChangeCase{"cpu_model",
+                   [](Spec& s) {
+                       s.obj.fields["cpu_mode"] = "custom";
+                       s.obj.fields["cpu_model"] = "Nehalem";
+                   },
+                   "cpu_model",
+                   ChangeClass::Restart,
+                   {"vm.define"}},
+        ChangeCase{"machine_type",
+                   [](Spec& s) { s.obj.fields["machine"] = "q35"; },
+                   "machine",
+                   ChangeClass::Restart,
+                   {"vm.define"}},
+        ChangeCase{"domain_type_replace",
+                   [](Spec& s) { s.obj.fields["domain_type"] = "kvm"; },
+                   "domain_type",
+                   ChangeClass::Replace,
+                   {"vm.define"}},
+        ChangeCase{"stop",
+                   [](Spec& s) { s.vm.state = "shutoff"; },
+                   "state",
+                   ChangeClass::Live,
+                   {"vm.shutdown"}},
+        ChangeCase{"pause",
+                   [](Spec& s) { s.vm.state = "paused"; },
+                   "state",
+                   ChangeClass::Live,
+                   {"vm.suspend"}},
+        ChangeCase{"autostart",
+                   [](Spec& s) { s.vm.autostart = true; },
+                   "autostart",
+                   ChangeClass::Live,
+                   {"vm.autostart"}}),
+    [](const ::testing::TestParamInfo<ChangeCase>& i) { return i.param.name; });
+
+TEST(Planner, ChangesToAStoppedVmTakeEffectAtNextBoot) {
+    DesiredState d = base_desired();
+    d.vms[0].vm.state = "shutoff";
+    d.vms[0].obj.fields["memory"] = "268435456";
+    ObservedHost h = observed_running();
+    h.domains[0].state = "shutoff";
+    Plan p = make_plan(d, {h}, {});
+    ASSERT_EQ(p.changes.size(), 1u);
+    EXPECT_EQ(find_diff(p, "memory")->cls, ChangeClass::NextBoot);
+    EXPECT_EQ(ops(p), std::vector<std::string>{"vm.define"});
+}
+
+TEST(Planner, ShutdownCarriesTimeoutAndForcePolicy) {
+    DesiredState d = base_desired();
+    d.vms[0].vm.state = "shutoff";
+    d.vms[0].vm.shutdown_timeout = 7;
+    d.vms[0].vm.force_stop = true;
+    Plan p = make_plan(d, {observed_running()}, {});
+    ASSERT_EQ(p.steps.size(), 1u);
+    EXPECT_EQ(p.steps[0].args.at("timeout"), "7");
+    EXPECT_EQ(p.steps[0].args.at("force"), "1");
+}
+
+TEST(Planner, CreatesEverythingInDependencyOrder) {
+    DesiredState d = base_desired();
+    Spec pool;
+    pool.host = "local";
+    pool.obj.kind = &pool_kind();
+    pool.obj.fields = {{"name", "p"}, {"type", "dir"}, {"path", "/var/lib/libvirt/images/p"}};
+    d.pools.push_back(pool);
+    Spec vol;
+    vol.host = "local";
+    vol.obj.kind = &volume_kind();
+    vol.obj.fields = {
+        {"name", "web.qcow2"}, {"pool", "p"}, {"capacity", "1048576"}, {"format", "qcow2"}};
+    d.volumes.push_back(vol);
+    Spec net;
+    net.host = "local";
+    net.obj.kind = &network_kind();
+    net.obj.fields = {{"name", "default"}, {"bridge", "virbr9"}};
+    d.networks.push_back(net);
+    Object& disk = device(d.vms[0], "disk");
+    disk.fields = {{"type", "volume"},
+                   {"pool", "p"},
+                   {"volume", "web.qcow2"},
+                   {"target", "vda"},
+                   {"bus", "virtio"}};
+    ObservedHost empty;
+    empty.host = "local";
+    empty.reachable = true;
+    Plan p = make_plan(d, {empty}, {});
+    EXPECT_EQ(ops(p), (std::vector<std::string>{"pool.define", "volume.create", "network.define",
+                                                "vm.define", "vm.start"}));
+    const Step& define = p.steps[3];
+    EXPECT_EQ(define.deps, (std::vector<int>{2, 3})); // the volume and the network
+    EXPECT_EQ(p.steps[1].deps, (std::vector<int>{1}));
+    EXPECT_NE(define.xml.find("virtumancer:owner"), std::string::npos);
+    EXPECT_EQ(p.changes.size(), 4u);
+}
+
+TEST(Planner, TemplatesAreDefinedButNeverStarted) {
+    DesiredState d = base_desired();
+    d.vms[0].vm.is_template = true;
+    ObservedHost empty;
+    empty.host = "local";
+    empty.reachable = true;
+    Plan p = make_plan(d, {empty}, {});
+    EXPECT_EQ(ops(p), std::vector<std::string>{"vm.define"});
+}
+
+TEST(Planner, UnmanagedDomainsAreListedNeverTouched) {
+    DesiredState d = base_desired();
+    ObservedHost h = observed_running();
+    ObservedDomain other;
+    other.name = "hand-made";
+    other.inactive_xml = "<domain type='qemu'><name>hand-made</name><memory>1024</memory></domain>";
+    other.state = "running";
+    h.domains.push_back(other);
+    Plan p = make_plan(d, {h}, prune_opts());
+    EXPECT_TRUE(p.steps.empty());
+    EXPECT_EQ(p.unmanaged, std::vector<std::string>{"local/vm/hand-made"});
+}
+
+TEST(Planner, ManagedDomainWithoutSpecIsDeletedOnlyWithPrune) {
+    DesiredState d = base_desired();
+    d.vms.clear();
+    Plan keep = make_plan(d, {observed_running()}, {});
+    EXPECT_TRUE(keep.steps.empty());
+    ASSERT_EQ(keep.errors.size(), 1u);
+    EXPECT_NE(keep.errors[0].message.find("--prune"), std::string::npos);
+    Plan prune = make_plan(d, {observed_running()}, prune_opts());
+    EXPECT_EQ(ops(prune), (std::vector<std::string>{"vm.destroy", "vm.undefine"}));
+    EXPECT_EQ(prune.steps[1].args.at("keep_nvram"), "1");
+    EXPECT_EQ(prune.changes.at(0).action, Action::Delete);
+}
+
+TEST(Planner, UnreachableHostIsAnErrorForItsObjectsOnly) {
+    DesiredState d = base_desired();
+    d.hosts.push_back({"far", "qemu+ssh://far/system", "", {}});
+    Spec far_vm = web_spec();
+    far_vm.host = "far";
+    d.vms.push_back(far_vm);
+    ObservedHost dead;
+    dead.host = "far";
+    dead.uri = "qemu+ssh://far/system";
+    dead.reachable = false;
+    dead.error = "Cannot recv data";
+    ObservedHost local = observed_running();
+    local.domains[0].state = "shutoff";
+    Plan p = make_plan(d, {local, dead}, {});
+    ASSERT_EQ(p.errors.size(), 1u);
+    EXPECT_NE(p.errors[0].message.find("far"), std::string::npos);
+    EXPECT_EQ(ops(p), std::vector<std::string>{"vm.start"}); // local still planned
+}
+
+TEST(Planner, TargetRestrictsThePlan) {
+    DesiredState d = base_desired();
+    Spec second = web_spec();
+    second.obj.fields["name"] = "other";
+    d.vms.push_back(second);
+    ObservedHost h = observed_running();
+    h.domains[0].state = "shutoff";
+    Plan all = make_plan(d, {h}, {});
+    EXPECT_EQ(all.changes.size(), 2u);
+    Plan one = make_plan(d, {h}, target_opts("vm/other"));
+    ASSERT_EQ(one.changes.size(), 1u);
+    EXPECT_EQ(one.changes[0].name, "other");
+}
+
+TEST(Planner, PlanJsonRoundTrips) {
+    DesiredState d = base_desired();
+    d.vms[0].obj.fields["memory"] = "268435456";
+    Plan p = make_plan(d, {observed_running()}, {});
+    p.revision_id = 42;
+    Plan q = plan_from_json(plan_to_json(p));
+    EXPECT_EQ(plan_to_json(q), plan_to_json(p));
+    EXPECT_EQ(q.revision_id, 42);
+    EXPECT_EQ(q.fingerprints, p.fingerprints);
+    EXPECT_THROW(plan_from_json("{\"format_version\": 9}"), Error);
+}
+
+TEST(Drift, OutOfBandChangeIsReportedWithField) {
+    DesiredState d = base_desired();
+    ObservedHost h = observed_running();
+    std::string x = h.domains[0].inactive_xml;
+    x.replace(x.find("cache='none'"), 12, "cache='writeback'");
+    h.domains[0].inactive_xml = x;
+    auto items = detect_drift(d, {h});
+    ASSERT_EQ(items.size(), 1u);
+    EXPECT_EQ(items[0].status, "drifted");
+    ASSERT_EQ(items[0].diffs.size(), 1u);
+    EXPECT_EQ(items[0].diffs[0].field, "disk[vda].cache");
+    EXPECT_EQ(items[0].diffs[0].before, "writeback");
+    EXPECT_EQ(items[0].diffs[0].after, "none");
+    auto clean = detect_drift(d, {observed_running()});
+    EXPECT_EQ(clean[0].status, "in_sync");
+}
+
+// Over the whole corpus: a spec holding exactly what a canonical file says, minus the
+// device addresses libvirt assigns, compared with that file: never a change.
+TEST(Planner, NoFalseChangesOverTheCorpus) {
+    fs::path dir = fs::path(VIRTUMANCER_SOURCE_DIR) / ".." / "shared/corpus/libvirt-11.3.0";
+    if (const char* env = std::getenv("VIRTUMANCER_CORPUS")) dir = env;
+    ASSERT_TRUE(fs::is_directory(dir)) << "corpus not found at " << dir;
+    int files = 0, noisy = 0;
+    for (const auto& e : fs::directory_iterator(dir)) {
+        if (e.path().extension() != ".xml") continue;
+        std::ifstream in(e.path());
+        std::stringstream ss;
+        ss << in.rdbuf();
+        DesiredState d;
+        d.hosts.push_back({"h", "test:///default", "", {}});
+        Spec s;
+        s.host = "h";
+        s.obj = parse_xml(ss.str(), domain_kind());
+        for (auto& c : s.obj.children)
+            for (auto it = c.fields.begin(); it != c.fields.end();)
+                it = it->first.rfind("address_", 0) == 0 ? c.fields.erase(it) : std::next(it);
+        s.vm.state = "shutoff";
+        d.vms.push_back(s);
+        ObservedHost h;
+        h.host = "h";
+        h.reachable = true;
+        ObservedDomain od;
+        od.name = s.obj.name();
+        od.inactive_xml = ss.str();
+        od.state = "shutoff";
+        h.domains.push_back(od);
+        ++files;
+        auto items = detect_drift(d, {h});
+        if (items.empty() || items[0].status != "in_sync") {
+            ++noisy;
+            if (noisy < 10)
+                ADD_FAILURE() << e.path().filename() << ": "
+                              << (items.empty() || items[0].diffs.empty()
+                                      ? "?"
+                                      : items[0].diffs[0].field);
+        }
+    }
+    EXPECT_EQ(files, 1145);
+    EXPECT_EQ(noisy, 0);
+}
