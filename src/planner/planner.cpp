@@ -200,7 +200,7 @@ void plan_pools(Builder& b, const DesiredState& d, HostPlan& hp) {
             rc.diffs.push_back({"autostart", op->autostart ? "yes" : "no", autostart ? "yes" : "no",
                                 ChangeClass::Live});
             last = b.add("pool.autostart", rc.host, "pool", rc.name, "",
-                         {{"autostart", autostart ? "1" : "0"}}, {}, rc.address());
+                         {{"autostart", autostart ? "1" : "0"}}, {last}, rc.address());
         }
         hp.pool_ready[rc.name] = last;
         if (!rc.diffs.empty()) {
