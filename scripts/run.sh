@@ -6,4 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 scripts/build.sh
-exec ./build/virtumancer --db "${VIRTUMANCER_DB:-virtumancer.db}" db status
+exec ./build/virtumancer --db "${VIRTUMANCER_DB:-virtumancer.db}" plan specs/ --host-uri local=test:///default
