@@ -1,0 +1,103 @@
+// Internal to the store: statement cache, schema introspection and the descriptor-driven
+// mapping between an Object's typed fields and the columns of its table family.
+#pragma once
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "virtumancer/descriptors.hpp"
+#include "virtumancer/model.hpp"
+
+namespace virtumancer::store_detail {
+
+using Value = std::optional<std::string>; // NULL or the text bound/read
+
+struct ColumnInfo {
+    std::string name, type; // declared type, upper case
+    bool notnull = false;
+    Value dflt; // default as a literal value ("dir", "1"); nullopt when none
+};
+
+struct TableInfo {
+    std::string name;
+    std::vector<ColumnInfo> cols;
+    const ColumnInfo* find(const std::string& col) const;
+};
+
+// A statement cache over one connection. Statements are reset before reuse.
+class Sql {
+  public:
+    explicit Sql(SQLite::Database& db) : db_(db) {}
+    SQLite::Statement& stmt(const std::string& sql);
+    // Binds values (text or NULL) to ?1..?N, executes, resets; returns rows changed.
+    int exec(const std::string& sql, const std::vector<Value>& binds);
+    int64_t insert(const std::string& sql, const std::vector<Value>& binds); // -> last rowid
+    const TableInfo& table(const std::string& name);
+    SQLite::Database& db() { return db_; }
+
+  private:
+    SQLite::Database& db_;
+    std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> cache_;
+    std::map<std::string, TableInfo> tables_;
+};
+
+void bind_all(SQLite::Statement& st, const std::vector<Value>& binds);
+Value column_value(SQLite::Statement& st, int idx);
+
+// One typed field stored in a column.
+struct ColumnField {
+    const FieldDesc* field = nullptr;
+    std::string table; // kind table, or the side table of "table.column"
+    std::string column;
+    bool integer = false;  // INTEGER affinity: only canonical int64 text goes there
+    bool bool_int = false; // a Bool/OnOff/Presence field in an INTEGER column (1/0)
+    bool notnull = false;
+    Value dflt;
+};
+
+struct KindLayout {
+    const KindDesc* kind = nullptr;
+    std::vector<ColumnField> main;                        // columns of kind.table
+    std::map<std::string, std::vector<ColumnField>> side; // side table -> columns (vm_id)
+    std::vector<std::string> main_columns() const;
+};
+
+// Built from the descriptors and checked against the schema (throws Error on a mismatch).
+const KindLayout& layout(Sql& sql, const KindDesc& kind);
+
+// The attachment table of a device kind ("" for disks and interfaces, whose table has vm_id)
+// and its foreign key column to the resource row.
+std::string attach_table_of(const KindDesc& kind);
+std::string attach_fk_of(const std::string& attach_table);
+
+// Encoded row of one object: main column values in layout order, side table values, props.
+struct Encoded {
+    std::vector<Value> main;
+    std::map<std::string, std::vector<Value>> side; // only tables with a non-NULL value
+    std::string props_json;
+};
+Encoded encode(const KindLayout& l, const Object& obj, const std::string& what);
+
+// Decodes column values (in layout order) and props_json into obj->fields.
+void decode(const KindLayout& l, const std::vector<Value>& main,
+            const std::map<std::string, std::vector<Value>>& side, const std::string& props_json,
+            Object* obj);
+
+// Network children (ip, dhcp range/host) <-> JSON.
+nlohmann::json children_to_json(const std::vector<Object>& children);
+std::vector<Object> children_from_json(const KindDesc& parent, const std::string& text);
+
+// Stable 64-bit FNV-1a, as 16 hex digits.
+std::string fnv_hex(const std::string& data);
+// Fingerprint of an object's content (fields, residue, children).
+std::string object_fingerprint(const Object& obj);
+
+std::string bool_text(bool b); // "1" / "0"
+
+} // namespace virtumancer::store_detail

@@ -1,0 +1,280 @@
+// Store::load_desired: the canonical tables -> DesiredState. Each table is read once and
+// grouped in memory (no query per VM), so loading scales with the number of rows.
+#include <set>
+#include <unordered_map>
+
+#include "store_internal.hpp"
+#include "virtumancer/store.hpp"
+
+namespace virtumancer {
+namespace {
+
+using namespace store_detail;
+
+struct Row {
+    std::vector<Value> main;
+    std::string props;
+};
+
+std::string join_cols(const std::vector<std::string>& cols, const std::string& prefix) {
+    std::string s;
+    for (const auto& c : cols) s += ", " + prefix + c;
+    return s;
+}
+
+std::vector<Value> read_values(SQLite::Statement& q, int from, size_t n) {
+    std::vector<Value> v;
+    v.reserve(n);
+    for (size_t i = 0; i < n; ++i) v.push_back(column_value(q, from + static_cast<int>(i)));
+    return v;
+}
+
+class Loader {
+  public:
+    Loader(Sql& sql, std::vector<std::string>* pending) : sql_(sql), pending_(pending) {}
+
+    DesiredState run() {
+        DesiredState st;
+        read_vendor_options();
+        {
+            auto& q = sql_.stmt("SELECT id, name, uri, description, spec_file, spec_line, "
+                                "pending_delete FROM hosts ORDER BY id");
+            while (q.executeStep()) {
+                hosts_[q.getColumn(0).getInt64()] = q.getColumn(1).getString();
+                if (q.getColumn(6).getInt()) continue;
+                HostSpec h;
+                h.name = q.getColumn(1).getString();
+                h.uri = q.getColumn(2).getString();
+                h.description = q.getColumn(3).getString();
+                h.src.file = q.getColumn(4).getString();
+                h.src.line = q.getColumn(5).getInt();
+                st.hosts.push_back(std::move(h));
+            }
+        }
+        read_top(pool_kind(), "pool", &st.pools);
+        read_top(volume_kind(), "volume", &st.volumes);
+        read_top(network_kind(), "network", &st.networks);
+        read_vms(&st.vms);
+        read_snapshots(&st.snapshots);
+        auto& q = sql_.stmt("SELECT revision FROM load_revisions ORDER BY id DESC LIMIT 1");
+        if (q.executeStep()) st.revision = q.getColumn(0).getString();
+        q.reset();
+        return st;
+    }
+
+  private:
+    Sql& sql_;
+    std::vector<std::string>* pending_;
+    std::unordered_map<int64_t, std::string> hosts_;
+    std::unordered_map<int64_t, std::pair<std::string, std::string>> pools_; // id -> host, name
+    std::unordered_map<std::string, std::unordered_map<int64_t, std::string>> vendor_;
+    std::unordered_map<int64_t, std::pair<std::string, std::string>> vms_; // id -> host, name
+
+    void read_vendor_options() {
+        auto& q = sql_.stmt("SELECT owner_table, owner_id, xml_fragment FROM vendor_options");
+        while (q.executeStep())
+            vendor_[q.getColumn(0).getString()][q.getColumn(1).getInt64()] =
+                q.getColumn(2).getString();
+    }
+
+    std::string residue(const std::string& table, int64_t id) {
+        auto t = vendor_.find(table);
+        if (t == vendor_.end()) return {};
+        auto it = t->second.find(id);
+        return it == t->second.end() ? std::string() : std::move(it->second);
+    }
+
+    void note_pending(const std::string& host, const std::string& kind, const std::string& name) {
+        if (pending_) pending_->push_back(host + "/" + kind + "/" + name);
+    }
+
+    // SELECT id, parent, spec_file, spec_line, spec_hash, pending_delete, props_json,
+    //        <extras>, <layout columns> FROM table
+    void read_top(const KindDesc& kind, const std::string& kname, std::vector<Spec>* out) {
+        const KindLayout& l = layout(sql_, kind);
+        bool vol = &kind == &volume_kind();
+        bool net = &kind == &network_kind();
+        auto cols = l.main_columns();
+        std::string sql = std::string("SELECT id, ") + (vol ? "storage_pool_id" : "host_id") +
+                          ", spec_file, spec_line, spec_hash, pending_delete, props_json, " +
+                          (net ? "children_json" : "NULL") + join_cols(cols, "") + " FROM " +
+                          kind.table + " ORDER BY id";
+        auto& q = sql_.stmt(sql);
+        while (q.executeStep()) {
+            int64_t id = q.getColumn(0).getInt64();
+            int64_t parent = q.getColumn(1).getInt64();
+            Spec s;
+            s.obj.kind = &kind;
+            decode(l, read_values(q, 8, cols.size()), {}, q.getColumn(6).getString(), &s.obj);
+            if (vol)
+                s.host = pools_[parent].first;
+            else
+                s.host = hosts_[parent];
+            if (&kind == &pool_kind()) pools_[id] = {s.host, s.obj.name()};
+            if (q.getColumn(5).getInt()) {
+                note_pending(s.host, kname,
+                             (vol ? pools_[parent].second + "/" : "") + s.obj.name());
+                continue;
+            }
+            s.src.file = q.getColumn(2).getString();
+            s.src.line = q.getColumn(3).getInt();
+            s.content_hash = q.getColumn(4).getString();
+            if (net) s.obj.children = children_from_json(kind, q.getColumn(7).getString());
+            s.obj.extra_xml = residue(kind.table, id);
+            out->push_back(std::move(s));
+        }
+    }
+
+    // Rows of one device table: id -> values in the order of `cols`.
+    struct DeviceTable {
+        std::vector<std::string> cols;
+        std::unordered_map<std::string, size_t> index;
+        std::unordered_map<int64_t, Row> rows;
+    };
+
+    void read_device_table(const std::string& table, DeviceTable* dt) {
+        std::set<std::string> cols;
+        for (const KindDesc* k : device_kinds())
+            if (k->table == table)
+                for (const auto& c : layout(sql_, *k).main) cols.insert(c.column);
+        dt->cols.assign(cols.begin(), cols.end());
+        for (size_t i = 0; i < dt->cols.size(); ++i) dt->index[dt->cols[i]] = i;
+        auto& q = sql_.stmt("SELECT id, props_json" + join_cols(dt->cols, "") + " FROM " + table);
+        while (q.executeStep())
+            dt->rows[q.getColumn(0).getInt64()] =
+                Row{read_values(q, 2, dt->cols.size()), q.getColumn(1).getString()};
+    }
+
+    void read_vms(std::vector<Spec>* out) {
+        const KindDesc& kind = domain_kind();
+        const KindLayout& l = layout(sql_, kind);
+        // Side tables, by vm_id.
+        std::map<std::string, std::unordered_map<int64_t, std::vector<Value>>> side;
+        for (const auto& [table, cols] : l.side) {
+            std::vector<std::string> names;
+            for (const auto& c : cols) names.push_back(c.column);
+            auto& q = sql_.stmt("SELECT vm_id" + join_cols(names, "") + " FROM " + table);
+            while (q.executeStep())
+                side[table][q.getColumn(0).getInt64()] = read_values(q, 1, names.size());
+        }
+        // Devices: every device table once, then the index in document order.
+        std::unordered_map<std::string, DeviceTable> tables;
+        for (const KindDesc* k : device_kinds())
+            if (!tables.count(k->table)) read_device_table(k->table, &tables[k->table]);
+        {
+            const KindDesc& o = other_device_kind();
+            read_device_table(o.table, &tables[o.table]);
+        }
+        std::unordered_map<int64_t, std::vector<Object>> devices;
+        {
+            auto& q = sql_.stmt("SELECT vm_id, device_kind, table_name, row_id FROM "
+                                "attachment_index ORDER BY vm_id, position");
+            while (q.executeStep()) {
+                std::string dk = q.getColumn(1).getString();
+                std::string table = q.getColumn(2).getString();
+                int64_t row_id = q.getColumn(3).getInt64();
+                const KindDesc* k = kind_by_name(dk);
+                auto t = tables.find(table);
+                if (!k || t == tables.end())
+                    throw Error("attachment_index names unknown device kind '" + dk +
+                                    "' or table '" + table + "'",
+                                "the database was written by another virtumancer version");
+                auto r = t->second.rows.find(row_id);
+                if (r == t->second.rows.end())
+                    throw Error("attachment_index points at missing row " + table + " " +
+                                    std::to_string(row_id),
+                                "run `virtumancer db check`, then load the specs again");
+                const KindLayout& dl = layout(sql_, *k);
+                std::vector<Value> vals;
+                vals.reserve(dl.main.size());
+                for (const auto& c : dl.main)
+                    vals.push_back(r->second.main[t->second.index[c.column]]);
+                Object d;
+                d.kind = k;
+                decode(dl, vals, {}, r->second.props, &d);
+                d.extra_xml = residue(table, row_id);
+                devices[q.getColumn(0).getInt64()].push_back(std::move(d));
+            }
+        }
+        auto cols = l.main_columns();
+        auto& q = sql_.stmt(
+            "SELECT id, host_id, spec_file, spec_line, spec_hash, pending_delete, props_json, "
+            "desired_state, autostart, is_template, clone_of, restart_policy, shutdown_timeout, "
+            "force_stop" +
+            join_cols(cols, "") + " FROM virtual_machines ORDER BY id");
+        while (q.executeStep()) {
+            int64_t id = q.getColumn(0).getInt64();
+            Spec s;
+            s.host = hosts_[q.getColumn(1).getInt64()];
+            s.obj.kind = &kind;
+            std::map<std::string, std::vector<Value>> sv;
+            for (auto& [table, rows] : side) {
+                auto it = rows.find(id);
+                if (it != rows.end()) sv[table] = std::move(it->second);
+            }
+            decode(l, read_values(q, 14, cols.size()), sv, q.getColumn(6).getString(), &s.obj);
+            vms_[id] = {s.host, s.obj.name()};
+            if (q.getColumn(5).getInt()) {
+                note_pending(s.host, "vm", s.obj.name());
+                continue;
+            }
+            s.src.file = q.getColumn(2).getString();
+            s.src.line = q.getColumn(3).getInt();
+            s.content_hash = q.getColumn(4).getString();
+            s.vm.state = q.getColumn(7).getString();
+            s.vm.autostart = q.getColumn(8).getInt() != 0;
+            s.vm.is_template = q.getColumn(9).getInt() != 0;
+            s.vm.clone_of = q.getColumn(10).getString();
+            s.vm.restart_policy = q.getColumn(11).getString();
+            s.vm.shutdown_timeout = q.getColumn(12).getInt();
+            s.vm.force_stop = q.getColumn(13).getInt() != 0;
+            s.obj.extra_xml = residue(kind.table, id);
+            auto d = devices.find(id);
+            if (d != devices.end()) s.obj.children = std::move(d->second);
+            out->push_back(std::move(s));
+        }
+    }
+
+    void read_snapshots(std::vector<SnapshotSpec>* out) {
+        auto& q = sql_.stmt("SELECT vm_id, name, description, include_memory, spec_file, "
+                            "spec_line, pending_delete FROM vm_snapshots ORDER BY id");
+        while (q.executeStep()) {
+            SnapshotSpec s;
+            const auto& vm = vms_[q.getColumn(0).getInt64()];
+            s.host = vm.first;
+            s.vm = vm.second;
+            s.name = q.getColumn(1).getString();
+            if (q.getColumn(6).getInt()) {
+                note_pending(s.host, "snapshot", s.vm + "/" + s.name);
+                continue;
+            }
+            s.description = q.getColumn(2).getString();
+            s.memory = q.getColumn(3).getInt() != 0;
+            s.src.file = q.getColumn(4).getString();
+            s.src.line = q.getColumn(5).getInt();
+            out->push_back(std::move(s));
+        }
+    }
+};
+
+} // namespace
+
+DesiredState Store::load_desired(std::vector<std::string>* pending_delete) {
+    Sql sql(db_.db());
+    // One read transaction: a consistent snapshot even while another process loads.
+    SQLite::Transaction tx(db_.db(), SQLite::TransactionBehavior::DEFERRED);
+    DesiredState st = Loader(sql, pending_delete).run();
+    return st;
+}
+
+int64_t Store::latest_revision_id() {
+    return db_.db().execAndGet("SELECT coalesce(max(id), 0) FROM load_revisions").getInt64();
+}
+
+std::string Store::loaded_file_hash(const std::string& path) {
+    SQLite::Statement q(db_.db(), "SELECT content_hash FROM spec_files WHERE path=?");
+    q.bind(1, path);
+    return q.executeStep() ? q.getColumn(0).getString() : std::string();
+}
+
+} // namespace virtumancer

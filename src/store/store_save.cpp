@@ -1,0 +1,531 @@
+// Store::save_desired: a validated load -> the canonical tables, in one transaction.
+#include <nlohmann/json.hpp>
+#include <set>
+#include <unordered_map>
+
+#include "store_internal.hpp"
+#include "virtumancer/store.hpp"
+
+namespace virtumancer {
+namespace {
+
+using namespace store_detail;
+
+const char* kNow = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
+
+struct Existing {
+    int64_t id = 0;
+    Value hash;
+    bool pending = false;
+};
+using ExistingMap = std::unordered_map<std::string, Existing>;
+
+ExistingMap load_existing(Sql& sql, const std::string& query) {
+    ExistingMap out;
+    auto& q = sql.stmt(query);
+    while (q.executeStep())
+        out[q.getColumn(1).getString()] =
+            Existing{q.getColumn(0).getInt64(), column_value(q, 2), q.getColumn(3).getInt() != 0};
+    return out;
+}
+
+std::string join(const std::vector<std::string>& v, const std::string& sep) {
+    std::string s;
+    for (size_t i = 0; i < v.size(); ++i) s += (i ? sep : "") + v[i];
+    return s;
+}
+
+std::string placeholders(size_t n) {
+    std::string s;
+    for (size_t i = 0; i < n; ++i) s += i ? ",?" : "?";
+    return s;
+}
+
+std::string root_element(const std::string& xml) {
+    auto b = xml.find('<');
+    if (b == std::string::npos) return "";
+    auto e = xml.find_first_of(" \t\r\n/>", b + 1);
+    return xml.substr(b + 1, e == std::string::npos ? std::string::npos : e - b - 1);
+}
+
+Value opt(const std::string& s) {
+    return s.empty() ? Value() : Value(s);
+}
+
+class Saver {
+  public:
+    Saver(Sql& sql, const DesiredState& st, LoadSummary& sum, std::string& current)
+        : sql_(sql), st_(st), sum_(sum), cur_(current) {}
+
+    void run() {
+        save_hosts();
+        save_top(pool_kind(), st_.pools, "pool");
+        save_top(volume_kind(), st_.volumes, "volume");
+        save_top(network_kind(), st_.networks, "network");
+        save_vms();
+        save_snapshots();
+        cur_ = "linking disks to volumes and interfaces to networks";
+        relink();
+    }
+
+  private:
+    Sql& sql_;
+    const DesiredState& st_;
+    LoadSummary& sum_;
+    std::string& cur_;
+    std::unordered_map<std::string, int64_t> host_ids_, pool_ids_, vm_ids_;
+
+    void count(const Existing* ex, bool changed) {
+        if (!ex)
+            ++sum_.inserted;
+        else if (changed)
+            ++sum_.updated;
+        else
+            ++sum_.unchanged;
+    }
+
+    // Marks rows whose spec disappeared; returns their ids.
+    std::vector<int64_t> mark_missing(const std::string& table, const ExistingMap& ex,
+                                      const std::set<std::string>& seen) {
+        std::vector<int64_t> ids;
+        for (const auto& [key, e] : ex) {
+            if (seen.count(key) || e.pending) continue;
+            cur_ = table + " " + key + " (marking pending_delete)";
+            std::string stamp = sql_.table(table).find("updated_at")
+                                    ? std::string(", updated_at=") + kNow
+                                    : std::string();
+            sql_.exec("UPDATE " + table + " SET pending_delete=1, spec_hash=NULL" + stamp +
+                          " WHERE id=?",
+                      {std::to_string(e.id)});
+            ids.push_back(e.id);
+            ++sum_.marked_for_deletion;
+        }
+        return ids;
+    }
+
+    int64_t host_id(const std::string& host, const std::string& what) {
+        auto it = host_ids_.find(host);
+        if (it == host_ids_.end())
+            throw Error(what + " is on host '" + host + "', which has no Host spec",
+                        "add a Host document named " + host + " to the specs");
+        return it->second;
+    }
+
+    void save_hosts() {
+        auto ex = load_existing(sql_, "SELECT id, name, spec_hash, pending_delete FROM hosts");
+        std::set<std::string> seen;
+        for (const auto& h : st_.hosts) {
+            cur_ = "host/" + h.name;
+            seen.insert(h.name);
+            std::string hash = fnv_hex(h.uri + '\x1f' + h.description);
+            auto it = ex.find(h.name);
+            const Existing* e = it == ex.end() ? nullptr : &it->second;
+            bool changed = !e || e->pending || e->hash != Value(hash);
+            count(e, changed);
+            std::vector<Value> v = {h.uri, h.description, opt(h.src.file),
+                                    std::to_string(h.src.line), hash};
+            if (!e) {
+                v.insert(v.begin(), h.name);
+                host_ids_[h.name] = sql_.insert(
+                    "INSERT INTO hosts(name, uri, description, spec_file, spec_line, spec_hash) "
+                    "VALUES(?,?,?,?,?,?)",
+                    v);
+                continue;
+            }
+            host_ids_[h.name] = e->id;
+            if (!changed) continue;
+            v.push_back(std::to_string(e->id));
+            sql_.exec(std::string("UPDATE hosts SET uri=?, description=?, spec_file=?, "
+                                  "spec_line=?, spec_hash=?, pending_delete=0, updated_at=") +
+                          kNow + " WHERE id=?",
+                      v);
+        }
+        for (const auto& [name, e] : ex) host_ids_.emplace(name, e.id);
+        mark_missing("hosts", ex, seen);
+    }
+
+    std::string key_of(const KindDesc& kind, const Spec& s) {
+        if (&kind == &volume_kind()) return s.host + "/" + s.obj.get("pool") + "/" + s.obj.name();
+        return s.host + "/" + s.obj.name();
+    }
+
+    static std::string spec_hash(const Spec& s) {
+        return s.content_hash.empty() ? object_fingerprint(s.obj) : s.content_hash;
+    }
+
+    // Writes one top-level object row (+ side tables, residue); returns its id.
+    int64_t write_row(const KindDesc& kind, const std::string& parent_col, int64_t parent_id,
+                      const Spec& s, const std::vector<std::pair<std::string, Value>>& extras,
+                      const Existing* e) {
+        const KindLayout& l = layout(sql_, kind);
+        Encoded enc = encode(l, s.obj, cur_);
+        std::vector<std::string> cols = {parent_col};
+        std::vector<Value> vals = {std::to_string(parent_id)};
+        auto mc = l.main_columns();
+        cols.insert(cols.end(), mc.begin(), mc.end());
+        vals.insert(vals.end(), enc.main.begin(), enc.main.end());
+        for (const auto& [c, v] :
+             std::vector<std::pair<std::string, Value>>{{"props_json", enc.props_json},
+                                                        {"spec_file", opt(s.src.file)},
+                                                        {"spec_line", std::to_string(s.src.line)},
+                                                        {"spec_hash", spec_hash(s)}}) {
+            cols.push_back(c);
+            vals.push_back(v);
+        }
+        for (const auto& [c, v] : extras) {
+            cols.push_back(c);
+            vals.push_back(v);
+        }
+        int64_t id;
+        if (!e) {
+            id = sql_.insert("INSERT INTO " + kind.table + "(" + join(cols, ",") + ") VALUES(" +
+                                 placeholders(cols.size()) + ")",
+                             vals);
+        } else {
+            id = e->id;
+            vals.push_back(std::to_string(id));
+            sql_.exec("UPDATE " + kind.table + " SET " + join(cols, "=?,") +
+                          "=?, pending_delete=0, updated_at=" + kNow + " WHERE id=?",
+                      vals);
+            sql_.exec("DELETE FROM vendor_options WHERE owner_table=? AND owner_id=?",
+                      {kind.table, std::to_string(id)});
+        }
+        for (const auto& [table, svals] : enc.side) {
+            std::vector<std::string> sc = {"vm_id"};
+            for (const auto& c : l.side.at(table)) sc.push_back(c.column);
+            std::vector<Value> sv = {std::to_string(id)};
+            sv.insert(sv.end(), svals.begin(), svals.end());
+            sql_.exec("INSERT INTO " + table + "(" + join(sc, ",") + ") VALUES(" +
+                          placeholders(sc.size()) + ")",
+                      sv);
+        }
+        residue(kind.table, id, s.obj.extra_xml);
+        return id;
+    }
+
+    void residue(const std::string& table, int64_t id, const std::string& xml) {
+        if (xml.empty()) return;
+        sql_.exec("INSERT INTO vendor_options(owner_table, owner_id, xml_fragment) VALUES(?,?,?)",
+                  {table, std::to_string(id), xml});
+    }
+
+    void save_top(const KindDesc& kind, const std::vector<Spec>& specs, const std::string& kname) {
+        bool vol = &kind == &volume_kind();
+        std::string q =
+            vol ? "SELECT v.id, h.name || '/' || p.name || '/' || v.name, v.spec_hash, "
+                  "v.pending_delete FROM volumes v JOIN storage_pools p ON p.id = "
+                  "v.storage_pool_id JOIN hosts h ON h.id = p.host_id"
+                : "SELECT t.id, h.name || '/' || t.name, t.spec_hash, t.pending_delete FROM " +
+                      kind.table + " t JOIN hosts h ON h.id = t.host_id";
+        auto ex = load_existing(sql_, q);
+        std::set<std::string> seen;
+        for (const auto& s : specs) {
+            std::string key = key_of(kind, s);
+            cur_ = s.host + "/" + kname + "/" + (vol ? s.obj.get("pool") + "/" : "") +
+                   s.obj.name() + (s.src.file.empty() ? "" : " (" + s.src.file + ")");
+            if (!seen.insert(key).second)
+                throw Error(cur_ + " is defined twice", "give each " + kname + " a unique name");
+            auto it = ex.find(key);
+            const Existing* e = it == ex.end() ? nullptr : &it->second;
+            bool changed = !e || e->pending || e->hash != Value(spec_hash(s));
+            count(e, changed);
+            int64_t id = e ? e->id : 0;
+            if (changed) {
+                std::string parent_col = vol ? "storage_pool_id" : "host_id";
+                int64_t parent;
+                if (vol) {
+                    auto p = pool_ids_.find(s.host + "/" + s.obj.get("pool"));
+                    if (p == pool_ids_.end())
+                        throw Error(cur_ + " names pool '" + s.obj.get("pool") +
+                                        "', which has no StoragePool spec on host " + s.host,
+                                    "add the StoragePool or fix `pool:`");
+                    parent = p->second;
+                } else {
+                    parent = host_id(s.host, cur_);
+                }
+                std::vector<std::pair<std::string, Value>> extras;
+                if (&kind == &network_kind())
+                    extras.push_back({"children_json", children_to_json(s.obj.children).dump()});
+                id = write_row(kind, parent_col, parent, s, extras, e);
+            }
+            if (&kind == &pool_kind()) pool_ids_[key] = id;
+        }
+        if (&kind == &pool_kind())
+            for (const auto& [key, e] : ex) pool_ids_.emplace(key, e.id);
+        mark_missing(kind.table, ex, seen);
+    }
+
+    // Device rows of a VM (and its side-table rows) are deleted and written again on change.
+    void clear_vm(int64_t vm) {
+        std::string id = std::to_string(vm);
+        sql_.exec("DELETE FROM vendor_options WHERE (owner_table, owner_id) IN (SELECT "
+                  "table_name, row_id FROM attachment_index WHERE vm_id=?)",
+                  {id});
+        std::set<std::string> done;
+        for (const KindDesc* k : device_kinds_all()) {
+            std::string at = attach_table_of(*k);
+            if (at.empty()) {
+                if (done.insert(k->table).second)
+                    sql_.exec("DELETE FROM " + k->table + " WHERE vm_id=?", {id});
+                continue;
+            }
+            if (!done.insert(k->table).second) continue;
+            sql_.exec("DELETE FROM " + k->table + " WHERE id IN (SELECT " + attach_fk_of(at) +
+                          " FROM " + at + " WHERE vm_id=?)",
+                      {id});
+        }
+        sql_.exec("DELETE FROM attachment_index WHERE vm_id=?", {id});
+        for (const auto& [table, cols] : layout(sql_, domain_kind()).side)
+            sql_.exec("DELETE FROM " + table + " WHERE vm_id=?", {id});
+        sql_.exec("UPDATE virtual_machines SET uuid=NULL WHERE id=?", {id});
+    }
+
+    static const std::vector<const KindDesc*>& device_kinds_all() {
+        static std::vector<const KindDesc*> v = [] {
+            auto out = device_kinds();
+            out.push_back(&other_device_kind());
+            return out;
+        }();
+        return v;
+    }
+
+    void write_devices(int64_t vm, int64_t host, const Object& dom) {
+        std::string vm_s = std::to_string(vm);
+        for (size_t pos = 0; pos < dom.children.size(); ++pos) {
+            const Object& c = dom.children[pos];
+            const KindDesc& k = *c.kind;
+            cur_ = cur_.substr(0, cur_.find(" device ")) + " device " + std::to_string(pos) + " <" +
+                   (k.element == "*" ? root_element(c.extra_xml) : k.element) + ">";
+            const KindLayout& l = layout(sql_, k);
+            Encoded enc = encode(l, c, cur_);
+            const TableInfo& ti = sql_.table(k.table);
+            std::string at = attach_table_of(k);
+            std::vector<std::string> cols;
+            std::vector<Value> vals;
+            if (at.empty()) {
+                cols = {"vm_id", "position"};
+                vals = {vm_s, std::to_string(pos)};
+                if (ti.find("host_id")) {
+                    cols.push_back("host_id");
+                    vals.push_back(std::to_string(host));
+                }
+            }
+            if (!k.discriminator.empty()) {
+                cols.push_back("device_kind");
+                vals.push_back(k.discriminator);
+            }
+            if (ti.find("element")) {
+                cols.push_back("element");
+                vals.push_back(opt(root_element(c.extra_xml)));
+            }
+            auto mc = l.main_columns();
+            cols.insert(cols.end(), mc.begin(), mc.end());
+            vals.insert(vals.end(), enc.main.begin(), enc.main.end());
+            cols.push_back("props_json");
+            vals.push_back(enc.props_json);
+            int64_t row = sql_.insert("INSERT INTO " + k.table + "(" + join(cols, ",") +
+                                          ") VALUES(" + placeholders(cols.size()) + ")",
+                                      vals);
+            if (!at.empty())
+                sql_.exec("INSERT INTO " + at + "(vm_id, " + attach_fk_of(at) +
+                              ", position) VALUES(?,?,?)",
+                          {vm_s, std::to_string(row), std::to_string(pos)});
+            sql_.exec("INSERT INTO attachment_index(vm_id, position, device_kind, table_name, "
+                      "row_id) VALUES(?,?,?,?,?)",
+                      {vm_s, std::to_string(pos), k.kind, k.table, std::to_string(row)});
+            residue(k.table, row, c.extra_xml);
+        }
+    }
+
+    void save_vms() {
+        const KindDesc& kind = domain_kind();
+        auto ex = load_existing(sql_, "SELECT t.id, h.name || '/' || t.name, t.spec_hash, "
+                                      "t.pending_delete FROM virtual_machines t JOIN hosts h ON "
+                                      "h.id = t.host_id");
+        std::set<std::string> seen;
+        struct Todo {
+            const Spec* s;
+            const Existing* e;
+        };
+        std::vector<Todo> todo;
+        for (const auto& s : st_.vms) {
+            std::string key = key_of(kind, s);
+            cur_ = s.host + "/vm/" + s.obj.name();
+            if (!seen.insert(key).second)
+                throw Error(cur_ + " is defined twice", "give each VM a unique name per host");
+            auto it = ex.find(key);
+            const Existing* e = it == ex.end() ? nullptr : &it->second;
+            bool changed = !e || e->pending || e->hash != Value(spec_hash(s));
+            count(e, changed);
+            if (e) vm_ids_[key] = e->id;
+            if (changed) todo.push_back({&s, e});
+        }
+        for (const auto& [key, e] : ex) vm_ids_.emplace(key, e.id);
+        // Phase 1: clear the devices of changed and removed VMs (so MACs, targets and UUIDs
+        // may move between VMs within one load); phase 2: write rows and devices.
+        for (const auto& t : todo)
+            if (t.e) clear_vm(t.e->id);
+        for (int64_t id : mark_missing("virtual_machines", ex, seen)) clear_vm(id);
+        for (const auto& t : todo) {
+            const Spec& s = *t.s;
+            cur_ = s.host + "/vm/" + s.obj.name() +
+                   (s.src.file.empty() ? "" : " (" + s.src.file + ")");
+            int64_t host = host_id(s.host, cur_);
+            const VmSettings& v = s.vm;
+            std::vector<std::pair<std::string, Value>> extras = {
+                {"desired_state", v.state},
+                {"autostart", bool_text(v.autostart)},
+                {"is_template", bool_text(v.is_template)},
+                {"clone_of", opt(v.clone_of)},
+                {"restart_policy", v.restart_policy},
+                {"shutdown_timeout", std::to_string(v.shutdown_timeout)},
+                {"force_stop", bool_text(v.force_stop)},
+            };
+            int64_t id = write_row(kind, "host_id", host, s, extras, t.e);
+            vm_ids_[key_of(kind, s)] = id;
+            write_devices(id, host, s.obj);
+        }
+    }
+
+    void save_snapshots() {
+        auto ex = load_existing(
+            sql_, "SELECT s.id, h.name || '/' || m.name || '/' || s.name, s.spec_hash, "
+                  "s.pending_delete FROM vm_snapshots s JOIN virtual_machines m ON m.id = s.vm_id "
+                  "JOIN hosts h ON h.id = m.host_id");
+        std::set<std::string> seen;
+        for (const auto& s : st_.snapshots) {
+            std::string key = s.host + "/" + s.vm + "/" + s.name;
+            cur_ = s.host + "/snapshot/" + s.vm + "/" + s.name;
+            if (!seen.insert(key).second)
+                throw Error(cur_ + " is defined twice", "give each snapshot a unique name");
+            std::string hash = fnv_hex(s.description + '\x1f' + (s.memory ? "1" : "0"));
+            auto it = ex.find(key);
+            const Existing* e = it == ex.end() ? nullptr : &it->second;
+            bool changed = !e || e->pending || e->hash != Value(hash);
+            count(e, changed);
+            if (!changed) continue;
+            auto vm = vm_ids_.find(s.host + "/" + s.vm);
+            if (vm == vm_ids_.end())
+                throw Error(cur_ + " names VM '" + s.vm + "', which has no spec on host " + s.host,
+                            "add the VirtualMachine or fix `vm:`");
+            std::vector<Value> v = {s.description, bool_text(s.memory), opt(s.src.file),
+                                    std::to_string(s.src.line), hash};
+            if (!e) {
+                v.insert(v.begin(), {std::to_string(vm->second), s.name});
+                sql_.exec("INSERT INTO vm_snapshots(vm_id, name, description, include_memory, "
+                          "spec_file, spec_line, spec_hash) VALUES(?,?,?,?,?,?,?)",
+                          v);
+            } else {
+                v.push_back(std::to_string(e->id));
+                sql_.exec("UPDATE vm_snapshots SET description=?, include_memory=?, spec_file=?, "
+                          "spec_line=?, spec_hash=?, pending_delete=0 WHERE id=?",
+                          v);
+            }
+        }
+        mark_missing("vm_snapshots", ex, seen);
+    }
+
+    // Set-based links, also for rows whose own spec did not change (a Volume or Network
+    // spec may have appeared or gone since).
+    void relink() {
+        const KindDesc& disk = *kind_by_name("disk");
+        std::string type_c = disk.field("type")->column, pool_c = disk.field("pool")->column,
+                    vol_c = disk.field("volume")->column;
+        std::string sub = "(SELECT v.id FROM volumes v JOIN storage_pools p ON p.id = "
+                          "v.storage_pool_id JOIN virtual_machines m ON m.host_id = p.host_id "
+                          "WHERE m.id = volume_attachments.vm_id AND p.name = "
+                          "volume_attachments." +
+                          pool_c + " AND v.name = volume_attachments." + vol_c + ")";
+        sql_.exec("UPDATE volume_attachments SET volume_id = CASE WHEN " + type_c +
+                      " = 'volume' THEN " + sub + " END WHERE volume_id IS NOT (CASE WHEN " +
+                      type_c + " = 'volume' THEN " + sub + " END)",
+                  {});
+        const KindDesc& nic = *kind_by_name("interface");
+        std::string ntype = nic.field("type")->column, nnet = nic.field("network")->column;
+        sql_.exec("DELETE FROM port_bindings WHERE id IN (SELECT b.id FROM port_bindings b JOIN "
+                  "ports p ON p.id = b.port_id JOIN networks n ON n.id = b.network_id WHERE p." +
+                      ntype + " IS NOT 'network' OR p." + nnet +
+                      " IS NOT n.name OR n.host_id != p.host_id)",
+                  {});
+        sql_.exec("INSERT INTO port_bindings(port_id, network_id) SELECT p.id, n.id FROM ports p "
+                  "JOIN networks n ON n.host_id = p.host_id AND n.name = p." +
+                      nnet + " WHERE p." + ntype +
+                      " = 'network' AND NOT EXISTS (SELECT 1 FROM port_bindings b WHERE "
+                      "b.port_id = p.id)",
+                  {});
+        const FieldDesc* bv = volume_kind().field("backing_volume");
+        std::string bexpr = bv && !bv->column.empty()
+                                ? "volumes." + bv->column
+                                : "json_extract(volumes.props_json, '$.backing_volume')";
+        std::string bsub = "(SELECT b.id FROM volumes b WHERE b.storage_pool_id = "
+                           "volumes.storage_pool_id AND b.name = " +
+                           bexpr + ")";
+        sql_.exec("UPDATE volumes SET backing_volume_id = " + bsub +
+                      " WHERE backing_volume_id IS NOT " + bsub,
+                  {});
+    }
+};
+
+} // namespace
+
+LoadSummary Store::save_desired(const SpecLoadResult& load, const std::string& revision,
+                                const std::string& actor, const std::vector<std::string>& paths) {
+    if (load.diags.has_errors())
+        throw Error("the specs have " + std::to_string(load.diags.error_count()) +
+                        " error(s); nothing was written",
+                    "run `virtumancer validate` and fix them");
+    LoadSummary sum;
+    sum.revision = revision;
+    std::string current = "the load revision";
+    try {
+        db_.write([&] {
+            Sql sql(db_.db());
+            sum.revision_id =
+                sql.insert("INSERT INTO load_revisions(revision, actor, spec_paths) VALUES(?,?,?)",
+                           {revision, actor, nlohmann::json(paths).dump()});
+            Saver(sql, load.state, sum, current).run();
+            current = "the spec file records";
+            std::set<std::string> files;
+            for (const auto& f : load.files) {
+                files.insert(f.path);
+                auto& q = sql.stmt("SELECT content_hash FROM spec_files WHERE path=?");
+                q.bind(1, f.path);
+                bool same = q.executeStep() && q.getColumn(0).getString() == f.content_hash;
+                q.reset();
+                if (same) {
+                    ++sum.files_skipped;
+                    continue;
+                }
+                sql.exec("INSERT INTO spec_files(path, content_hash, size_bytes, "
+                         "loaded_revision_id) VALUES(?,?,?,?) ON CONFLICT(path) DO UPDATE SET "
+                         "content_hash=excluded.content_hash, size_bytes=excluded.size_bytes, "
+                         "loaded_revision_id=excluded.loaded_revision_id, loaded_at=" +
+                             std::string(kNow),
+                         {f.path, f.content_hash, std::to_string(f.size),
+                          std::to_string(sum.revision_id)});
+            }
+            std::vector<std::string> stale;
+            {
+                auto& q = sql.stmt("SELECT path FROM spec_files");
+                while (q.executeStep())
+                    if (!files.count(q.getColumn(0).getString()))
+                        stale.push_back(q.getColumn(0).getString());
+            }
+            for (const auto& p : stale) sql.exec("DELETE FROM spec_files WHERE path=?", {p});
+            nlohmann::json summary = {
+                {"inserted", sum.inserted},   {"updated", sum.updated},
+                {"unchanged", sum.unchanged}, {"marked_for_deletion", sum.marked_for_deletion},
+                {"files", load.files.size()}, {"files_unchanged", sum.files_skipped}};
+            sql.exec("UPDATE load_revisions SET summary_json=? WHERE id=?",
+                     {summary.dump(), std::to_string(sum.revision_id)});
+        });
+    } catch (const SQLite::Exception& e) {
+        throw Error("saving the specs failed at " + current + ": " + e.what() +
+                        "; nothing was written",
+                    "fix the spec named above (a name, MAC, UUID or device target may be used "
+                    "twice) and load again");
+    }
+    return sum;
+}
+
+} // namespace virtumancer

@@ -1,0 +1,360 @@
+// save_desired / load_desired: idempotence, updates, pending deletes, atomicity, links,
+// and that every descriptor column exists in the migrated schema.
+#include <chrono>
+#include <set>
+
+#include "store_test_util.hpp"
+
+using namespace virtumancer;
+using namespace store_test;
+
+namespace {
+
+const char* kVm = R"(<domain type='kvm'>
+  <name>web</name>
+  <uuid>6f1c8a36-3c43-4bd8-9d1a-3a8c1b3e9f01</uuid>
+  <memory unit='KiB'>1048576</memory>
+  <vcpu>2</vcpu>
+  <os firmware='efi'><type arch='x86_64' machine='q35'>hvm</type><boot dev='hd'/><boot dev='cdrom'/></os>
+  <cputune><shares>2048</shares></cputune>
+  <features><acpi/><apic/></features>
+  <devices>
+    <disk type='volume' device='disk'>
+      <driver name='qemu' type='qcow2' cache='none'/>
+      <source pool='default' volume='web-root'/>
+      <target dev='vda' bus='virtio'/>
+      <iotune><total_iops_sec>500</total_iops_sec></iotune>
+    </disk>
+    <interface type='network'>
+      <mac address='52:54:00:aa:bb:01'/>
+      <source network='lan'/>
+      <model type='virtio'/>
+    </interface>
+    <serial type='pty'><target port='0'/></serial>
+    <console type='pty'><target type='serial' port='0'/></console>
+    <controller type='usb' index='0' model='qemu-xhci'/>
+    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>
+    <mystery foo='bar'><child/></mystery>
+    <memballoon model='virtio'/>
+  </devices>
+</domain>)";
+
+const char* kPool =
+    R"(<pool type='dir'><name>default</name><target><path>/var/lib/vms</path></target></pool>)";
+const char* kVolume =
+    R"(<volume><name>web-root</name><capacity unit='bytes'>10737418240</capacity><target><format type='qcow2'/></target></volume>)";
+const char* kNetwork = R"(<network>
+  <name>lan</name>
+  <forward mode='nat'/>
+  <bridge name='virbr9' stp='on'/>
+  <ip address='192.168.90.1' netmask='255.255.255.0'>
+    <dhcp>
+      <range start='192.168.90.100' end='192.168.90.200'/>
+      <host mac='52:54:00:aa:bb:01' name='web' ip='192.168.90.10'/>
+    </dhcp>
+  </ip>
+</network>)";
+
+SpecLoadResult sample() {
+    SpecLoadResult l;
+    l.state.hosts.push_back(host("kvm1"));
+    Spec pool = spec_from_xml("kvm1", kPool, pool_kind());
+    pool.obj.fields["autostart"] = "yes";
+    l.state.pools.push_back(pool);
+    Spec vol = spec_from_xml("kvm1", kVolume, volume_kind());
+    vol.obj.fields["pool"] = "default";
+    l.state.volumes.push_back(vol);
+    Spec net = spec_from_xml("kvm1", kNetwork, network_kind());
+    net.obj.fields["autostart"] = "no";
+    l.state.networks.push_back(net);
+    Spec vm = vm_from_xml("kvm1", kVm);
+    vm.vm.state = "shutoff";
+    vm.vm.restart_policy = "allowed";
+    vm.vm.shutdown_timeout = 90;
+    vm.vm.autostart = true;
+    vm.src.file = "specs/web.yaml";
+    vm.src.line = 3;
+    l.state.vms.push_back(vm);
+    SnapshotSpec snap;
+    snap.host = "kvm1";
+    snap.vm = "web";
+    snap.name = "before-upgrade";
+    snap.description = "clean install";
+    l.state.snapshots.push_back(snap);
+    l.files.push_back({"specs/web.yaml", "abc123", 42});
+    return l;
+}
+
+std::unique_ptr<Database> fresh(TempDir& t) {
+    return Database::open(t.file("v.db"));
+}
+
+} // namespace
+
+TEST(StoreSchema, EveryDescriptorColumnExistsInTheMigratedSchema) {
+    TempDir t;
+    auto db = fresh(t);
+    auto columns = [&](const std::string& table) {
+        std::set<std::string> out;
+        SQLite::Statement q(db->db(), "PRAGMA table_info(\"" + table + "\")");
+        while (q.executeStep()) out.insert(q.getColumn(1).getString());
+        return out;
+    };
+    std::vector<const KindDesc*> kinds = {&domain_kind(), &pool_kind(), &volume_kind(),
+                                          &network_kind(), &other_device_kind()};
+    for (auto* k : device_kinds()) kinds.push_back(k);
+    int checked = 0;
+    for (const KindDesc* k : kinds) {
+        ASSERT_FALSE(columns(k->table).empty()) << k->kind << ": table " << k->table;
+        EXPECT_TRUE(columns(k->table).count("props_json")) << k->table;
+        if (!k->discriminator.empty()) {
+            EXPECT_TRUE(columns(k->table).count("device_kind")) << k->table;
+        }
+        if (!k->attach_table.empty()) {
+            std::string fk = k->attach_table.substr(0, k->attach_table.size() - 12) + "_id";
+            auto ac = columns(k->attach_table);
+            EXPECT_TRUE(ac.count("vm_id") && ac.count("position") && ac.count(fk))
+                << k->attach_table << " lacks vm_id/position/" << fk;
+        }
+        for (const auto& f : k->fields) {
+            if (f.column.empty()) continue;
+            auto dot = f.column.find('.');
+            std::string table = dot == std::string::npos ? k->table : f.column.substr(0, dot);
+            std::string col = dot == std::string::npos ? f.column : f.column.substr(dot + 1);
+            EXPECT_TRUE(columns(table).count(col))
+                << k->kind << "." << f.key << " -> " << table << "." << col << " missing";
+            ++checked;
+        }
+    }
+    EXPECT_GT(checked, 100);
+    EXPECT_TRUE(columns("other_device_attachments").count("other_device_id"));
+}
+
+TEST(StoreSave, EverythingRoundTripsAndLinks) {
+    TempDir t;
+    auto db = fresh(t);
+    Store store(*db);
+    auto in = sample();
+    auto sum = store.save_desired(in, "rev1", "alice", {"specs"});
+    EXPECT_EQ(sum.inserted, 6); // host, pool, volume, network, vm, snapshot
+    EXPECT_GT(sum.revision_id, 0);
+    EXPECT_EQ(store.latest_revision_id(), sum.revision_id);
+    EXPECT_EQ(store.loaded_file_hash("specs/web.yaml"), "abc123");
+
+    DesiredState out = store.load_desired();
+    EXPECT_EQ(out.revision, "rev1");
+    ASSERT_EQ(out.hosts.size(), 1u);
+    EXPECT_EQ(out.hosts[0].uri, "test:///default");
+    ASSERT_EQ(out.vms.size(), 1u);
+    const Spec& vm = out.vms[0];
+    EXPECT_TRUE(xml_equal(kVm, render_xml(vm.obj)));
+    EXPECT_EQ(vm.obj.get("firmware"), "efi");
+    EXPECT_EQ(vm.obj.get("boot"), "hd,cdrom");
+    EXPECT_EQ(vm.obj.get("memory"), "1073741824");
+    EXPECT_EQ(vm.vm.state, "shutoff");
+    EXPECT_EQ(vm.vm.restart_policy, "allowed");
+    EXPECT_EQ(vm.vm.shutdown_timeout, 90);
+    EXPECT_TRUE(vm.vm.autostart);
+    EXPECT_EQ(vm.src.file, "specs/web.yaml");
+    EXPECT_EQ(vm.src.line, 3);
+    ASSERT_EQ(vm.obj.children.size(), 8u);
+    EXPECT_EQ(vm.obj.children[0].kind->kind, "disk");
+    EXPECT_EQ(vm.obj.children[6].kind->kind, "other");
+    ASSERT_EQ(out.pools.size(), 1u);
+    EXPECT_EQ(out.pools[0].obj.get("autostart"), "yes");
+    EXPECT_TRUE(xml_equal(kPool, render_xml(out.pools[0].obj)));
+    ASSERT_EQ(out.volumes.size(), 1u);
+    EXPECT_EQ(out.volumes[0].obj.get("pool"), "default");
+    EXPECT_TRUE(xml_equal(kVolume, render_xml(out.volumes[0].obj)));
+    ASSERT_EQ(out.networks.size(), 1u);
+    EXPECT_EQ(out.networks[0].obj.get("autostart"), "no");
+    EXPECT_TRUE(xml_equal(kNetwork, render_xml(out.networks[0].obj)));
+    ASSERT_EQ(out.snapshots.size(), 1u);
+    EXPECT_EQ(out.snapshots[0].vm, "web");
+    EXPECT_EQ(out.snapshots[0].description, "clean install");
+
+    // Typed columns really hold the values (not only props_json).
+    EXPECT_EQ(db->db().execAndGet("SELECT memory_bytes FROM virtual_machines").getInt64(),
+              1073741824LL);
+    EXPECT_EQ(db->db().execAndGet("SELECT firmware FROM boot_configs").getString(), "efi");
+    EXPECT_EQ(db->db().execAndGet("SELECT shares FROM cpu_tunings").getInt(), 2048);
+    EXPECT_EQ(db->db().execAndGet("SELECT driver_cache FROM volume_attachments").getString(),
+              "none");
+    EXPECT_EQ(count(*db, "serial_devices", "device_kind='console'"), 1);
+    EXPECT_EQ(count(*db, "other_devices", "element='mystery'"), 1);
+    EXPECT_EQ(count(*db, "other_device_attachments"), 1);
+    EXPECT_EQ(count(*db, "attachment_index"), 8);
+    // Links: the disk to its Volume row, the interface to its Network row.
+    EXPECT_EQ(count(*db, "volume_attachments", "volume_id = (SELECT id FROM volumes)"), 1);
+    EXPECT_EQ(count(*db, "port_bindings", "network_id = (SELECT id FROM networks)"), 1);
+    EXPECT_TRUE(db->check().empty());
+}
+
+TEST(StoreSave, SavingTheSameSpecsTwiceChangesNothing) {
+    TempDir t;
+    auto db = fresh(t);
+    Store store(*db);
+    auto in = sample();
+    store.save_desired(in, "rev1", "alice", {"specs"});
+    auto before = db->table_counts();
+    std::string stamp = db->db().execAndGet("SELECT updated_at FROM virtual_machines").getString();
+    int changes_before = db->db().getTotalChanges();
+    auto sum = store.save_desired(in, "rev1", "alice", {"specs"});
+    EXPECT_EQ(sum.inserted, 0);
+    EXPECT_EQ(sum.updated, 0);
+    EXPECT_EQ(sum.marked_for_deletion, 0);
+    EXPECT_EQ(sum.unchanged, 6);
+    EXPECT_EQ(sum.files_skipped, 1);
+    EXPECT_TRUE(sum.nothing_changed());
+    auto after = db->table_counts();
+    after["load_revisions"] -= 1; // each load is recorded
+    EXPECT_EQ(before, after);
+    EXPECT_EQ(db->db().execAndGet("SELECT updated_at FROM virtual_machines").getString(), stamp);
+    // Only the load_revisions row (insert + summary update) was written.
+    EXPECT_EQ(db->db().getTotalChanges() - changes_before, 2);
+}
+
+TEST(StoreSave, AChangedSpecUpdatesInPlace) {
+    TempDir t;
+    auto db = fresh(t);
+    Store store(*db);
+    auto in = sample();
+    store.save_desired(in, "rev1", "alice", {});
+    long long vm_id = db->db().execAndGet("SELECT id FROM virtual_machines").getInt64();
+    in.state.vms[0].obj.fields["memory"] = "2147483648";
+    in.state.vms[0].obj.children.pop_back(); // drop the memballoon
+    in.state.vms[0].content_hash = "changed";
+    auto sum = store.save_desired(in, "rev2", "alice", {});
+    EXPECT_EQ(sum.updated, 1);
+    EXPECT_EQ(sum.inserted, 0);
+    EXPECT_EQ(sum.unchanged, 5);
+    EXPECT_EQ(db->db().execAndGet("SELECT id FROM virtual_machines").getInt64(), vm_id);
+    auto out = store.load_desired();
+    ASSERT_EQ(out.vms.size(), 1u);
+    EXPECT_EQ(out.vms[0].obj.get("memory"), "2147483648");
+    EXPECT_EQ(out.vms[0].content_hash, "changed");
+    EXPECT_EQ(out.vms[0].obj.children.size(), 7u);
+    EXPECT_EQ(count(*db, "memory_balloons"), 0); // no orphaned resource rows
+    EXPECT_EQ(count(*db, "attachment_index"), 7);
+    EXPECT_EQ(count(*db, "vendor_options", "owner_table='other_devices'"), 1);
+    EXPECT_EQ(count(*db, "port_bindings"), 1);
+    EXPECT_EQ(count(*db, "vm_snapshots", "vm_id=" + std::to_string(vm_id)), 1);
+    EXPECT_TRUE(db->check().empty());
+}
+
+TEST(StoreSave, ARemovedSpecIsMarkedPendingDeleteAndComesBack) {
+    TempDir t;
+    auto db = fresh(t);
+    Store store(*db);
+    auto in = sample();
+    store.save_desired(in, "rev1", "alice", {});
+    auto removed = in;
+    removed.state.vms.clear();
+    removed.state.snapshots.clear();
+    removed.state.volumes.clear();
+    auto sum = store.save_desired(removed, "rev2", "alice", {});
+    EXPECT_EQ(sum.marked_for_deletion, 3);
+    std::vector<std::string> pending;
+    auto out = store.load_desired(&pending);
+    EXPECT_TRUE(out.vms.empty());
+    EXPECT_TRUE(out.volumes.empty());
+    EXPECT_TRUE(out.snapshots.empty());
+    std::sort(pending.begin(), pending.end());
+    EXPECT_EQ(pending, (std::vector<std::string>{"kvm1/snapshot/web/before-upgrade", "kvm1/vm/web",
+                                                 "kvm1/volume/default/web-root"}));
+    EXPECT_EQ(count(*db, "virtual_machines", "pending_delete=1"), 1);
+    // Its MAC and UUID are free for another VM in the meantime.
+    auto other = removed;
+    Spec vm2 = in.state.vms[0];
+    vm2.obj.fields["name"] = "web2";
+    other.state.vms.push_back(vm2);
+    EXPECT_NO_THROW(store.save_desired(other, "rev3", "alice", {}));
+    // Marking again is not a new change.
+    sum = store.save_desired(other, "rev3", "alice", {});
+    EXPECT_EQ(sum.marked_for_deletion, 0);
+    EXPECT_TRUE(sum.nothing_changed());
+    // The spec comes back (web2 goes): pending_delete is cleared, the row id is kept.
+    long long id =
+        db->db().execAndGet("SELECT id FROM virtual_machines WHERE name='web'").getInt64();
+    sum = store.save_desired(in, "rev4", "alice", {});
+    EXPECT_EQ(sum.updated, 3);
+    EXPECT_EQ(sum.marked_for_deletion, 1);
+    pending.clear();
+    out = store.load_desired(&pending);
+    ASSERT_EQ(out.vms.size(), 1u);
+    EXPECT_EQ(out.vms[0].obj.name(), "web");
+    EXPECT_EQ(pending, std::vector<std::string>{"kvm1/vm/web2"});
+    EXPECT_TRUE(xml_equal(kVm, render_xml(out.vms[0].obj)));
+    EXPECT_EQ(db->db().execAndGet("SELECT id FROM virtual_machines WHERE name='web'").getInt64(),
+              id);
+    EXPECT_EQ(out.snapshots.size(), 1u);
+}
+
+TEST(StoreSave, AFailingSaveWritesNothing) {
+    TempDir t;
+    auto db = fresh(t);
+    Store store(*db);
+    auto in = sample();
+    store.save_desired(in, "rev1", "alice", {});
+    auto before = db->table_counts();
+    auto bad = in;
+    bad.state.vms[0].obj.fields["memory"] = "4294967296";
+    bad.state.vms[0].content_hash = "changed";
+    Spec dup = in.state.vms[0];
+    dup.obj.fields["name"] = "web-copy";
+    dup.obj.fields.erase("uuid");
+    bad.state.vms.push_back(dup); // same MAC on the same host: violates idx_ports_mac
+    try {
+        store.save_desired(bad, "rev2", "alice", {});
+        FAIL() << "expected a constraint error";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("web-copy"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("nothing was written"), std::string::npos);
+    }
+    EXPECT_EQ(db->table_counts(), before);
+    auto out = store.load_desired();
+    ASSERT_EQ(out.vms.size(), 1u);
+    EXPECT_EQ(out.vms[0].obj.get("memory"), "1073741824");
+    // A VM on a host without a Host spec is refused too.
+    auto orphan = in;
+    orphan.state.vms[0].host = "nowhere";
+    EXPECT_THROW(store.save_desired(orphan, "rev3", "alice", {}), Error);
+    EXPECT_EQ(db->table_counts(), before);
+    // Errors in the load are refused before anything is written.
+    auto diag = in;
+    diag.diags.error("a.yaml", 1, 1, "bad");
+    EXPECT_THROW(store.save_desired(diag, "rev4", "alice", {}), Error);
+    EXPECT_EQ(db->table_counts(), before);
+}
+
+TEST(StoreSave, TenThousandVmsLoadQuickly) {
+    TempDir t;
+    auto db = fresh(t);
+    Store store(*db);
+    SpecLoadResult in;
+    in.state.hosts.push_back(host("big"));
+    Spec base = vm_from_xml("big", kVm);
+    base.obj.fields.erase("uuid");
+    for (int i = 0; i < 10000; ++i) {
+        Spec s = base;
+        s.obj.fields["name"] = "vm" + std::to_string(i);
+        char mac[32];
+        std::snprintf(mac, sizeof mac, "52:54:01:%02x:%02x:%02x", (i >> 16) & 255, (i >> 8) & 255,
+                      i & 255);
+        s.obj.children[1].fields["mac"] = mac;
+        in.state.vms.push_back(std::move(s));
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    store.save_desired(in, "big", "test", {});
+    auto t1 = std::chrono::steady_clock::now();
+    auto out = store.load_desired();
+    auto t2 = std::chrono::steady_clock::now();
+    ASSERT_EQ(out.vms.size(), 10000u);
+    EXPECT_EQ(out.vms[9999].obj.children.size(), 8u);
+    auto ms = [](auto d) {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+    };
+    std::cout << "10000 VMs x 8 devices: save " << ms(t1 - t0) << " ms, load " << ms(t2 - t1)
+              << " ms\n";
+    EXPECT_LT(ms(t2 - t1), 3000);
+}
