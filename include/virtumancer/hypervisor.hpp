@@ -78,6 +78,11 @@ class Hypervisor {
     virtual void set_vcpus(const std::string& domain, int n, bool live, bool config) = 0;
     virtual void set_memory(const std::string& domain, unsigned long long kib, bool live,
                             bool config) = 0;
+    // Maximum vCPUs / memory (VIR_DOMAIN_VCPU_MAXIMUM / VIR_DOMAIN_MEM_MAXIMUM), persistent
+    // config only: QEMU cannot change either on a running VM. Not pure, so fakes need not
+    // implement them; the default throws Error.
+    virtual void set_max_vcpus(const std::string& domain, int n);
+    virtual void set_max_memory(const std::string& domain, unsigned long long kib);
     virtual void create_snapshot(const std::string& domain, const std::string& xml) = 0;
     virtual void delete_snapshot(const std::string& domain, const std::string& name) = 0;
 
@@ -102,5 +107,12 @@ std::unique_ptr<Hypervisor> connect_libvirt(const std::string& uri);
 // domain id, auto-generated aliases, autoport ports, dynamic seclabels, vnetN target
 // names, channel state, pool/volume capacity figures and keys.
 std::string strip_live_only_domain(const std::string& xml);
+
+// The same for the other kinds (see src/hypervisor/live_strip.cpp for each rule):
+// pool: capacity/allocation/available figures; volume: key, allocation, physical and
+// timestamps (capacity is kept: it is desired state); network: the connections count.
+std::string strip_live_only_pool(const std::string& xml);
+std::string strip_live_only_volume(const std::string& xml);
+std::string strip_live_only_network(const std::string& xml);
 
 } // namespace virtumancer

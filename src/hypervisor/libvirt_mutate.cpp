@@ -1,0 +1,244 @@
+// Every change the adapter makes: one libvirt call each, errors naming the object.
+// Object handles are held in locals until after lv::fail(): freeing one (a libvirt API call)
+// resets the thread's last error, and the message would be lost.
+#include "libvirt_hypervisor.hpp"
+#include "virtumancer/diag.hpp"
+
+namespace virtumancer {
+namespace {
+
+std::string q(const std::string& kind, const std::string& name) {
+    return kind + " '" + name + "'";
+}
+
+// VIR_DOMAIN_AFFECT_* from the live/config pair; neither -> CURRENT (0).
+unsigned affect(bool live, bool config) {
+    return (live ? unsigned{VIR_DOMAIN_AFFECT_LIVE} : 0u) |
+           (config ? unsigned{VIR_DOMAIN_AFFECT_CONFIG} : 0u);
+}
+
+} // namespace
+
+lv::Domain LibvirtHypervisor::domain(const std::string& name) const {
+    virDomainPtr d = virDomainLookupByName(conn_.get(), name.c_str());
+    if (!d) lv::fail(q("domain", name) + " on " + uri_);
+    return lv::Domain(d);
+}
+
+lv::Pool LibvirtHypervisor::pool(const std::string& name) const {
+    virStoragePoolPtr p = virStoragePoolLookupByName(conn_.get(), name.c_str());
+    if (!p) lv::fail(q("pool", name) + " on " + uri_);
+    return lv::Pool(p);
+}
+
+lv::Net LibvirtHypervisor::network(const std::string& name) const {
+    virNetworkPtr n = virNetworkLookupByName(conn_.get(), name.c_str());
+    if (!n) lv::fail(q("network", name) + " on " + uri_);
+    return lv::Net(n);
+}
+
+// ---- domains ----
+
+void LibvirtHypervisor::define_domain(const std::string& xml) {
+    virDomainPtr d = virDomainDefineXML(conn_.get(), xml.c_str());
+    if (!d) lv::fail("cannot define domain on " + uri_);
+    lv::Domain owner(d);
+}
+
+void LibvirtHypervisor::undefine_domain(const std::string& name, bool keep_nvram, bool keep_tpm) {
+    auto d = domain(name);
+    unsigned base = VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA;
+    unsigned flags = base | VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA |
+                     (keep_nvram ? VIR_DOMAIN_UNDEFINE_KEEP_NVRAM : VIR_DOMAIN_UNDEFINE_NVRAM) |
+                     (keep_tpm ? VIR_DOMAIN_UNDEFINE_KEEP_TPM : VIR_DOMAIN_UNDEFINE_TPM);
+    if (virDomainUndefineFlags(d.get(), flags) == 0) return;
+    // Drivers without NVRAM/TPM/checkpoint support (the test driver) refuse those flags.
+    if (lv::last_code() == VIR_ERR_INVALID_ARG && virDomainUndefineFlags(d.get(), base) == 0)
+        return;
+    lv::fail("cannot undefine " + q("domain", name));
+}
+
+void LibvirtHypervisor::start_domain(const std::string& name) {
+    auto d = domain(name);
+    if (virDomainCreate(d.get()) < 0) lv::fail("cannot start " + q("domain", name));
+}
+
+void LibvirtHypervisor::shutdown_domain(const std::string& name) {
+    auto d = domain(name);
+    if (virDomainShutdown(d.get()) < 0) lv::fail("cannot shut down " + q("domain", name));
+}
+
+void LibvirtHypervisor::destroy_domain(const std::string& name) {
+    auto d = domain(name);
+    if (virDomainDestroy(d.get()) < 0) lv::fail("cannot destroy (power off) " + q("domain", name));
+}
+
+void LibvirtHypervisor::suspend_domain(const std::string& name) {
+    auto d = domain(name);
+    if (virDomainSuspend(d.get()) < 0) lv::fail("cannot pause " + q("domain", name));
+}
+
+void LibvirtHypervisor::resume_domain(const std::string& name) {
+    auto d = domain(name);
+    if (virDomainResume(d.get()) < 0) lv::fail("cannot resume " + q("domain", name));
+}
+
+std::string LibvirtHypervisor::domain_state(const std::string& name) {
+    int state = 0, reason = 0;
+    auto d = domain(name);
+    if (virDomainGetState(d.get(), &state, &reason, 0) < 0)
+        lv::fail("cannot read the state of " + q("domain", name));
+    return state_name(state);
+}
+
+void LibvirtHypervisor::set_domain_autostart(const std::string& name, bool on) {
+    auto d = domain(name);
+    if (virDomainSetAutostart(d.get(), on ? 1 : 0) < 0)
+        lv::fail("cannot set autostart of " + q("domain", name));
+}
+
+void LibvirtHypervisor::attach_device(const std::string& dom, const std::string& xml, bool live,
+                                      bool config) {
+    auto d = domain(dom);
+    if (virDomainAttachDeviceFlags(d.get(), xml.c_str(), affect(live, config)) < 0)
+        lv::fail("cannot attach a device to " + q("domain", dom));
+}
+
+void LibvirtHypervisor::detach_device(const std::string& dom, const std::string& xml, bool live,
+                                      bool config) {
+    auto d = domain(dom);
+    if (virDomainDetachDeviceFlags(d.get(), xml.c_str(), affect(live, config)) < 0)
+        lv::fail("cannot detach a device from " + q("domain", dom));
+}
+
+void LibvirtHypervisor::update_device(const std::string& dom, const std::string& xml, bool live,
+                                      bool config) {
+    auto d = domain(dom);
+    if (virDomainUpdateDeviceFlags(d.get(), xml.c_str(), affect(live, config)) < 0)
+        lv::fail("cannot update a device of " + q("domain", dom));
+}
+
+void LibvirtHypervisor::set_vcpus(const std::string& dom, int n, bool live, bool config) {
+    auto d = domain(dom);
+    if (virDomainSetVcpusFlags(d.get(), static_cast<unsigned>(n), affect(live, config)) < 0)
+        lv::fail("cannot set " + std::to_string(n) + " vCPUs on " + q("domain", dom));
+}
+
+void LibvirtHypervisor::set_memory(const std::string& dom, unsigned long long kib, bool live,
+                                   bool config) {
+    auto d = domain(dom);
+    if (virDomainSetMemoryFlags(d.get(), kib, affect(live, config)) < 0)
+        lv::fail("cannot set memory to " + std::to_string(kib) + " KiB on " + q("domain", dom));
+}
+
+void LibvirtHypervisor::set_max_vcpus(const std::string& dom, int n) {
+    auto d = domain(dom);
+    if (virDomainSetVcpusFlags(d.get(), static_cast<unsigned>(n),
+                               unsigned{VIR_DOMAIN_VCPU_MAXIMUM} | VIR_DOMAIN_AFFECT_CONFIG) < 0)
+        lv::fail("cannot set maximum vCPUs to " + std::to_string(n) + " on " + q("domain", dom));
+}
+
+void LibvirtHypervisor::set_max_memory(const std::string& dom, unsigned long long kib) {
+    auto d = domain(dom);
+    if (virDomainSetMemoryFlags(d.get(), kib,
+                                unsigned{VIR_DOMAIN_MEM_MAXIMUM} | VIR_DOMAIN_AFFECT_CONFIG) < 0)
+        lv::fail("cannot set maximum memory to " + std::to_string(kib) + " KiB on " +
+                 q("domain", dom));
+}
+
+void LibvirtHypervisor::create_snapshot(const std::string& dom, const std::string& xml) {
+    auto d = domain(dom);
+    virDomainSnapshotPtr s = virDomainSnapshotCreateXML(d.get(), xml.c_str(), 0);
+    if (!s) lv::fail("cannot create a snapshot of " + q("domain", dom));
+    lv::Snap owner(s);
+}
+
+void LibvirtHypervisor::delete_snapshot(const std::string& dom, const std::string& name) {
+    auto d = domain(dom);
+    virDomainSnapshotPtr s = virDomainSnapshotLookupByName(d.get(), name.c_str(), 0);
+    if (!s) lv::fail(q("snapshot", name) + " of " + q("domain", dom));
+    lv::Snap owner(s);
+    if (virDomainSnapshotDelete(s, 0) < 0)
+        lv::fail("cannot delete " + q("snapshot", name) + " of " + q("domain", dom));
+}
+
+// ---- storage ----
+
+void LibvirtHypervisor::define_pool(const std::string& xml, bool build, bool start,
+                                    bool autostart) {
+    virStoragePoolPtr raw = virStoragePoolDefineXML(conn_.get(), xml.c_str(), 0);
+    if (!raw) lv::fail("cannot define storage pool on " + uri_);
+    lv::Pool p(raw);
+    std::string name = virStoragePoolGetName(raw);
+    // Flags 0: for dir/fs pools only the target directory is made (NO_OVERWRITE would ask for
+    // a file system to be made, and fails without a source device); disk pools refuse to
+    // write a partition table over a non-empty device.
+    if (build && virStoragePoolBuild(raw, 0) < 0) lv::fail("cannot build " + q("pool", name));
+    if (start && virStoragePoolIsActive(raw) != 1 && virStoragePoolCreate(raw, 0) < 0)
+        lv::fail("cannot start " + q("pool", name));
+    if (autostart && virStoragePoolSetAutostart(raw, 1) < 0)
+        lv::fail("cannot set autostart of " + q("pool", name));
+}
+
+// Stops and forgets the pool; the storage itself (directory, volumes) is left alone.
+void LibvirtHypervisor::undefine_pool(const std::string& name) {
+    auto p = pool(name);
+    if (virStoragePoolIsActive(p.get()) == 1 && virStoragePoolDestroy(p.get()) < 0)
+        lv::fail("cannot stop " + q("pool", name));
+    if (virStoragePoolUndefine(p.get()) < 0) lv::fail("cannot undefine " + q("pool", name));
+}
+
+void LibvirtHypervisor::create_volume(const std::string& pool_name, const std::string& xml) {
+    auto p = pool(pool_name);
+    virStorageVolPtr v = virStorageVolCreateXML(p.get(), xml.c_str(), 0);
+    if (!v) lv::fail("cannot create a volume in " + q("pool", pool_name));
+    lv::Vol owner(v);
+}
+
+namespace {
+lv::Vol volume_in(virStoragePoolPtr p, const std::string& pool_name, const std::string& name) {
+    virStorageVolPtr v = virStorageVolLookupByName(p, name.c_str());
+    if (!v) lv::fail(q("volume", name) + " in " + q("pool", pool_name));
+    return lv::Vol(v);
+}
+} // namespace
+
+// Growing only: libvirt refuses to shrink without VIR_STORAGE_VOL_RESIZE_SHRINK, and a shrink
+// loses data, so that refusal is passed on.
+void LibvirtHypervisor::resize_volume(const std::string& pool_name, const std::string& name,
+                                      unsigned long long bytes) {
+    auto p = pool(pool_name);
+    auto v = volume_in(p.get(), pool_name, name);
+    if (virStorageVolResize(v.get(), bytes, 0) < 0)
+        lv::fail("cannot resize " + q("volume", name) + " in " + q("pool", pool_name) + " to " +
+                 std::to_string(bytes) + " bytes");
+}
+
+void LibvirtHypervisor::delete_volume(const std::string& pool_name, const std::string& name) {
+    auto p = pool(pool_name);
+    auto v = volume_in(p.get(), pool_name, name);
+    if (virStorageVolDelete(v.get(), 0) < 0)
+        lv::fail("cannot delete " + q("volume", name) + " in " + q("pool", pool_name));
+}
+
+// ---- networks ----
+
+void LibvirtHypervisor::define_network(const std::string& xml, bool start, bool autostart) {
+    virNetworkPtr raw = virNetworkDefineXML(conn_.get(), xml.c_str());
+    if (!raw) lv::fail("cannot define network on " + uri_);
+    lv::Net n(raw);
+    std::string name = virNetworkGetName(raw);
+    if (start && virNetworkIsActive(raw) != 1 && virNetworkCreate(raw) < 0)
+        lv::fail("cannot start " + q("network", name));
+    if (autostart && virNetworkSetAutostart(raw, 1) < 0)
+        lv::fail("cannot set autostart of " + q("network", name));
+}
+
+void LibvirtHypervisor::undefine_network(const std::string& name) {
+    auto n = network(name);
+    if (virNetworkIsActive(n.get()) == 1 && virNetworkDestroy(n.get()) < 0)
+        lv::fail("cannot stop " + q("network", name));
+    if (virNetworkUndefine(n.get()) < 0) lv::fail("cannot undefine " + q("network", name));
+}
+
+} // namespace virtumancer
