@@ -130,6 +130,11 @@ void strip_graphics(pugi::xml_node g) {
     if (std::string_view(g.attribute("autoport").value()) == "yes") {
         g.remove_attribute("port");
         g.remove_attribute("tlsPort");
+        // websocket='-1' (auto) reads as the picked port, e.g. websocket='5700', when running
+        // (seen on libvirt 9.0). Normalised back to -1. (Cost: a fixed websocket port combined
+        // with autoport='yes' also reads as -1.)
+        auto ws = g.attribute("websocket");
+        if (ws && ws.as_int() > 0) ws.set_value("-1");
     }
     // <listen type='network' network='x' address='...'/>: the address is resolved from the
     // network at start (libvirt documentation; not in the fixtures).

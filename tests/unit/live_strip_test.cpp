@@ -120,6 +120,24 @@ TEST(LiveStrip, PoolVolumeNetwork) {
         << why;
 }
 
+TEST(LiveStrip, AutoWebsocketPortReadsAsAuto) {
+    // Captured on libvirt 9.0: inactive websocket='-1', live websocket='5700'.
+    std::string live = strip_live_only_domain(
+        "<domain id='7'><devices><graphics type='vnc' port='5901' autoport='yes' websocket='5700' "
+        "listen='127.0.0.1'/></devices></domain>");
+    std::string why;
+    EXPECT_TRUE(xml_equal(live,
+                          "<domain><devices><graphics type='vnc' autoport='yes' websocket='-1' "
+                          "listen='127.0.0.1'/></devices></domain>",
+                          &why))
+        << why << live;
+    std::string fixed = strip_live_only_domain(
+        "<domain><devices><graphics type='vnc' port='5905' autoport='no' websocket='5705'/>"
+        "</devices></domain>");
+    EXPECT_NE(fixed.find("5705"), std::string::npos) << "fixed ports without autoport are config";
+    EXPECT_NE(fixed.find("5905"), std::string::npos);
+}
+
 TEST(LiveStrip, MalformedXmlIsAnError) {
     EXPECT_THROW(strip_live_only_domain("<domain><name>x</domain>"), Error);
 }
