@@ -94,6 +94,8 @@ std::vector<FieldDiff> step_diffs(const Plan& plan, const Step& s) {
     std::vector<FieldDiff> out;
     for (const auto& d : rc->diffs)
         if (relevant(s.op, device, d.field)) out.push_back(d);
+    // A step serving the change as a whole (undefine, the shutdown of a restart): all of it.
+    if (out.empty()) out = rc->diffs;
     return out;
 }
 

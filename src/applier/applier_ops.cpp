@@ -221,6 +221,18 @@ void run_step(const Step& s, Hypervisor& hv, const ApplyOptions& opts, const Pro
         std::string dom = arg(s, "domain");
         if (dom.empty()) dom = n.substr(0, n.find('/'));
         hv.create_snapshot(dom, s.xml);
+    } else if (op == "snapshot.delete") {
+        std::string dom = arg(s, "domain");
+        if (dom.empty()) dom = n.substr(0, n.find('/'));
+        hv.delete_snapshot(dom, arg(s, "snapshot", n.substr(n.find('/') + 1)));
+    } else if (op == "vm.set_max_vcpus") {
+        hv.set_max_vcpus(n, static_cast<int>(number(s, "count")));
+    } else if (op == "vm.set_max_memory") {
+        hv.set_max_memory(n, static_cast<unsigned long long>(number(s, "kib")));
+    } else if (op == "pool.undefine") {
+        hv.undefine_pool(n);
+    } else if (op == "network.undefine") {
+        hv.undefine_network(n);
     } else {
         throw Error("unknown step operation '" + op + "' (step " + std::to_string(s.id) + ")",
                     "this plan was made by a newer virtumancer; plan again with this one");
