@@ -98,7 +98,7 @@ KindDesc make_disk() {
     k.doc = "a disk, cdrom, floppy or lun: from a Volume, a file, a block device or the network";
     k.fields = {
         F("type", "@type", T::String, "source_type", C::NextBoot, "source kind",
-          {"file", "block", "dir", "network", "volume", "nvme", "vhostuser"}),
+          {"file", "block", "dir", "network", "volume", "nvme", "vhostuser", "vhostvdpa"}),
         F("device", "@device", T::String, "device_type", C::Replace, "what the guest sees",
           {"disk", "cdrom", "floppy", "lun"}, "disk"),
         F("snapshot", "@snapshot", T::String, "", C::NextBoot, "default snapshot mode"),
@@ -632,7 +632,7 @@ void build_registry() {
                     {
                         F("model", "@model", T::String, "model", C::NextBoot, "model",
                           {"sb16", "es1370", "pcspk", "ac97", "ich6", "ich7", "ich9", "usb", "ich9",
-                           "ics2000"}),
+                           "ics2000", "virtio"}),
                         F("multichannel", "@multichannel", T::Bool, "", C::NextBoot, ""),
                         F("codec", "codec/@type", T::String, "", C::NextBoot, "codec"),
                         F("audio_id", "audio/@id", T::Int, "", C::NextBoot, ""),
@@ -750,7 +750,7 @@ void build_registry() {
             F("fmode", "@fmode", T::String, "", C::NextBoot, ""),
             F("dmode", "@dmode", T::String, "", C::NextBoot, ""),
             F("driver", "driver/@type", T::String, "driver_type", C::NextBoot, "",
-              {"path", "handle", "loop", "nbd", "ploop", "virtiofs"}),
+              {"path", "handle", "loop", "nbd", "ploop", "virtiofs", "mtp"}),
             F("driver_format", "driver/@format", T::String, "", C::NextBoot, ""),
             F("driver_wrpolicy", "driver/@wrpolicy", T::String, "", C::NextBoot, ""),
             F("driver_queue", "driver/@queue", T::Int, "", C::NextBoot, ""),
