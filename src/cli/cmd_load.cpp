@@ -1,12 +1,57 @@
+// `virtumancer load [PATH...]`: validate specs and write them into the database in one
+// transaction (nothing is written when any spec has an error).
+#include <iostream>
+
 #include "commands.hpp"
+#include "virtumancer/actor.hpp"
+#include "virtumancer/database.hpp"
+#include "virtumancer/diag.hpp"
+#include "virtumancer/spec.hpp"
+#include "virtumancer/store.hpp"
 
 namespace virtumancer::cli {
 
+namespace {
+
+struct LoadOpts {
+    std::vector<std::string> paths;
+    std::string actor;
+};
+
+int run_load(const Globals& g, LoadOpts o) {
+    if (o.paths.empty()) o.paths = {"specs"};
+    SpecLoadResult r = load_spec_files(o.paths);
+    r.diags.sort();
+    for (const auto& d : r.diags.items()) std::cerr << d.to_string() << "\n";
+    if (r.diags.has_errors()) {
+        std::cerr << r.diags.error_count() << " error(s) in the specs; nothing was loaded\n";
+        return kExitError;
+    }
+    std::vector<std::string> hashes;
+    for (const auto& f : r.files) hashes.push_back(f.content_hash);
+    std::string revision = spec_revision(o.paths, hashes);
+    auto db = Database::open(g.db_path);
+    Store store(*db);
+    LoadSummary s = store.save_desired(r, revision, current_actor(o.actor), o.paths);
+    std::cout << "loaded revision " << s.revision << ": " << s.inserted << " inserted, "
+              << s.updated << " updated, " << s.unchanged << " unchanged, " << s.marked_for_deletion
+              << " marked for deletion\n";
+    return kExitOk;
+}
+
+} // namespace
+
 void register_load(CLI::App& app, Globals& g, Runner& run) {
-    (void)g;
-    auto* cmd = app.add_subcommand("load", "Validate specs and write them into the database (one transaction)");
-    cmd->allow_extras();
-    cmd->callback([&run] { run = [] { return not_implemented("load"); }; });
+    auto opts = std::make_shared<LoadOpts>();
+    auto* cmd = app.add_subcommand(
+        "load", "Validate specs and write them into the database in one transaction: new specs "
+                "inserted, changed ones updated, removed ones marked for deletion (nothing is "
+                "written when a spec has an error)");
+    cmd->add_option("paths", opts->paths, "spec files or directories (default: ./specs)");
+    cmd->add_option("--actor", opts->actor,
+                    "who is loading (default: VIRTUMANCER_ACTOR, GITHUB_ACTOR, "
+                    "GITLAB_USER_LOGIN, else the OS user)");
+    cmd->callback([&run, &g, opts] { run = [&g, opts] { return run_load(g, *opts); }; });
 }
 
 } // namespace virtumancer::cli
