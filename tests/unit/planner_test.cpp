@@ -339,7 +339,7 @@ TEST(Planner, CreatesEverythingInDependencyOrder) {
     EXPECT_EQ(ops(p), (std::vector<std::string>{"pool.define", "volume.create", "network.define",
                                                 "vm.define", "vm.start"}));
     const Step& define = p.steps[3];
-    EXPECT_EQ(define.deps, (std::vector<int>{2, 3})); // the volume and the network
+    EXPECT_EQ(define.deps, (std::vector<int>{1, 2, 3})); // its pool, volume and network
     EXPECT_EQ(p.steps[1].deps, (std::vector<int>{1}));
     EXPECT_NE(define.xml.find("virtumancer:owner"), std::string::npos);
     EXPECT_EQ(p.changes.size(), 4u);
