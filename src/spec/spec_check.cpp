@@ -10,6 +10,11 @@ namespace virtumancer::spec {
 
 namespace {
 
+struct MacUse {
+    std::string vm;
+    SourceRef pos;
+};
+
 struct Checker {
     Loaded& L;
     Diagnostics& diags;
@@ -198,7 +203,7 @@ struct Checker {
         }
     }
 
-    void interfaces(Spec& vm, std::map<std::string, SourceRef>& macs) {
+    void interfaces(Spec& vm, std::map<std::string, MacUse>& macs) {
         const std::string& host = vm.host;
         std::string name = vm.obj.name();
         int n = 0;
@@ -213,10 +218,18 @@ struct Checker {
                 std::string mac = nic.get("mac");
                 std::transform(mac.begin(), mac.end(), mac.begin(), ::tolower);
                 SourceRef mpos = at("VirtualMachine", host, name, idx, "mac", vm.src);
-                auto [it, fresh] = macs.emplace(host + "|" + mac, mpos);
-                if (!fresh)
+                auto [it, fresh] = macs.emplace(host + "|" + mac, MacUse{name, mpos});
+                if (fresh) continue;
+                if (it->second.vm != name)
                     error(mpos, "MAC address " + mac + " is used twice on host `" + host +
-                                    "` (the other at " + where(it->second) + ")");
+                                    "`: also by VM `" + it->second.vm + "` at " +
+                                    where(it->second.pos));
+                else
+                    warning(mpos, "MAC address " + mac +
+                                      " is used by two interfaces of this VM "
+                                      "(the other at " +
+                                      where(it->second.pos) +
+                                      "); only right for a failover (teaming) pair");
             }
             if (nic.get("type") == "network" && nic.has("network")) {
                 std::string net = nic.get("network");
@@ -250,7 +263,7 @@ struct Checker {
         for (const auto& s : L.state.vms) host_ref("VirtualMachine", s.host, s.obj.name(), s.src);
         for (const auto& s : L.state.snapshots) host_ref("Snapshot", s.host, s.name, s.src);
         volumes();
-        std::map<std::string, SourceRef> macs;
+        std::map<std::string, MacUse> macs;
         for (auto& vm : L.state.vms) {
             disks(vm);
             interfaces(vm, macs);
