@@ -1,0 +1,243 @@
+// Migrations (issue 2): every table exists, foreign keys are enforced, a second migrate is a
+// no-op, an old database is backed up before it is migrated, a newer one is refused untouched,
+// and `virtumancer db check` reports a foreign key violation with exit 1.
+#include <sqlite3.h>
+#include <sys/wait.h>
+
+#include <set>
+
+#include "store_test_util.hpp"
+#include "virtumancer/migrations.hpp"
+
+using namespace virtumancer;
+using namespace store_test;
+
+namespace {
+
+std::set<std::string> tables(Database& db) {
+    std::set<std::string> out;
+    SQLite::Statement q(db.db(), "SELECT name FROM sqlite_master WHERE type='table'");
+    while (q.executeStep()) out.insert(q.getColumn(0).getString());
+    return out;
+}
+
+bool has_column(SQLite::Database& db, const std::string& table, const std::string& col) {
+    SQLite::Statement q(db, "PRAGMA table_info(" + table + ")");
+    while (q.executeStep())
+        if (q.getColumn(1).getString() == col) return true;
+    return false;
+}
+
+// A database at schema version 1: only migration 0001 applied, with one host in it.
+void make_v1(const std::string& path) {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    const auto& m = embedded_migrations();
+    ASSERT_GE(m.size(), 2u);
+    ASSERT_EQ(m[0].version, 1);
+    db.exec(m[0].sql);
+    db.exec("PRAGMA user_version = 1");
+    db.exec("INSERT INTO hosts(name, uri) VALUES('kvm1', 'qemu:///system')");
+}
+
+int run_binary(const std::string& args) {
+    std::string cmd = std::string(VIRTUMANCER_BINARY) + " " + args + " >/dev/null 2>&1";
+    int rc = std::system(cmd.c_str());
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+} // namespace
+
+TEST(Migrations, EveryTableOfTheDesignExists) {
+    TempDir t;
+    auto db = Database::open(t.file("m.db"));
+    EXPECT_EQ(db->version(), Database::latest_version());
+    auto have = tables(*db);
+    for (const char* name : {"hosts",
+                             "virtual_machines",
+                             "storage_pools",
+                             "volumes",
+                             "volume_attachments",
+                             "networks",
+                             "ports",
+                             "port_bindings",
+                             "controllers",
+                             "controller_attachments",
+                             "input_devices",
+                             "input_device_attachments",
+                             "graphics_devices",
+                             "graphics_device_attachments",
+                             "videos",
+                             "video_attachments",
+                             "sound_cards",
+                             "sound_card_attachments",
+                             "host_devices",
+                             "host_device_attachments",
+                             "mediated_devices",
+                             "mediated_device_attachments",
+                             "tpms",
+                             "tpm_attachments",
+                             "watchdogs",
+                             "watchdog_attachments",
+                             "serial_devices",
+                             "serial_device_attachments",
+                             "channel_devices",
+                             "channel_device_attachments",
+                             "filesystems",
+                             "filesystem_attachments",
+                             "smartcards",
+                             "smartcard_attachments",
+                             "usb_redirectors",
+                             "usb_redirector_attachments",
+                             "rng_devices",
+                             "rng_device_attachments",
+                             "panic_devices",
+                             "panic_device_attachments",
+                             "vsocks",
+                             "vsock_attachments",
+                             "memory_balloons",
+                             "memory_balloon_attachments",
+                             "shmem_devices",
+                             "shmem_device_attachments",
+                             "iommu_devices",
+                             "iommu_device_attachments",
+                             "boot_configs",
+                             "cpu_tunings",
+                             "vendor_options",
+                             "attachment_index",
+                             "vm_snapshots",
+                             "users",
+                             "roles",
+                             "permissions",
+                             "role_permissions",
+                             "tasks",
+                             "audit_log",
+                             "apply_lock",
+                             "load_revisions",
+                             "spec_files"})
+        EXPECT_TRUE(have.count(name)) << "missing table " << name;
+    for (const char* col : {"name", "uuid", "description", "vcpu_count", "cpu_model",
+                            "cpu_topology_json", "memory_bytes", "os_type", "is_template",
+                            "sync_status", "desired_state", "created_at", "updated_at"})
+        EXPECT_TRUE(has_column(db->db(), "virtual_machines", col)) << col;
+    EXPECT_TRUE(has_column(db->db(), "tasks", "hostname")); // migration 0002
+    EXPECT_EQ(db->db().execAndGet("PRAGMA journal_mode").getString(), "wal");
+}
+
+TEST(Migrations, ForeignKeysAreEnforced) {
+    TempDir t;
+    auto db = Database::open(t.file("m.db"));
+    EXPECT_EQ(db->db().execAndGet("PRAGMA foreign_keys").getInt(), 1);
+    EXPECT_THROW(db->db().exec("INSERT INTO volume_attachments(vm_id, position) VALUES(999, 0)"),
+                 SQLite::Exception);
+    EXPECT_THROW(db->db().exec("INSERT INTO virtual_machines(host_id, name) VALUES(42, 'x')"),
+                 SQLite::Exception);
+    // Unique constraints: VM name per host, MAC per host, target per VM.
+    db->db().exec("INSERT INTO hosts(name, uri) VALUES('h', 'test:///default')");
+    db->db().exec("INSERT INTO virtual_machines(host_id, name) VALUES(1, 'a')");
+    EXPECT_THROW(db->db().exec("INSERT INTO virtual_machines(host_id, name) VALUES(1, 'a')"),
+                 SQLite::Exception);
+    db->db().exec("INSERT INTO ports(vm_id, host_id, position, mac_address) VALUES(1,1,0,'m')");
+    EXPECT_THROW(
+        db->db().exec("INSERT INTO ports(vm_id, host_id, position, mac_address) VALUES(1,1,1,'m')"),
+        SQLite::Exception);
+    db->db().exec("INSERT INTO volume_attachments(vm_id, position, target_dev) VALUES(1,0,'vda')");
+    EXPECT_THROW(db->db().exec("INSERT INTO volume_attachments(vm_id, position, target_dev) "
+                               "VALUES(1,1,'vda')"),
+                 SQLite::Exception);
+    EXPECT_TRUE(db->check().empty());
+}
+
+TEST(Migrations, ASecondMigrateIsANoOp) {
+    TempDir t;
+    std::string path = t.file("m.db");
+    MigrateResult first, second;
+    auto schema = [](Database& db) {
+        std::string out;
+        SQLite::Statement q(db.db(), "SELECT sql FROM sqlite_master ORDER BY name");
+        while (q.executeStep()) out += q.getColumn(0).getString() + ";";
+        return out;
+    };
+    std::string after_first, after_second;
+    {
+        auto db = Database::open(path, &first);
+        after_first = schema(*db);
+    }
+    EXPECT_EQ(first.from_version, 0);
+    EXPECT_EQ(first.to_version, Database::latest_version());
+    EXPECT_TRUE(first.backup_path.empty()); // a new database needs no backup
+    {
+        auto db = Database::open(path, &second);
+        after_second = schema(*db);
+        EXPECT_EQ(db->version(), Database::latest_version());
+    }
+    EXPECT_EQ(after_first, after_second);
+    EXPECT_EQ(second.from_version, Database::latest_version());
+    EXPECT_EQ(second.to_version, Database::latest_version());
+    EXPECT_TRUE(second.backup_path.empty());
+    int baks = 0;
+    for (const auto& e : fs::directory_iterator(t.path()))
+        if (e.path().filename().string().find(".bak-") != std::string::npos) ++baks;
+    EXPECT_EQ(baks, 0);
+}
+
+TEST(Migrations, AnOldDatabaseIsBackedUpThenMigrated) {
+    TempDir t;
+    std::string path = t.file("old.db");
+    make_v1(path);
+    MigrateResult r;
+    {
+        auto db = Database::open(path, &r);
+        EXPECT_EQ(db->version(), 2);
+        EXPECT_TRUE(has_column(db->db(), "tasks", "hostname"));
+        EXPECT_EQ(count(*db, "hosts", "name='kvm1'"), 1); // data kept
+    }
+    EXPECT_EQ(r.from_version, 1);
+    EXPECT_EQ(r.to_version, Database::latest_version());
+    EXPECT_EQ(r.backup_path, path + ".bak-v1");
+    ASSERT_TRUE(fs::exists(path + ".bak-v1"));
+    SQLite::Database bak(path + ".bak-v1", SQLite::OPEN_READONLY);
+    EXPECT_EQ(bak.execAndGet("PRAGMA user_version").getInt(), 1);
+    EXPECT_EQ(bak.execAndGet("SELECT count(*) FROM hosts").getInt(), 1);
+    EXPECT_FALSE(has_column(bak, "tasks", "hostname"));
+}
+
+TEST(Migrations, ANewerDatabaseIsRefusedAndUntouched) {
+    TempDir t;
+    std::string path = t.file("new.db");
+    {
+        SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        db.exec("CREATE TABLE future(x)");
+        db.exec("PRAGMA user_version = 999");
+    }
+    std::string before = slurp(path);
+    try {
+        Database::open(path);
+        FAIL() << "a database at version 999 was opened";
+    } catch (const Error& e) {
+        std::string m = e.what();
+        EXPECT_NE(m.find("999"), std::string::npos) << m;
+        EXPECT_NE(m.find("newer"), std::string::npos) << m;
+        EXPECT_FALSE(e.remedy().empty());
+    }
+    EXPECT_EQ(slurp(path), before);
+    EXPECT_FALSE(fs::exists(path + "-wal") && fs::file_size(path + "-wal") > 0);
+    EXPECT_NE(run_binary("--db " + path + " db migrate"), 0);
+    EXPECT_EQ(slurp(path), before);
+}
+
+TEST(Migrations, DbCheckExitsOneOnAForeignKeyViolation) {
+    TempDir t;
+    std::string path = t.file("c.db");
+    { auto db = Database::open(path); }
+    EXPECT_EQ(run_binary("--db " + path + " db check"), 0);
+    // Write a dangling reference behind the schema's back (foreign keys off).
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(raw,
+                           "PRAGMA foreign_keys=OFF; INSERT INTO volume_attachments(vm_id, "
+                           "position) VALUES(12345, 0);",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(raw);
+    EXPECT_EQ(run_binary("--db " + path + " db check"), 1);
+}
