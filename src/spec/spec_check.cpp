@@ -219,8 +219,9 @@ struct Checker {
                 std::transform(mac.begin(), mac.end(), mac.begin(), ::tolower);
                 SourceRef mpos = at("VirtualMachine", host, name, idx, "mac", vm.src);
                 auto [it, fresh] = macs.emplace(host + "|" + mac, MacUse{name, mpos});
-                if (fresh) continue;
-                if (it->second.vm != name)
+                if (fresh) {
+                    // first use of this MAC
+                } else if (it->second.vm != name)
                     error(mpos, "MAC address " + mac + " is used twice on host `" + host +
                                     "`: also by VM `" + it->second.vm + "` at " +
                                     where(it->second.pos));
