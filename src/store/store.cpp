@@ -40,12 +40,13 @@ int64_t Store::task_begin(const std::string& run_id, const std::string& actor,
                         std::string("INSERT INTO tasks(run_id, actor, type, target_type, "
                                     "target_name, status, details, pid, hostname, started_at) "
                                     "VALUES(?,?,?,?,?,'RUNNING',?,?,?,") +
-                            kNow + ")");
+                            kNow + ") RETURNING id");
     store_detail::bind_all(q, {run_id, actor, type, target_type, target_name,
                                details_json.empty() ? "{}" : details_json, std::to_string(getpid()),
                                this_host()});
-    q.exec();
-    return db_.db().getLastInsertRowid();
+    // RETURNING: the id of this insert even when other threads share the connection.
+    q.executeStep();
+    return q.getColumn(0).getInt64();
 }
 
 void Store::task_progress(int64_t id, int progress) {
