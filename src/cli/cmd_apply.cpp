@@ -191,7 +191,13 @@ int run_apply(Globals& g, const ApplyArgs& a) {
         print_plan(std::cout, plan, use_color());
     bool plan_errors = has_errors(plan);
     if (plan.empty()) {
-        if (!a.json) std::cout << "No changes.\n";
+        if (a.json) {
+            ApplyEvent sum;
+            sum.type = "summary";
+            make_apply_output(std::cout, ApplyOutputMode::Json, 0)->event(sum);
+        } else {
+            std::cout << "No changes.\n";
+        }
         return plan_errors ? kExitError : kExitOk;
     }
     if (!a.auto_approve && !isatty(STDIN_FILENO))

@@ -13,6 +13,7 @@
 #include "virtumancer/applier.hpp"
 #include "virtumancer/database.hpp"
 #include "virtumancer/descriptors.hpp"
+#include "virtumancer/spec.hpp"
 #include "virtumancer/store.hpp"
 
 namespace fs = std::filesystem;
@@ -456,6 +457,30 @@ TEST(Redaction, SecretNamesAndXmlAttributes) {
     EXPECT_EQ(x.find("abc"), std::string::npos);
     EXPECT_NE(x.find("(redacted)"), std::string::npos);
     EXPECT_NE(x.find("vnc"), std::string::npos);
+}
+
+} // namespace
+
+namespace {
+
+TEST(GraphicsPasswords, PlanNamesTheSourceNeverTheSecret) {
+    SpecLoadResult r = load_spec_text("web.yaml", "kind: Host\nname: local\nuri: test:///default\n"
+                                                  "---\nkind: VirtualMachine\nname: web\n"
+                                                  "host: local\nmemory: 64MiB\nvcpus: 1\n"
+                                                  "graphics:\n  - type: vnc\n"
+                                                  "    password_file: /run/secrets/vnc\n");
+    ASSERT_FALSE(r.diags.has_errors()) << r.diags.json();
+    ObservedHost h;
+    h.host = "local";
+    h.reachable = true;
+    Plan p = make_plan(r.state, {h}, {});
+    ASSERT_FALSE(p.steps.empty());
+    const Step& def = p.steps.front();
+    ASSERT_EQ(def.op, "vm.define");
+    EXPECT_EQ(def.args.count("password_file:0"), 1u) << plan_to_json(p);
+    EXPECT_EQ(def.args.at("password_file:0"), "/run/secrets/vnc");
+    EXPECT_NE(def.xml.find("<graphics"), std::string::npos);
+    EXPECT_EQ(def.xml.find("passwd"), std::string::npos);
 }
 
 } // namespace
