@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Prints the benchmark's figures from scripts/bench.sh's results.tsv: the median of the
+repeated runs per (N, step), the ratios plan/floor, the growth from the smallest N to the
+largest, and the issue 7 targets (met / MISSED).
+
+    report.py RESULTS.tsv MACHINE.txt
+"""
+import csv
+import statistics
+import sys
+
+
+def main():
+    rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+    machine = dict(
+        line.rstrip("\n").split("=", 1) for line in open(sys.argv[2]) if "=" in line
+    )
+    fig = {}  # (n, step) -> dict of medians
+    for (n, step) in sorted({(int(r["n"]), r["step"]) for r in rows}):
+        rs = [r for r in rows if int(r["n"]) == n and r["step"] == step]
+        med = lambda k: statistics.median(float(r[k]) for r in rs)
+        fig[(n, step)] = {
+            "runs": len(rs),
+            "wall": med("wall_s"),
+            "cpu": med("cpu_s"),
+            "rss": med("rss_kib") / 1024.0,
+            "lv": med("libvirtd_cpu_s"),
+        }
+    sizes = sorted({n for n, _ in fig})
+    print()
+    print("machine: %s cores, %s MiB RAM, %s" % (machine.get("nproc"), machine.get("mem_mib"),
+                                                 machine.get("cpu")))
+    print("libvirt %s, %s; commit %s; %s" % (machine.get("libvirt"), machine.get("hypervisor"),
+                                             machine.get("commit"), machine.get("date")))
+    print("load average at start %s, at end %s" % (machine.get("load_start"),
+                                                     machine.get("load_end")))
+    print()
+    print("| N | step | runs | wall s (median) | CPU s user+sys | peak RSS MiB | libvirtd CPU s |")
+    print("|---:|---|---:|---:|---:|---:|---:|")
+    order = ["load_empty", "load_nochange", "apply_define", "plan", "floor", "drift"]
+    for n in sizes:
+        for step in order:
+            f = fig.get((n, step))
+            if f:
+                print("| %d | %s | %d | %.2f | %.2f | %.1f | %.2f |" % (
+                    n, step, f["runs"], f["wall"], f["cpu"], f["rss"], f["lv"]))
+    print()
+    for n in sizes:
+        p, fl = fig.get((n, "plan")), fig.get((n, "floor"))
+        if p and fl:
+            print("N=%d: plan/floor wall %.2fx, CPU %.2fx, RSS %.2fx; drift/floor wall %.2fx" % (
+                n, p["wall"] / fl["wall"], p["cpu"] / max(fl["cpu"], 0.01),
+                p["rss"] / fl["rss"], fig[(n, "drift")]["wall"] / fl["wall"]))
+    if len(sizes) > 1:
+        a, b = sizes[0], sizes[-1]
+        print("growth %d -> %d (%.0fx domains), wall time ratio:" % (a, b, b / a))
+        for step in ["plan", "floor", "drift", "load_empty", "load_nochange"]:
+            if (a, step) in fig and (b, step) in fig:
+                print("  %-14s %.2fx (CPU %.2fx)" % (
+                    step, fig[(b, step)]["wall"] / fig[(a, step)]["wall"],
+                    fig[(b, step)]["cpu"] / max(fig[(a, step)]["cpu"], 0.01)))
+    print()
+    print("targets (issue 7):")
+    checks = []
+    if (1000, "plan") in fig:
+        p, fl = fig[(1000, "plan")]["wall"], fig[(1000, "floor")]["wall"]
+        checks.append(("plan at 1,000 <= serial floor", "%.2f s vs %.2f s" % (p, fl), p <= fl))
+    if (1000, "plan") in fig and (10000, "plan") in fig:
+        g = fig[(10000, "plan")]["wall"] / fig[(1000, "plan")]["wall"]
+        checks.append(("plan 10,000 <= 11x plan 1,000", "%.2fx" % g, g <= 11))
+    if (10000, "plan") in fig:
+        r = max(fig[(10000, s)]["rss"] for s in ("plan", "drift"))
+        checks.append(("peak RSS at 10,000 < 150 MiB (plan, drift)", "%.1f MiB" % r, r < 150))
+    if (10000, "load_empty") in fig:
+        t = fig[(10000, "load_empty")]["wall"]
+        checks.append(("load of 10,000 specs < 3 s", "%.2f s" % t, t < 3))
+        t = fig[(10000, "load_nochange")]["wall"]
+        checks.append(("no-change re-load of 10,000 < 0.3 s", "%.2f s" % t, t < 0.3))
+    for what, val, ok in checks:
+        print("  %-45s %-22s %s" % (what, val, "met" if ok else "MISSED"))
+
+
+if __name__ == "__main__":
+    main()

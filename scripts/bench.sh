@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# bench.sh - the benchmark of issue 7, in one command (as root, on the test libvirtd).
+#
+# Builds virtumancer and the C helpers in bench/ in Release (build-bench/), then for each N
+# (default 1000 then 10000):
+#   - writes N VirtualMachine specs (bench/gen_specs.py: two qcow2 file disks, two NICs on the
+#     isolated network vmr-bench-net, VGA video + VNC, emulated TPM 2.0, a guest-agent channel,
+#     a serial port and its console; state: shutoff, so nothing is ever started),
+#   - measures `virtumancer load` into an empty database and again with nothing changed,
+#   - defines the domains with `virtumancer apply` (timed, for information),
+#   - measures, interleaved, BENCH_REPEAT times: `virtumancer plan --detailed-exitcode`
+#     (must say "No changes": the benchmark fails loudly otherwise), the floor
+#     (build-bench/bench/vmr-bench-floor: list + inactive XML of every domain, serially, one
+#     connection) and `virtumancer drift`,
+# and prints every figure (median wall, user+sys CPU, peak RSS, libvirtd CPU), the ratios
+# plan/floor and the growth from the first N to the last, and checks the targets.
+#
+# Domains vmr-bench-* and the network vmr-bench-net are removed at the start (left by an
+# aborted run) and at the end. Environment: BENCH_SIZES="1000 10000", BENCH_REPEAT=3,
+# BENCH_WORK=/var/tmp/vmr-bench, BENCH_PARALLELISM (plan/drift --parallelism, default: theirs).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=$ROOT/build-bench
+SIZES=${BENCH_SIZES:-"1000 10000"}
+REPEAT=${BENCH_REPEAT:-3}
+WORK=${BENCH_WORK:-/var/tmp/vmr-bench}
+URI=qemu:///system
+PAR=()
+[[ -n ${BENCH_PARALLELISM:-} ]] && PAR=(--parallelism "$BENCH_PARALLELISM")
+VM=$BUILD/virtumancer
+FLOOR=$BUILD/bench/vmr-bench-floor
+TOOL=$BUILD/bench/vmr-bench-tool
+RESULTS=$WORK/results.tsv
+
+log() { echo "bench: $*" >&2; }
+die() { echo "bench: FAILED: $*" >&2; exit 1; }
+
+# --- prerequisites ----------------------------------------------------------------------
+[[ -x /usr/bin/time ]] || { log "installing GNU time"; apt-get install -y -q time >/dev/null; }
+command -v python3 >/dev/null || die "python3 is needed to write the specs"
+"$ROOT/scripts/testenv.sh" status >/dev/null 2>&1 || "$ROOT/scripts/testenv.sh" start
+
+log "building (Release) in $BUILD"
+cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DVIRTUMANCER_WERROR=ON \
+  -DVIRTUMANCER_BENCH=ON >/dev/null
+ninja -C "$BUILD" -j2 virtumancer vmr-bench-floor vmr-bench-tool >/dev/null
+
+cleanup() {
+  "$TOOL" undefine vmr-bench- "$URI" >&2 || true
+  if virsh -c "$URI" net-info vmr-bench-net >/dev/null 2>&1; then
+    virsh -c "$URI" net-destroy vmr-bench-net >/dev/null 2>&1 || true
+    virsh -c "$URI" net-undefine vmr-bench-net >/dev/null 2>&1 || true
+    log "removed network vmr-bench-net"
+  fi
+}
+trap cleanup EXIT
+cleanup
+
+rm -rf "$WORK"
+mkdir -p "$WORK"
+printf 'n\tstep\trun\twall_s\tcpu_s\trss_kib\tlibvirtd_cpu_s\trc\n' >"$RESULTS"
+
+libvirtd_ticks() {
+  local pid
+  pid=$(cat /run/libvirtd.pid 2>/dev/null) || { echo 0; return; }
+  awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0
+}
+
+# measure N STEP RUN OUTFILE CMD... : runs CMD under GNU time, appends a row to $RESULTS,
+# leaves CMD's stdout+stderr in OUTFILE and its exit code in $LAST_RC.
+measure() {
+  local n=$1 step=$2 run=$3 out=$4; shift 4
+  local tf=$WORK/time.$$ t0 t1 hz
+  hz=$(getconf CLK_TCK)
+  t0=$(libvirtd_ticks)
+  set +e
+  /usr/bin/time -f '%e %U %S %M' -o "$tf" "$@" >"$out" 2>&1
+  LAST_RC=$?
+  set -e
+  t1=$(libvirtd_ticks)
+  read -r wall user sys rss < <(tail -n1 "$tf") # GNU time may first note a non-zero exit
+  local cpu lcpu
+  cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.2f", u + s}')
+  lcpu=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" 'BEGIN{printf "%.2f", (b - a) / hz}')
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$step" "$run" "$wall" "$cpu" "$rss" "$lcpu" \
+    "$LAST_RC" >>"$RESULTS"
+  log "N=$n $step#$run: ${wall}s wall, ${cpu}s cpu, $((rss / 1024)) MiB, libvirtd ${lcpu}s cpu, rc $LAST_RC"
+}
+
+log "machine: $(nproc) cores, $(free -m | awk '/^Mem:/{print $2}') MiB RAM; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+{
+  echo "nproc=$(nproc)"
+  echo "mem_mib=$(free -m | awk '/^Mem:/{print $2}')"
+  echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+  virsh -c "$URI" version 2>/dev/null | sed -n 's/^Using library: /libvirt=/p; s/^Running hypervisor: /hypervisor=/p'
+  echo "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "date=$(date -u +%FT%TZ)"
+  echo "commit=$(git -C "$ROOT" rev-parse --short HEAD)"
+} >"$WORK/machine.txt"
+
+for n in $SIZES; do
+  specs=$WORK/specs-$n
+  db=$WORK/bench-$n.db
+  python3 "$ROOT/bench/gen_specs.py" "$specs" "$n"
+  log "N=$n: $(find "$specs" -name '*.yaml' | wc -l) spec files in $specs"
+
+  # 3. load into an empty database, then again with nothing changed.
+  rm -f "$db" "$db"-*
+  measure "$n" load_empty 1 "$WORK/load-$n.out" "$VM" --db "$db" load "$specs"
+  ((LAST_RC == 0)) || { cat "$WORK/load-$n.out"; die "load of $n specs failed"; }
+  grep -q "$((n + 2)) inserted" "$WORK/load-$n.out" || { cat "$WORK/load-$n.out"; die "load did not insert $((n + 2)) specs"; }
+  measure "$n" load_nochange 1 "$WORK/reload-$n.out" "$VM" --db "$db" load "$specs"
+  ((LAST_RC == 0)) || { cat "$WORK/reload-$n.out"; die "re-load failed"; }
+  grep -q ' 0 inserted, 0 updated' "$WORK/reload-$n.out" || { cat "$WORK/reload-$n.out"; die "re-load changed something"; }
+
+  # Define the domains: virtumancer apply creates those not defined yet (and the network).
+  measure "$n" apply_define 1 "$WORK/apply-$n.out" "$VM" --db "$db" apply --auto-approve
+  ((LAST_RC == 0)) || { tail -n 40 "$WORK/apply-$n.out"; die "apply at N=$n failed"; }
+  have=$("$TOOL" count vmr-bench- "$URI")
+  ((have == n)) || die "expected $n vmr-bench-* domains after apply, libvirt has $have"
+
+  # 1, 2, 4: plan, floor and drift, interleaved so that load on the machine hits them alike.
+  for r in $(seq "$REPEAT"); do
+    measure "$n" plan "$r" "$WORK/plan-$n.out" "$VM" --db "$db" plan --detailed-exitcode "${PAR[@]}"
+    if ((LAST_RC != 0)); then
+      echo "---- virtumancer plan at N=$n did not say 'No changes' (exit $LAST_RC); first lines:" >&2
+      head -n 60 "$WORK/plan-$n.out" >&2
+      die "plan at N=$n is not empty: that is a bug in virtumancer (report it)"
+    fi
+    grep -q '^No changes' "$WORK/plan-$n.out" || { head -n 20 "$WORK/plan-$n.out"; die "plan output lacks 'No changes'"; }
+    measure "$n" floor "$r" "$WORK/floor-$n.out" "$FLOOR" "$URI"
+    ((LAST_RC == 0)) || { cat "$WORK/floor-$n.out"; die "floor failed"; }
+    measure "$n" drift "$r" "$WORK/drift-$n.out" "$VM" --db "$db" drift "${PAR[@]}"
+    if ((LAST_RC != 0)); then
+      head -n 40 "$WORK/drift-$n.out" >&2
+      die "drift at N=$n reported drift or failed (exit $LAST_RC)"
+    fi
+  done
+  log "N=$n floor: $(cat "$WORK/floor-$n.out")"
+  log "N=$n drift: $(tail -n1 "$WORK/drift-$n.out")"
+done
+echo "load_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/machine.txt"
+
+cleanup
+trap - EXIT
+
+python3 "$ROOT/bench/report.py" "$RESULTS" "$WORK/machine.txt"
