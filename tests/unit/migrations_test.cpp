@@ -136,10 +136,16 @@ TEST(Migrations, ForeignKeysAreEnforced) {
     db->db().exec("INSERT INTO virtual_machines(host_id, name) VALUES(1, 'a')");
     EXPECT_THROW(db->db().exec("INSERT INTO virtual_machines(host_id, name) VALUES(1, 'a')"),
                  SQLite::Exception);
+    db->db().exec("INSERT INTO virtual_machines(host_id, name) VALUES(1, 'b')");
     db->db().exec("INSERT INTO ports(vm_id, host_id, position, mac_address) VALUES(1,1,0,'m')");
+    // A failover pair: two NICs of one VM with one MAC (migration 0003).
+    db->db().exec("INSERT INTO ports(vm_id, host_id, position, mac_address) VALUES(1,1,1,'m')");
     EXPECT_THROW(
-        db->db().exec("INSERT INTO ports(vm_id, host_id, position, mac_address) VALUES(1,1,1,'m')"),
+        db->db().exec("INSERT INTO ports(vm_id, host_id, position, mac_address) VALUES(2,1,0,'m')"),
         SQLite::Exception);
+    db->db().exec("INSERT INTO ports(vm_id, host_id, position, mac_address) VALUES(2,1,0,'n')");
+    EXPECT_THROW(db->db().exec("UPDATE ports SET mac_address='m' WHERE vm_id=2"),
+                 SQLite::Exception);
     db->db().exec("INSERT INTO volume_attachments(vm_id, position, target_dev) VALUES(1,0,'vda')");
     EXPECT_THROW(db->db().exec("INSERT INTO volume_attachments(vm_id, position, target_dev) "
                                "VALUES(1,1,'vda')"),
@@ -187,8 +193,11 @@ TEST(Migrations, AnOldDatabaseIsBackedUpThenMigrated) {
     MigrateResult r;
     {
         auto db = Database::open(path, &r);
-        EXPECT_EQ(db->version(), 2);
+        EXPECT_EQ(db->version(), Database::latest_version());
         EXPECT_TRUE(has_column(db->db(), "tasks", "hostname"));
+        EXPECT_EQ(count(*db, "sqlite_master", "type='trigger' AND name='ports_mac_unique_insert'"),
+                  1);
+        EXPECT_EQ(count(*db, "sqlite_master", "name='idx_ports_mac'"), 0);
         EXPECT_EQ(count(*db, "hosts", "name='kvm1'"), 1); // data kept
     }
     EXPECT_EQ(r.from_version, 1);

@@ -358,3 +358,29 @@ TEST(StoreSave, TenThousandVmsLoadQuickly) {
               << " ms\n";
     EXPECT_LT(ms(t2 - t1), 3000);
 }
+
+TEST(StoreSave, AFailoverPairMayShareAMacWithinOneVm) {
+    const char* teaming = R"(<domain type='kvm'><name>pair</name><memory unit='KiB'>65536</memory>
+  <devices>
+    <interface type='network'><mac address='52:54:00:12:34:56'/><source network='lan'/>
+      <model type='virtio'/><teaming type='persistent'/><alias name='ua-backup0'/></interface>
+    <interface type='network'><mac address='52:54:00:12:34:56'/><source network='lan'/>
+      <model type='virtio'/><teaming type='transient' persistent='ua-backup0'/></interface>
+  </devices></domain>)";
+    TempDir t;
+    auto db = fresh(t);
+    Store store(*db);
+    SpecLoadResult in;
+    in.state.hosts.push_back(host("kvm1"));
+    in.state.vms.push_back(vm_from_xml("kvm1", teaming));
+    ASSERT_NO_THROW(store.save_desired(in, "r1", "t", {}));
+    auto out = store.load_desired();
+    ASSERT_EQ(out.vms.size(), 1u);
+    EXPECT_TRUE(xml_equal(teaming, render_xml(out.vms[0].obj)));
+    // Another VM on the same host with that MAC is still refused.
+    Spec other = vm_from_xml("kvm1", teaming);
+    other.obj.fields["name"] = "other";
+    in.state.vms.push_back(other);
+    EXPECT_THROW(store.save_desired(in, "r2", "t", {}), Error);
+    EXPECT_EQ(count(*db, "virtual_machines"), 1);
+}
