@@ -36,30 +36,30 @@ struct ResourceChange {
 // One executable step. The applier never looks at ResourceChange, only at steps.
 struct Step {
     int id = 0;
-    std::string op;          // pool.define, volume.create, vm.define, vm.attach_device, ...
+    std::string op; // pool.define, volume.create, vm.define, vm.attach_device, ...
     std::string host, kind, name;
-    std::string xml;         // object or device XML, when the op needs one
+    std::string xml;                         // object or device XML, when the op needs one
     std::map<std::string, std::string> args; // op arguments (live, config, count, kib, ...)
-    std::vector<int> deps;   // step ids that must succeed first
-    std::string change;      // address() of the ResourceChange it implements
+    std::vector<int> deps;                   // step ids that must succeed first
+    std::string change;                      // address() of the ResourceChange it implements
 };
 
 struct Plan {
     int format_version = 1;
-    std::vector<ResourceChange> changes; // actionable changes, in plan order
-    std::vector<Step> steps;             // topologically ordered
-    std::vector<std::string> unmanaged;  // "host/kind/name" present without our marker
-    std::vector<Diagnostic> errors;      // e.g. an unreachable host (its objects only)
+    std::vector<ResourceChange> changes;             // actionable changes, in plan order
+    std::vector<Step> steps;                         // topologically ordered
+    std::vector<std::string> unmanaged;              // "host/kind/name" present without our marker
+    std::vector<Diagnostic> errors;                  // e.g. an unreachable host (its objects only)
     std::map<std::string, std::string> fingerprints; // observed object -> hash it was seen with
-    long long revision_id = 0;           // load revision the desired state came from
+    long long revision_id = 0;                       // load revision the desired state came from
     bool empty() const { return changes.empty(); }
 };
 
 struct PlanOptions {
-    bool prune = false;                  // delete managed objects whose spec was removed
-    std::vector<std::string> targets;    // "kind/name" (empty: everything)
+    bool prune = false;                      // delete managed objects whose spec was removed
+    std::vector<std::string> targets;        // "kind/name" (empty: everything)
     std::vector<std::string> pending_delete; // "host/kind/name" removed from the specs
-    std::string revision;                // stamped into the ownership marker
+    std::string revision;                    // stamped into the ownership marker
 };
 
 // Desired domain XML for a VM spec (what `render` prints and apply defines).

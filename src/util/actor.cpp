@@ -24,8 +24,10 @@ std::string run_capture(const std::string& cmd) {
 std::string shell_quote(const std::string& s) {
     std::string q = "'";
     for (char c : s) {
-        if (c == '\'') q += "'\\''";
-        else q += c;
+        if (c == '\'')
+            q += "'\\''";
+        else
+            q += c;
     }
     return q + "'";
 }
@@ -44,14 +46,13 @@ std::string spec_revision(const std::vector<std::string>& paths,
                           const std::vector<std::string>& file_hashes) {
     if (!paths.empty()) {
         std::filesystem::path p = paths.front();
-        std::string dir = std::filesystem::is_directory(p) ? p.string()
-                                                           : p.parent_path().string();
+        std::string dir = std::filesystem::is_directory(p) ? p.string() : p.parent_path().string();
         if (dir.empty()) dir = ".";
         std::string head =
             run_capture("git -C " + shell_quote(dir) + " rev-parse HEAD 2>/dev/null");
         if (head.size() == 40) {
-            std::string dirty = run_capture("git -C " + shell_quote(dir) +
-                                            " status --porcelain -- . 2>/dev/null");
+            std::string dirty =
+                run_capture("git -C " + shell_quote(dir) + " status --porcelain -- . 2>/dev/null");
             return dirty.empty() ? head : head + "-dirty";
         }
     }
