@@ -12,7 +12,7 @@ set -euo pipefail
 
 URI=qemu:///system
 PKGS=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
-      iptables dnsmasq-base)
+      iptables dnsmasq-base swtpm swtpm-tools ovmf)
 LIBDIR=/usr/lib/x86_64-linux-gnu/libvirt
 LOG=/var/log/libvirt/libvirtd.log
 MARK="# written by scripts/testenv.sh"
