@@ -3,6 +3,8 @@
 // an empty column stores the field in the row's props_json.
 #include "virtumancer/descriptors.hpp"
 
+#include "descriptor_builder.hpp"
+
 #include <map>
 
 namespace virtumancer {
@@ -29,15 +31,7 @@ const FieldDesc* KindDesc::field(std::string_view key) const {
 
 namespace {
 
-using T = FieldType;
-using C = ChangeClass;
-
-FieldDesc F(std::string key, std::string path, T type = T::String, std::string column = {},
-            C change = C::NextBoot, std::string doc = {}, std::vector<std::string> allowed = {},
-            std::string def = {}) {
-    return FieldDesc{std::move(key), std::move(path), type,    std::move(column),
-                     change,         std::move(doc),  allowed, std::move(def)};
-}
+using namespace descriptor_builder;
 
 // <address> and <alias> and <boot order> are shared by most devices.
 void add_common_device_fields(std::vector<FieldDesc>& v, bool bootable = false) {

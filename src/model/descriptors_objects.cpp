@@ -1,18 +1,12 @@
 // Descriptors of the top-level objects: domain, storage pool, volume, network.
 #include "virtumancer/descriptors.hpp"
 
+#include "descriptor_builder.hpp"
+
 namespace virtumancer {
 namespace {
 
-using T = FieldType;
-using C = ChangeClass;
-
-FieldDesc F(std::string key, std::string path, T type = T::String, std::string column = {},
-            C change = C::NextBoot, std::string doc = {}, std::vector<std::string> allowed = {},
-            std::string def = {}) {
-    return FieldDesc{std::move(key), std::move(path), type,   std::move(column),
-                     change,         std::move(doc),  allowed, std::move(def)};
-}
+using namespace descriptor_builder;
 
 KindDesc make_domain() {
     KindDesc k;

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "compare.hpp"
+#include "virtumancer/hash.hpp"
 #include "virtumancer/xml_codec.hpp"
 
 namespace virtumancer {
@@ -50,17 +51,6 @@ const char* action_name(Action a) {
 }
 
 namespace {
-
-std::string fnv_hex(const std::string& s) {
-    unsigned long long h = 1469598103934665603ULL;
-    for (unsigned char c : s) {
-        h ^= c;
-        h *= 1099511628211ULL;
-    }
-    char buf[17];
-    snprintf(buf, sizeof buf, "%016llx", h);
-    return buf;
-}
 
 ResourceChange change_of(const std::string& host, const std::string& kind,
                          const std::string& name) {
@@ -712,14 +702,14 @@ std::map<std::string, std::string> fingerprints(const std::vector<ObservedHost>&
     for (const auto& h : observed) {
         if (!h.reachable) continue;
         for (const auto& d : h.domains)
-            out[h.host + "/vm/" + d.name] = fnv_hex(d.inactive_xml + "|" + d.state);
+            out[h.host + "/vm/" + d.name] = fnv1a_hex(d.inactive_xml + "|" + d.state);
         for (const auto& p : h.pools) {
-            out[h.host + "/pool/" + p.name] = fnv_hex(p.xml + (p.active ? "|a" : "|i"));
+            out[h.host + "/pool/" + p.name] = fnv1a_hex(p.xml + (p.active ? "|a" : "|i"));
             for (const auto& v : p.volumes)
-                out[h.host + "/volume/" + p.name + "/" + v.name] = fnv_hex(v.xml);
+                out[h.host + "/volume/" + p.name + "/" + v.name] = fnv1a_hex(v.xml);
         }
         for (const auto& n : h.networks)
-            out[h.host + "/network/" + n.name] = fnv_hex(n.xml + (n.active ? "|a" : "|i"));
+            out[h.host + "/network/" + n.name] = fnv1a_hex(n.xml + (n.active ? "|a" : "|i"));
     }
     return out;
 }

@@ -1,5 +1,7 @@
 #include "virtumancer/actor.hpp"
 
+#include "virtumancer/hash.hpp"
+
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -56,15 +58,9 @@ std::string spec_revision(const std::vector<std::string>& paths,
             return dirty.empty() ? head : head + "-dirty";
         }
     }
-    unsigned long long h = 1469598103934665603ULL;
-    for (const auto& fh : file_hashes)
-        for (unsigned char c : fh) {
-            h ^= c;
-            h *= 1099511628211ULL;
-        }
-    char buf[32];
-    snprintf(buf, sizeof buf, "content:%016llx", h);
-    return buf;
+    std::string all;
+    for (const auto& fh : file_hashes) all += fh;
+    return "content:" + fnv1a_hex(all);
 }
 
 } // namespace virtumancer
