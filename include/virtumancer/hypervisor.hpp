@@ -83,6 +83,11 @@ class Hypervisor {
     // implement them; the default throws Error.
     virtual void set_max_vcpus(const std::string& domain, int n);
     virtual void set_max_memory(const std::string& domain, unsigned long long kib);
+    // The persistent config WITH secrets (VIR_DOMAIN_XML_SECURE|INACTIVE: graphics passwd),
+    // live-only data stripped. Only for `import`, which must know which graphics devices
+    // have a password so it can replace each by a reference; never stored or printed.
+    // Not pure; the default throws Error.
+    virtual std::string domain_xml_with_secrets(const std::string& name);
     virtual void create_snapshot(const std::string& domain, const std::string& xml) = 0;
     virtual void delete_snapshot(const std::string& domain, const std::string& name) = 0;
 

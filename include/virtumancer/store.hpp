@@ -76,6 +76,10 @@ class Store {
     void unlock();
 
     // Adopted domains (import --host): recorded with sync_status 'adopted'.
+    // Marks the VM spec `vm` on `host` adopted; false when the database holds no such VM.
+    bool mark_adopted(const std::string& host, const std::string& vm);
+    // The spec paths of the latest load (empty when nothing was loaded).
+    std::vector<std::string> last_load_paths();
     Database& database() { return db_; }
 
   private:

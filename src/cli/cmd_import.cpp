@@ -1,4 +1,5 @@
 // `virtumancer import --from-xml FILE... --out DIR [--host NAME]`: one YAML spec per domain.
+// The live form (--host NAME | --uri URI) is in cmd_import_live.cpp.
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -6,6 +7,7 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "import_cmd.hpp"
 #include "virtumancer/diag.hpp"
 #include "virtumancer/import_xml.hpp"
 #include "virtumancer/spec.hpp"
@@ -15,15 +17,6 @@ namespace fs = std::filesystem;
 namespace virtumancer::cli {
 namespace {
 
-struct ImportOpts {
-    std::vector<std::string> from_xml;
-    std::string out;
-    std::string host;
-    std::string uri = "qemu:///system";
-    bool no_host_file = false;
-    bool force = false;
-};
-
 std::string read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw Error("cannot read " + path, "check the path and its permissions");
@@ -32,20 +25,12 @@ std::string read_file(const std::string& path) {
     return ss.str();
 }
 
-void write_file(const fs::path& p, const std::string& text, bool force) {
-    if (fs::exists(p) && !force)
-        throw Error(p.string() + " exists", "remove it, choose another --out, or pass --force");
-    std::ofstream out(p, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out) throw Error("cannot write " + p.string(), "check the directory permissions");
-}
-
-int run_import(const ImportOpts& o) {
-    if (o.from_xml.empty()) {
-        std::cerr << "error: import from a live host is not implemented yet\n"
-                  << "  hint: use `virtumancer import --from-xml FILE... --out DIR`\n";
-        return kExitError;
-    }
+int run_import(const Globals& g, const ImportOpts& o) {
+    if (o.from_xml.empty()) return run_import_live(g, o);
+    if (!o.domains.empty() || o.all || !o.host_name.empty())
+        throw Error("--domain, --all and --host-name select domains of a live host",
+                    "drop them with --from-xml, or drop --from-xml to import from a host");
+    const std::string uri = o.uri.empty() ? "qemu:///system" : o.uri;
     std::string host = o.host.empty() ? "local" : o.host;
     std::string why;
     if (!is_safe_name(host, &why))
@@ -74,37 +59,58 @@ int run_import(const ImportOpts& o) {
     }
     for (const auto& d : doms) {
         fs::path p = fs::path(o.out) / (d.spec.obj.name() + ".yaml");
-        write_file(p, emit_spec_yaml("VirtualMachine", d.spec), o.force);
+        write_spec_file(p.string(), emit_spec_yaml("VirtualMachine", d.spec), o.force);
         std::cout << "wrote " << p.string() << "\n";
     }
     fs::path hp = fs::path(o.out) / ("host-" + host + ".yaml");
     if (!o.no_host_file && !fs::exists(hp)) {
         HostSpec h;
         h.name = host;
-        h.uri = o.uri;
-        write_file(hp, emit_host_yaml(h), false);
-        std::cout << "wrote " << hp.string() << " (uri " << o.uri << ")\n";
+        h.uri = uri;
+        write_spec_file(hp.string(), emit_host_yaml(h), false);
+        std::cout << "wrote " << hp.string() << " (uri " << uri << ")\n";
     }
     return kExitOk;
 }
 
 } // namespace
 
+void write_spec_file(const std::string& path, const std::string& text, bool force) {
+    if (fs::exists(path) && !force)
+        throw Error(path + " exists", "remove it, choose another --out, or pass --force");
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out) throw Error("cannot write " + path, "check the directory permissions");
+}
+
 void register_import(CLI::App& app, Globals& g, Runner& run) {
-    (void)g;
     auto opts = std::make_shared<ImportOpts>();
     auto* cmd = app.add_subcommand(
-        "import", "Write specs for existing domains (from domain XML files; live hosts: not yet)");
+        "import",
+        "Write specs for existing domains: from a live host (--host NAME | --uri URI, with "
+        "--domain NAME... or --all; also the pools, volumes and networks they use; recorded in "
+        "the database as adopted, stamped as managed when you apply) or from domain XML files "
+        "(--from-xml)");
     cmd->add_option("--from-xml", opts->from_xml, "domain XML files (virsh dumpxml output)")
         ->check(CLI::ExistingFile);
     cmd->add_option("--out", opts->out, "directory the YAML specs are written to")->required();
-    cmd->add_option("--host", opts->host, "host the VMs belong to (default: local)");
-    cmd->add_option("--uri", opts->uri, "libvirt URI written into the Host spec")
-        ->capture_default_str();
+    cmd->add_option("--host", opts->host,
+                    "live: a Host spec in the database to import from; with --from-xml: the "
+                    "host the VMs belong to (default: local)");
+    cmd->add_option("--uri", opts->uri,
+                    "live: the libvirt URI to import from (host name: --host-name); with "
+                    "--from-xml: the URI written into the Host spec (default qemu:///system)");
+    cmd->add_option("--host-name", opts->host_name,
+                    "live with --uri: the host's name (default local)");
+    cmd->add_option("--domain", opts->domains, "live: a domain to import (repeatable)");
+    cmd->add_flag("--all", opts->all,
+                  "live: every persistent domain not managed by virtumancer yet");
     cmd->add_flag("--no-host-file", opts->no_host_file,
                   "do not write host-<NAME>.yaml (the Host is defined elsewhere)");
+    cmd->add_flag("--no-load", opts->no_load,
+                  "live: only write the spec files; do not load them or record the adoption");
     cmd->add_flag("--force", opts->force, "overwrite existing spec files");
-    cmd->callback([&run, opts] { run = [opts] { return run_import(*opts); }; });
+    cmd->callback([&run, &g, opts] { run = [&g, opts] { return run_import(g, *opts); }; });
 }
 
 } // namespace virtumancer::cli

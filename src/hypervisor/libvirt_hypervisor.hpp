@@ -36,6 +36,7 @@ class LibvirtHypervisor final : public Hypervisor {
                     bool config) override;
     void set_max_vcpus(const std::string& domain, int n) override;
     void set_max_memory(const std::string& domain, unsigned long long kib) override;
+    std::string domain_xml_with_secrets(const std::string& name) override;
     void create_snapshot(const std::string& domain, const std::string& xml) override;
     void delete_snapshot(const std::string& domain, const std::string& name) override;
 

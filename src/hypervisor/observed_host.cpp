@@ -32,4 +32,9 @@ void Hypervisor::set_max_memory(const std::string& domain, unsigned long long) {
                 ": not supported by this hypervisor adapter");
 }
 
+std::string Hypervisor::domain_xml_with_secrets(const std::string& name) {
+    throw Error("cannot read the secrets of domain '" + name + "' on " + uri() +
+                ": not supported by this hypervisor adapter");
+}
+
 } // namespace virtumancer
