@@ -9,33 +9,15 @@
 #include <set>
 #include <sstream>
 
+#include "test_util.hpp"
 #include "virtumancer/coverage.hpp"
 #include "virtumancer/xml_codec.hpp"
 
 namespace fs = std::filesystem;
 using namespace virtumancer;
+using namespace virtumancer::testing_util;
 
 namespace {
-
-fs::path corpus_dir() {
-    if (const char* env = std::getenv("VIRTUMANCER_CORPUS")) return env;
-    return fs::path(VIRTUMANCER_SOURCE_DIR) / ".." / "shared" / "corpus" / "libvirt-11.3.0";
-}
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-std::vector<fs::path> corpus_files() {
-    std::vector<fs::path> out;
-    for (const auto& e : fs::directory_iterator(corpus_dir()))
-        if (e.path().extension() == ".xml") out.push_back(e.path());
-    std::sort(out.begin(), out.end());
-    return out;
-}
 
 // "devices/disk/driver/@cache" -> "disk"; domain-level paths -> "" .
 std::string device_of(const std::string& path) {

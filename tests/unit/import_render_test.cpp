@@ -11,6 +11,7 @@
 #include <pugixml.hpp>
 #include <sstream>
 
+#include "test_util.hpp"
 #include "virtumancer/hypervisor.hpp"
 #include "virtumancer/import_xml.hpp"
 #include "virtumancer/spec.hpp"
@@ -18,29 +19,9 @@
 
 namespace fs = std::filesystem;
 using namespace virtumancer;
+using namespace virtumancer::testing_util;
 
 namespace {
-
-fs::path corpus_dir() {
-    if (const char* env = std::getenv("VIRTUMANCER_CORPUS")) return env;
-    return fs::path(VIRTUMANCER_SOURCE_DIR) / ".." / "shared" / "corpus" / "libvirt-11.3.0";
-}
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-std::vector<fs::path> corpus_files() {
-    std::vector<fs::path> out;
-    if (!fs::is_directory(corpus_dir())) return out;
-    for (const auto& e : fs::directory_iterator(corpus_dir()))
-        if (e.path().extension() == ".xml") out.push_back(e.path());
-    std::sort(out.begin(), out.end());
-    return out;
-}
 
 std::string print(const pugi::xml_document& doc) {
     std::ostringstream os;

@@ -8,25 +8,15 @@
 #include <set>
 #include <sstream>
 
+#include "test_util.hpp"
 #include "virtumancer/spec.hpp"
 #include "virtumancer/xml_codec.hpp"
 
 namespace fs = std::filesystem;
 using namespace virtumancer;
+using namespace virtumancer::testing_util;
 
 namespace {
-
-fs::path corpus_dir() {
-    if (const char* env = std::getenv("VIRTUMANCER_CORPUS")) return env;
-    return fs::path(VIRTUMANCER_SOURCE_DIR) / ".." / "shared" / "corpus" / "libvirt-11.3.0";
-}
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 // Equal fields, residue, and children in the same order within each kind.
 bool same_object(const Object& a, const Object& b, const std::string& path, std::string* why) {

@@ -7,18 +7,11 @@
 #include <map>
 
 #include "store_test_util.hpp"
+#include "test_util.hpp"
 
 using namespace virtumancer;
+using namespace virtumancer::testing_util;
 using namespace store_test;
-
-namespace {
-
-fs::path corpus_dir() {
-    if (const char* env = std::getenv("VIRTUMANCER_CORPUS")) return env;
-    return fs::path(VIRTUMANCER_SOURCE_DIR) / ".." / "shared" / "corpus" / "libvirt-11.3.0";
-}
-
-} // namespace
 
 TEST(StoreCorpus, EveryCorpusDomainRoundTripsThroughTheDatabase) {
     fs::path dir = corpus_dir();

@@ -1,5 +1,6 @@
 // Helpers shared by the store and migration tests: a temporary directory and small specs.
 #pragma once
+#include "test_util.hpp"
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -35,12 +36,7 @@ class TempDir {
     fs::path path_;
 };
 
-inline std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
+using virtumancer::testing_util::slurp;
 
 inline virtumancer::HostSpec host(const std::string& name) {
     virtumancer::HostSpec h;
