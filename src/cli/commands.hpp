@@ -28,7 +28,4 @@ void register_audit(CLI::App& app, Globals& g, Runner& run);
 void register_db(CLI::App& app, Globals& g, Runner& run);
 void register_schema(CLI::App& app, Globals& g, Runner& run);
 
-// For commands not built yet: prints "not implemented yet" and exits 1.
-int not_implemented(const std::string& name);
-
 } // namespace virtumancer::cli
