@@ -42,7 +42,9 @@ command -v python3 >/dev/null || die "python3 is needed to write the specs"
 "$ROOT/scripts/testenv.sh" status >/dev/null 2>&1 || "$ROOT/scripts/testenv.sh" start
 
 log "building (Release) in $BUILD"
-cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DVIRTUMANCER_WERROR=ON \
+# WERROR off: GCC 12 at -O3 (Release) gives a false -Wrestrict on std::string operator+
+# (seen in src/spec/spec_check.cpp); the warning-clean gate is the default build.
+cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DVIRTUMANCER_WERROR=OFF \
   -DVIRTUMANCER_BENCH=ON >/dev/null
 ninja -C "$BUILD" -j2 virtumancer vmr-bench-floor vmr-bench-tool >/dev/null
 
@@ -132,13 +134,16 @@ for n in $SIZES; do
     measure "$n" floor "$r" "$WORK/floor-$n.out" "$FLOOR" "$URI"
     ((LAST_RC == 0)) || { cat "$WORK/floor-$n.out"; die "floor failed"; }
     measure "$n" drift "$r" "$WORK/drift-$n.out" "$VM" --db "$db" drift "${PAR[@]}"
-    if ((LAST_RC != 0)); then
+    # The test libvirtd is shared: other people's e2e domains carrying virtumancer's marker
+    # show up as "orphaned" (exit 2). Only our own objects must be in sync.
+    if ((LAST_RC == 1)) || grep -q '^bench/[a-z]*/vmr-bench' "$WORK/drift-$n.out"; then
       head -n 40 "$WORK/drift-$n.out" >&2
-      die "drift at N=$n reported drift or failed (exit $LAST_RC)"
+      die "drift at N=$n reported drift on the benchmark's objects or failed (exit $LAST_RC)"
     fi
+    grep -q ' object(s) checked' "$WORK/drift-$n.out" || die "drift printed no summary"
   done
   log "N=$n floor: $(cat "$WORK/floor-$n.out")"
-  log "N=$n drift: $(tail -n1 "$WORK/drift-$n.out")"
+  log "N=$n drift: $(tail -n1 "$WORK/drift-$n.out") (not ours: $(grep -c '^[a-z0-9_-]*/[a-z]*/' "$WORK/drift-$n.out" || true))"
 done
 echo "load_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/machine.txt"
 

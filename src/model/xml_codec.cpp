@@ -7,6 +7,7 @@
 #include <pugixml.hpp>
 #include <set>
 #include <sstream>
+#include <unordered_map>
 
 #include "virtumancer/diag.hpp"
 
@@ -18,18 +19,25 @@ struct Path {
     std::string attr;               // "" -> element text (or presence / list)
 };
 
-Path split_path(const std::string& p) {
+// Paths come from the descriptor tables (a few hundred distinct strings): each is split once
+// per thread, not on every field of every object parsed (a stringstream split here was ~70%
+// of the instructions of `plan` at 1,000 domains; see docs/performance.md).
+const Path& split_path(const std::string& p) {
+    thread_local std::unordered_map<std::string, Path> cache;
+    auto it = cache.find(p);
+    if (it != cache.end()) return it->second;
     Path out;
-    std::string cur;
-    std::stringstream ss(p);
-    while (std::getline(ss, cur, '/')) {
-        if (cur.empty()) continue;
-        if (cur[0] == '@')
-            out.attr = cur.substr(1);
-        else
-            out.elems.push_back(cur);
+    for (size_t i = 0; i <= p.size();) {
+        size_t j = std::min(p.find('/', i), p.size());
+        if (j > i) {
+            if (p[i] == '@')
+                out.attr = p.substr(i + 1, j - i - 1);
+            else
+                out.elems.push_back(p.substr(i, j - i));
+        }
+        i = j + 1;
     }
-    return out;
+    return cache.emplace(p, std::move(out)).first->second;
 }
 
 // A path step: an element name, optionally with one attribute predicate
@@ -60,14 +68,21 @@ bool matches(pugi::xml_node ch, const Step& st) {
 // Follows element steps, each of which must name exactly one child.
 pugi::xml_node walk_unique(pugi::xml_node n, const std::vector<std::string>& steps, size_t upto) {
     for (size_t i = 0; i < upto && n; ++i) {
-        Step st = parse_step(steps[i]);
         pugi::xml_node found;
         size_t c = 0;
-        for (auto ch : n.children(st.name.c_str()))
-            if (matches(ch, st)) {
+        if (steps[i].find('[') == std::string::npos) { // a plain name: nothing to parse
+            for (auto ch : n.children(steps[i].c_str())) {
                 found = ch;
-                ++c;
+                if (++c > 1) break;
             }
+        } else {
+            Step st = parse_step(steps[i]);
+            for (auto ch : n.children(st.name.c_str()))
+                if (matches(ch, st)) {
+                    found = ch;
+                    ++c;
+                }
+        }
         if (c != 1) return {};
         n = found;
     }
@@ -134,7 +149,7 @@ const UnitDef kUnits[] = {
 // Returns true and sets *value when the field was present in a form it can hold.
 bool extract(pugi::xml_node root, const FieldDesc& f, std::string* value,
              std::vector<pugi::xml_node>* touched) {
-    Path p = split_path(f.path);
+    const Path& p = split_path(f.path);
     if (f.type == FieldType::List) {
         if (p.elems.empty() || p.attr.empty()) return false;
         pugi::xml_node parent = walk_unique(root, p.elems, p.elems.size() - 1);
@@ -248,7 +263,7 @@ pugi::xml_node ensure_path(pugi::xml_node n, const std::vector<std::string>& ste
 }
 
 void inject(pugi::xml_node root, const FieldDesc& f, const std::string& v) {
-    Path p = split_path(f.path);
+    const Path& p = split_path(f.path);
     if (f.type == FieldType::List) {
         pugi::xml_node parent = ensure_path(root, p.elems, p.elems.size() - 1);
         std::stringstream ss(v);
@@ -295,7 +310,7 @@ void parse_into(pugi::xml_node el, const KindDesc& kind, Object* out);
 void parse_children(pugi::xml_node root, const KindDesc& kind, Object* out,
                     std::vector<pugi::xml_node>* touched) {
     if (kind.children.empty()) return;
-    Path cp = split_path(kind.container);
+    const Path& cp = split_path(kind.container);
     pugi::xml_node cont = walk_unique(root, cp.elems, cp.elems.size());
     if (!cont) return;
     // Elements of the container that the kind's own fields describe (devices/emulator).
@@ -368,7 +383,7 @@ void render_into(pugi::xml_node parent, const Object& obj, const OwnerMarker* ma
         if (!marker->revision.empty()) own.append_attribute("revision") = marker->revision.c_str();
     }
     if (!obj.children.empty()) {
-        Path cp = split_path(kind.container);
+        const Path& cp = split_path(kind.container);
         pugi::xml_node cont = ensure_path(root, cp.elems, cp.elems.size());
         for (const auto& ch : obj.children) render_into(cont, ch, nullptr);
     }
