@@ -127,6 +127,27 @@ bool libvirt_adds_kind(const KindDesc& k) {
 
 namespace {
 
+bool has_child(const Object& o, const std::string& kind) {
+    for (const auto& c : o.children)
+        if (c.kind->kind == kind) return true;
+    return false;
+}
+
+// Devices libvirt adds as companions of others the spec has (seen on libvirt 9.0 with the
+// web VM of specs/): a <video> for graphics, the <serial> behind a serial console, the
+// <console> in front of a serial port. Not a change when the spec has none of that kind.
+bool libvirt_companion(const Object& desired, const Object& dev) {
+    const std::string& k = dev.kind->kind;
+    if (has_child(desired, k)) return false;
+    if (k == "video") return has_child(desired, "graphics");
+    if (k == "console") return has_child(desired, "serial");
+    if (k == "serial")
+        for (const auto& c : desired.children)
+            if (c.kind->kind == "console" && c.get("target_type", "serial") == "serial")
+                return true;
+    return false;
+}
+
 std::string element_of(const Object& o) {
     if (o.kind->element != "*") return o.kind->element;
     pugi::xml_document d;
@@ -208,7 +229,8 @@ std::vector<FieldDiff> diff_domain(const Object& desired, const Object& observed
             diff_fields(*p.desired, *p.observed, p.label + ".", &out);
         } else if (p.desired) {
             out.push_back({p.label, "", "(added)", p.desired->kind->add_remove});
-        } else if (!libvirt_adds_kind(*p.observed->kind)) {
+        } else if (!libvirt_adds_kind(*p.observed->kind) &&
+                   !libvirt_companion(desired, *p.observed)) {
             out.push_back({p.label, "(present)", "", p.observed->kind->add_remove});
         }
     }
