@@ -150,4 +150,7 @@ echo "load_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/machine.txt"
 cleanup
 trap - EXIT
 
-python3 "$ROOT/bench/report.py" "$RESULTS" "$WORK/machine.txt"
+python3 "$ROOT/bench/report.py" "$RESULTS" "$WORK/machine.txt" | tee "$WORK/report.txt"
+# Keep the figures and the command outputs; the generated specs and databases are large.
+rm -rf "$WORK"/specs-* "$WORK"/bench-*.db*
+log "figures in $WORK/report.txt and $RESULTS"
