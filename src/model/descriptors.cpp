@@ -714,7 +714,7 @@ void build_registry() {
         },
         "a TPM (emulated state is kept on redefine)"));
     add(simple_kind("watchdog", "watchdogs", "watchdog", "watchdogs", "watchdog_attachments",
-                    C::NextBoot, {},
+                    C::Live, {},
                     {
                         F("model", "@model", T::String, "model", C::NextBoot, "",
                           {"i6300esb", "ib700", "diag288", "itco"}),

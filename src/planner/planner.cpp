@@ -80,7 +80,52 @@ bool hotpluggable(const Object& dev) {
         if (device == "cdrom" || device == "floppy") return false;
         return bus == "virtio" || bus == "scsi" || bus == "usb";
     }
+    // Only the PCI watchdog hot-plugs (libvirt 9.0 attaches i6300esb live; ib700 is ISA).
+    if (dev.kind->kind == "watchdog") return dev.get("model", "i6300esb") == "i6300esb";
     return dev.kind->add_remove == ChangeClass::Live;
+}
+
+bool to_ll(const std::string& s, long long* v) {
+    try {
+        size_t pos = 0;
+        *v = std::stoll(s, &pos);
+        return pos == s.size();
+    } catch (...) {
+        return false;
+    }
+}
+
+// vCPU and balloon changes as QEMU really takes them on a running VM (seen on libvirt 9.0 /
+// QEMU 7.2, tests/e2e/plan_matrix_test.cpp): fewer vCPUs than the VM runs now needs the guest to
+// eject them (QEMU refuses the unplug until the guest uses the modern ACPI CPU hotplug
+// interface), so it is a next-boot change; more vCPUs or memory than the running VM's maximum
+// needs the new maximum: a restart. `run` is the running VM (its live XML; else the config).
+void classify_counts(FieldDiff& df, const Object& run) {
+    long long now = 0, after = 0, max = 0;
+    if (df.field == "vcpus_current") {
+        std::string cur = run.get("vcpus_current", run.get("vcpus"));
+        if (!to_ll(cur, &now) || !to_ll(df.after, &after)) return;
+        if (after < now)
+            df.cls = ChangeClass::NextBoot;
+        else if (to_ll(run.get("vcpus"), &max) && after > max)
+            df.cls = ChangeClass::Restart;
+    } else if (df.field == "current_memory") {
+        if (to_ll(df.after, &after) && to_ll(run.get("memory"), &max) && after > max)
+            df.cls = ChangeClass::Restart;
+    }
+}
+
+// The device as the running VM holds it (its live address: libvirt picks live and config
+// addresses separately for a hot-plugged device, and matches a watchdog to detach by address);
+// without the config's address when the live XML does not have it.
+Object running_device(const Object& dev, const Object& run) {
+    Object one{&domain_kind(), {}, {}, {dev}};
+    for (const auto& p : match_devices(one, run))
+        if (p.desired && p.observed) return *p.observed;
+    Object out = dev;
+    for (auto it = out.fields.begin(); it != out.fields.end();)
+        it = it->first.rfind("address_", 0) == 0 ? out.fields.erase(it) : std::next(it);
+    return out;
 }
 
 // The desired XML to define, keeping what libvirt chose for the existing object
@@ -433,8 +478,18 @@ void plan_vm(Builder& b, const DesiredState& d, const Spec& vm, HostPlan& hp,
     rc.diffs = diff_domain(vm.obj, have);
     bool running = is_running(od->state);
     bool adopt = !seen.present();
-    // Reclassify: disks that can't be hot-plugged; everything on a VM that is not running.
+    // The running VM as it is now (it may run an older config: pending changes).
+    Object run = have;
+    if (running && !od->live_xml.empty()) {
+        try {
+            run = parse_xml(od->live_xml, domain_kind());
+        } catch (...) {
+        }
+    }
+    // Reclassify: disks that can't be hot-plugged; vCPU/balloon limits; everything on a VM
+    // that is not running.
     for (auto& df : rc.diffs) {
+        classify_counts(df, run);
         if (df.after == "(added)" || df.before == "(present)") {
             for (auto& p : match_devices(vm.obj, have))
                 if (p.label == df.field) {
@@ -447,6 +502,13 @@ void plan_vm(Builder& b, const DesiredState& d, const Spec& vm, HostPlan& hp,
     int last = 0;
     bool need_define = !rc.diffs.empty() || adopt;
     bool restart_needed = false, pending = false;
+    // A restart applies every change from the config: no live calls then (a live call could
+    // even fail, e.g. more vCPUs than the running VM's old maximum).
+    bool will_restart = running && vm.vm.restart_policy == "allowed" &&
+                        desired_power(vm) != "shutoff" &&
+                        std::any_of(rc.diffs.begin(), rc.diffs.end(), [](const FieldDiff& df) {
+                            return df.cls == ChangeClass::Restart;
+                        });
     if (need_define) {
         Object merged = merge_observed(vm.obj, &have);
         last = b.add("vm.define", rc.host, "vm", name, render_xml(merged, &marker), {},
@@ -462,6 +524,7 @@ void plan_vm(Builder& b, const DesiredState& d, const Spec& vm, HostPlan& hp,
                     if (df.cls == ChangeClass::NextBoot) pending = true;
                     continue;
                 }
+                if (will_restart) continue;
                 if (df.field == "vcpus_current") {
                     last = b.add("vm.set_vcpus", rc.host, "vm", name, "",
                                  {{"count", df.after}, {"live", "1"}}, {last}, rc.address());
@@ -489,8 +552,8 @@ void plan_vm(Builder& b, const DesiredState& d, const Spec& vm, HostPlan& hp,
                                      {last}, rc.address());
                     } else if (whole && p.observed && !p.desired) {
                         last = b.add("vm.detach_device", rc.host, "vm", name,
-                                     render_device(*p.observed), {{"live", "1"}}, {last},
-                                     rc.address());
+                                     render_device(running_device(*p.observed, run)),
+                                     {{"live", "1"}}, {last}, rc.address());
                     } else if (part && p.desired && updated.insert(p.label).second) {
                         size_t di = 0;
                         for (size_t k = 0; k < pi; ++k)

@@ -332,6 +332,49 @@ TEST(Planner, FewerVcpusIsNextBoot) {
     EXPECT_NE(p.changes[0].note.find("pending"), std::string::npos) << p.changes[0].note;
 }
 
+// The running VM counts, not its config: a config with 1 vCPU online while the VM runs 3
+// (a pending change) and a spec asking 2 is an unplug, hence next-boot.
+TEST(Planner, VcpuClassFollowsTheRunningVm) {
+    DesiredState d = base_desired();
+    d.vms[0].obj.fields["vcpus"] = "4";
+    d.vms[0].obj.fields["vcpus_current"] = "2";
+    ObservedHost h = observed_running();
+    std::string& x = h.domains[0].inactive_xml;
+    auto pos = x.find("current='1'>2<");
+    ASSERT_NE(pos, std::string::npos);
+    x.replace(pos, 14, "current='1'>4<");
+    h.domains[0].live_xml = x;
+    pos = h.domains[0].live_xml.find("current='1'>4<");
+    h.domains[0].live_xml.replace(pos, 14, "current='3'>4<");
+    Plan p = make_plan(d, {h}, {});
+    const FieldDiff* df = find_diff(p, "vcpus_current");
+    ASSERT_NE(df, nullptr);
+    EXPECT_EQ(df->cls, ChangeClass::NextBoot);
+    EXPECT_EQ(ops(p), std::vector<std::string>{"vm.define"});
+    h.domains[0].live_xml.clear(); // without the live XML: the config's count (1 -> 2, live)
+    p = make_plan(d, {h}, {});
+    EXPECT_EQ(find_diff(p, "vcpus_current")->cls, ChangeClass::Live);
+}
+
+// A device is detached as the running VM holds it: libvirt picks live and config addresses
+// separately for a hot-plugged device, and matches a watchdog by address.
+TEST(Planner, DetachUsesTheLiveAddress) {
+    DesiredState d = base_desired();
+    auto& c = d.vms[0].obj.children;
+    c.erase(std::remove_if(c.begin(), c.end(),
+                           [](const Object& o) { return o.kind->kind == "watchdog"; }),
+            c.end());
+    ObservedHost h = observed_running();
+    std::string live = h.domains[0].inactive_xml;
+    auto pos = live.find("slot='0x08'");
+    ASSERT_NE(pos, std::string::npos);
+    live.replace(pos, 11, "slot='0x0a'");
+    h.domains[0].live_xml = live;
+    Plan p = make_plan(d, {h}, {});
+    ASSERT_EQ(ops(p), (std::vector<std::string>{"vm.define", "vm.detach_device"}));
+    EXPECT_NE(p.steps[1].xml.find("0x0a"), std::string::npos) << p.steps[1].xml;
+}
+
 // libvirt 9.0 hot-plugs the PCI watchdog (i6300esb), not the ISA one (ib700).
 TEST(Planner, AddingAWatchdogIsLiveOnlyForThePciModel) {
     ObservedHost h = observed_running();
