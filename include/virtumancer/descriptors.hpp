@@ -11,14 +11,14 @@
 namespace virtumancer {
 
 enum class FieldType {
-    String,   // attribute or element text, kept verbatim
-    Int,      // integer (decimal); compared by value
-    Bool,     // XML yes|no, YAML true|false
-    OnOff,    // XML on|off, YAML true|false
-    Presence, // an empty element whose presence means true (<readonly/>, <acpi/>)
-    SizeKiB,  // element text with a unit attribute; stored in bytes, rendered in KiB
-    SizeBytes,// same, rendered in bytes
-    List,     // repeated empty elements carrying one attribute (<boot dev='hd'/>): a YAML list
+    String,    // attribute or element text, kept verbatim
+    Int,       // integer (decimal); compared by value
+    Bool,      // XML yes|no, YAML true|false
+    OnOff,     // XML on|off, YAML true|false
+    Presence,  // an empty element whose presence means true (<readonly/>, <acpi/>)
+    SizeKiB,   // element text with a unit attribute; stored in bytes, rendered in KiB
+    SizeBytes, // same, rendered in bytes
+    List,      // repeated empty elements carrying one attribute (<boot dev='hd'/>): a YAML list
 };
 
 // How a change reaches a running VM. Ordered by increasing disruption.
@@ -31,27 +31,27 @@ enum class ChangeClass {
 const char* change_class_name(ChangeClass c);
 
 struct FieldDesc {
-    std::string key;     // YAML key and model key (snake_case)
-    std::string path;    // XML path from the object's element; "" for spec-only fields
+    std::string key;  // YAML key and model key (snake_case)
+    std::string path; // XML path from the object's element; "" for spec-only fields
     FieldType type = FieldType::String;
-    std::string column;  // SQL column in the kind's table; "" -> stored in props_json
+    std::string column; // SQL column in the kind's table; "" -> stored in props_json
     ChangeClass change = ChangeClass::NextBoot;
-    std::string doc;     // one line for docs and the JSON Schema
+    std::string doc;                  // one line for docs and the JSON Schema
     std::vector<std::string> allowed; // allowed values (empty: any)
     std::string default_value;        // documented default applied by the spec loader ("" none)
 };
 
 struct KindDesc {
-    std::string kind;       // model kind name: "domain", "disk", "interface", "pool", ...
-    std::string yaml_list;  // YAML key of the list holding objects of this kind ("disks")
-    std::string element;    // XML element name ("disk"); "*" for the catch-all device kind
-    std::string table;      // SQL table holding one row per object
-    std::string attach_table; // "" or the *_attachments table linking a row to its VM
+    std::string kind;          // model kind name: "domain", "disk", "interface", "pool", ...
+    std::string yaml_list;     // YAML key of the list holding objects of this kind ("disks")
+    std::string element;       // XML element name ("disk"); "*" for the catch-all device kind
+    std::string table;         // SQL table holding one row per object
+    std::string attach_table;  // "" or the *_attachments table linking a row to its VM
     std::string discriminator; // value stored in the table's device_kind column ("" none)
     ChangeClass add_remove = ChangeClass::NextBoot; // adding/removing one to a running VM
     std::vector<FieldDesc> fields;
     std::vector<std::string> identity; // field keys identifying an object across two states
-    std::string container;  // path of the element holding child objects ("devices"; "" = self)
+    std::string container; // path of the element holding child objects ("devices"; "" = self)
     std::vector<const KindDesc*> children; // kinds of child objects
     bool catch_all = false; // every element in the container becomes a child (unknown -> "other")
     std::string doc;

@@ -10,9 +10,9 @@ enum class Severity { Error, Warning, Note };
 
 struct Diagnostic {
     Severity severity = Severity::Error;
-    std::string file;  // spec file, or an object such as "host/kvm1" when not from a file
-    int line = 0;      // 1-based; 0 when unknown
-    int column = 0;    // 1-based; 0 when unknown
+    std::string file; // spec file, or an object such as "host/kvm1" when not from a file
+    int line = 0;     // 1-based; 0 when unknown
+    int column = 0;   // 1-based; 0 when unknown
     std::string message;
 
     // "file:line:col: error: message"
@@ -53,4 +53,4 @@ class Error : public std::runtime_error {
 // Process exit codes, in one place.
 enum ExitCode : int { kExitOk = 0, kExitError = 1, kExitChanges = 2 };
 
-}  // namespace virtumancer
+} // namespace virtumancer

@@ -43,13 +43,13 @@ struct HostSpec {
 
 // Settings of a VM that are not part of libvirt's XML.
 struct VmSettings {
-    std::string state = "running";      // running | shutoff | paused
+    std::string state = "running"; // running | shutoff | paused
     bool autostart = false;
     bool is_template = false;
-    std::string clone_of;               // template VM name
+    std::string clone_of;                 // template VM name
     std::string restart_policy = "never"; // never | allowed
-    int shutdown_timeout = 60;          // seconds of ACPI shutdown before giving up
-    bool force_stop = false;            // destroy after the timeout
+    int shutdown_timeout = 60;            // seconds of ACPI shutdown before giving up
+    bool force_stop = false;              // destroy after the timeout
 };
 
 struct SnapshotSpec {
@@ -65,7 +65,7 @@ struct SnapshotSpec {
 struct Spec {
     std::string host;
     Object obj;
-    VmSettings vm;       // VMs only
+    VmSettings vm;            // VMs only
     std::string content_hash; // hash of the spec document (ownership marker, staleness)
     SourceRef src;
 };
@@ -74,7 +74,7 @@ struct Spec {
 struct DesiredState {
     std::vector<HostSpec> hosts;
     std::vector<Spec> pools;
-    std::vector<Spec> volumes;   // obj field "pool" names the pool
+    std::vector<Spec> volumes; // obj field "pool" names the pool
     std::vector<Spec> networks;
     std::vector<Spec> vms;
     std::vector<SnapshotSpec> snapshots;

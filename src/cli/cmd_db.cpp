@@ -38,8 +38,9 @@ void register_db(CLI::App& app, Globals& g, Runner& run) {
                           << "size: " << (ec ? 0 : size) << " bytes\n"
                           << "tables:\n";
                 for (const auto& [name, n] : d->table_counts())
-                    std::cout << "  " << name << std::string(name.size() < 30 ? 30 - name.size() : 1, ' ')
-                              << n << "\n";
+                    std::cout << "  " << name
+                              << std::string(name.size() < 30 ? 30 - name.size() : 1, ' ') << n
+                              << "\n";
                 return kExitOk;
             };
         });

@@ -93,8 +93,10 @@ void print_plan(std::ostream& os, const Plan& p, bool color) {
                 else
                     os << display_value(d.field, d.before) << " -> "
                        << display_value(d.field, d.after);
-                if (c.action == Action::Create || c.action == Action::Delete) os << "\n";
-                else os << "  " << dim << "[" << change_class_name(d.cls) << "]" << reset << "\n";
+                if (c.action == Action::Create || c.action == Action::Delete)
+                    os << "\n";
+                else
+                    os << "  " << dim << "[" << change_class_name(d.cls) << "]" << reset << "\n";
             }
             if (!c.note.empty()) os << "      " << dim << "note: " << c.note << reset << "\n";
             os << "\n";

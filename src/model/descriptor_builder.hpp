@@ -10,8 +10,8 @@ using C = ChangeClass;
 inline FieldDesc F(std::string key, std::string path, T type = T::String, std::string column = {},
                    C change = C::NextBoot, std::string doc = {},
                    std::vector<std::string> allowed = {}, std::string def = {}) {
-    return FieldDesc{std::move(key), std::move(path), type,           std::move(column),
-                     change,         std::move(doc),  std::move(allowed), std::move(def)};
+    return FieldDesc{std::move(key), std::move(path),    type,          std::move(column), change,
+                     std::move(doc), std::move(allowed), std::move(def)};
 }
 
 } // namespace virtumancer::descriptor_builder

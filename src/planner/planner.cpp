@@ -504,11 +504,10 @@ void plan_vm(Builder& b, const DesiredState& d, const Spec& vm, HostPlan& hp,
     bool restart_needed = false, pending = false;
     // A restart applies every change from the config: no live calls then (a live call could
     // even fail, e.g. more vCPUs than the running VM's old maximum).
-    bool will_restart = running && vm.vm.restart_policy == "allowed" &&
-                        desired_power(vm) != "shutoff" &&
-                        std::any_of(rc.diffs.begin(), rc.diffs.end(), [](const FieldDiff& df) {
-                            return df.cls == ChangeClass::Restart;
-                        });
+    bool will_restart =
+        running && vm.vm.restart_policy == "allowed" && desired_power(vm) != "shutoff" &&
+        std::any_of(rc.diffs.begin(), rc.diffs.end(),
+                    [](const FieldDiff& df) { return df.cls == ChangeClass::Restart; });
     if (need_define) {
         Object merged = merge_observed(vm.obj, &have);
         last = b.add("vm.define", rc.host, "vm", name, render_xml(merged, &marker), {},

@@ -24,7 +24,9 @@ int Database::latest_version() {
     return m.empty() ? 0 : m.back().version;
 }
 
-int Database::version() { return db_->execAndGet("PRAGMA user_version").getInt(); }
+int Database::version() {
+    return db_->execAndGet("PRAGMA user_version").getInt();
+}
 
 std::unique_ptr<Database> Database::open(const std::string& path, MigrateResult* mr) {
     bool existed = fs::exists(path) && fs::file_size(path) > 0;

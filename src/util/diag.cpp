@@ -7,9 +7,12 @@ namespace virtumancer {
 
 const char* severity_name(Severity s) {
     switch (s) {
-    case Severity::Error: return "error";
-    case Severity::Warning: return "warning";
-    case Severity::Note: return "note";
+    case Severity::Error:
+        return "error";
+    case Severity::Warning:
+        return "warning";
+    case Severity::Note:
+        return "note";
     }
     return "error";
 }
@@ -39,7 +42,9 @@ void Diagnostics::append(const Diagnostics& other) {
     items_.insert(items_.end(), other.items_.begin(), other.items_.end());
 }
 
-bool Diagnostics::has_errors() const { return error_count() > 0; }
+bool Diagnostics::has_errors() const {
+    return error_count() > 0;
+}
 
 size_t Diagnostics::error_count() const {
     return std::count_if(items_.begin(), items_.end(),
@@ -69,4 +74,4 @@ std::string Diagnostics::json() const {
     return doc.dump(2);
 }
 
-}  // namespace virtumancer
+} // namespace virtumancer
