@@ -1,6 +1,7 @@
 // The YAML spec language: files -> DesiredState, with diagnostics at file:line:col.
 // Also the other direction (model -> YAML, for import) and the JSON Schema of the format.
 #pragma once
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,12 +20,21 @@ struct SpecLoadResult {
     DesiredState state;      // valid only when !diags.has_errors()
     Diagnostics diags;
     std::vector<SpecFile> files;
+    size_t files_parsed = 0; // files whose YAML was parsed (0 when skipped)
+    bool skipped = false;    // the `skip_if` of load_spec_files said the files are unchanged
 };
 
 // Finds *.yaml / *.yml recursively under each path (a file is taken as is), parses every
 // document, applies documented defaults, validates (types, ranges, allowed values,
 // references, duplicates, conflicts) and reports every problem at once.
 SpecLoadResult load_spec_files(const std::vector<std::string>& paths);
+
+// Same, but first reads and hashes every file; when all could be read and
+// `skip_if(files)` is true, returns with `skipped` set, `files` filled and nothing parsed
+// (state empty, no diagnostics). Used to skip a load whose files equal the last load's.
+using SpecFilesPredicate = std::function<bool(const std::vector<SpecFile>&)>;
+SpecLoadResult load_spec_files(const std::vector<std::string>& paths,
+                               const SpecFilesPredicate& skip_if);
 
 // Same, from in-memory text (tests); `name` is the file name used in diagnostics.
 SpecLoadResult load_spec_text(const std::string& name, const std::string& text);

@@ -46,6 +46,12 @@ class Store {
     LoadSummary save_desired(const SpecLoadResult& load, const std::string& revision,
                              const std::string& actor, const std::vector<std::string>& paths);
 
+    // True when `files` (path, content hash) are exactly the files of the latest load, that
+    // load was given the same `paths` and was written by this same virtumancer executable
+    // (defaults live in code): loading them again would change nothing.
+    bool same_as_last_load(const std::vector<SpecFile>& files,
+                           const std::vector<std::string>& paths);
+
     // Content hash of a spec file as last loaded ("" when never loaded).
     std::string loaded_file_hash(const std::string& path);
 

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "load_specs.hpp"
 #include "virtumancer/actor.hpp"
 #include "virtumancer/database.hpp"
 #include "virtumancer/diag.hpp"
@@ -20,22 +21,13 @@ struct LoadOpts {
 
 int run_load(const Globals& g, LoadOpts o) {
     if (o.paths.empty()) o.paths = {"specs"};
-    SpecLoadResult r = load_spec_files(o.paths);
-    r.diags.sort();
-    for (const auto& d : r.diags.items()) std::cerr << d.to_string() << "\n";
-    if (r.diags.has_errors()) {
-        std::cerr << r.diags.error_count() << " error(s) in the specs; nothing was loaded\n";
+    auto db = Database::open(g.db_path);
+    SpecsLoaded l = load_specs(*db, o.paths, current_actor(o.actor));
+    if (!l.ok) {
+        std::cerr << l.errors << " error(s) in the specs; nothing was loaded\n";
         return kExitError;
     }
-    std::vector<std::string> hashes;
-    for (const auto& f : r.files) hashes.push_back(f.content_hash);
-    std::string revision = spec_revision(o.paths, hashes);
-    auto db = Database::open(g.db_path);
-    Store store(*db);
-    LoadSummary s = store.save_desired(r, revision, current_actor(o.actor), o.paths);
-    std::cout << "loaded revision " << s.revision << ": " << s.inserted << " inserted, "
-              << s.updated << " updated, " << s.unchanged << " unchanged, " << s.marked_for_deletion
-              << " marked for deletion\n";
+    std::cout << l.line() << "\n";
     return kExitOk;
 }
 

@@ -1,5 +1,7 @@
 #include "pipeline.hpp"
 
+#include "load_specs.hpp"
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -18,19 +20,11 @@ namespace virtumancer::cli {
 Desired desired_state(Database& db, const std::vector<std::string>& paths) {
     Store store(db);
     if (!paths.empty()) {
-        SpecLoadResult r = load_spec_files(paths);
-        r.diags.sort();
-        for (const auto& d : r.diags.items()) std::cerr << d.to_string() << "\n";
-        if (r.diags.has_errors())
-            throw Error(std::to_string(r.diags.error_count()) + " error(s) in the specs; nothing "
-                                                                "was loaded",
+        SpecsLoaded l = load_specs(db, paths, current_actor());
+        if (!l.ok)
+            throw Error(std::to_string(l.errors) + " error(s) in the specs; nothing was loaded",
                         "fix them (virtumancer validate shows the same list)");
-        std::vector<std::string> hashes;
-        for (const auto& f : r.files) hashes.push_back(f.content_hash);
-        LoadSummary s = store.save_desired(r, spec_revision(paths, hashes), current_actor(), paths);
-        std::cerr << "loaded revision " << s.revision << ": " << s.inserted << " inserted, "
-                  << s.updated << " updated, " << s.unchanged << " unchanged, "
-                  << s.marked_for_deletion << " marked for deletion\n";
+        std::cerr << l.line() << "\n";
     }
     Desired out;
     out.state = store.load_desired(&out.pending_delete);

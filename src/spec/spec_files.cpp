@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <unordered_set>
 
 #include "spec_internal.hpp"
 #include "virtumancer/spec.hpp"
@@ -41,10 +42,17 @@ SpecLoadResult load_spec_text(const std::string& name, const std::string& text) 
     Diagnostics diags;
     load_text(name, text, loaded, diags);
     SpecFile f{name, spec::sha256_hex(text), text.size()};
-    return finish(loaded, diags, {f});
+    SpecLoadResult r = finish(loaded, diags, {f});
+    r.files_parsed = 1;
+    return r;
 }
 
 SpecLoadResult load_spec_files(const std::vector<std::string>& paths_in) {
+    return load_spec_files(paths_in, nullptr);
+}
+
+SpecLoadResult load_spec_files(const std::vector<std::string>& paths_in,
+                               const SpecFilesPredicate& skip_if) {
     std::vector<std::string> paths = paths_in;
     if (paths.empty()) paths.push_back("specs");
     spec::Loaded loaded;
@@ -74,11 +82,12 @@ SpecLoadResult load_spec_files(const std::vector<std::string>& paths_in) {
             found.push_back(p);
         }
     }
+    // Read and hash every file first (cheap), parse only when the caller does not skip.
     std::vector<SpecFile> files;
+    std::vector<std::string> texts; // texts[i] is files[i]'s text ("" when too large)
+    std::unordered_set<std::string> seen;
     for (const auto& path : found) {
-        if (std::find_if(files.begin(), files.end(),
-                         [&](const SpecFile& f) { return f.path == path; }) != files.end())
-            continue;
+        if (!seen.insert(path).second) continue;
         std::error_code ec;
         auto size = fs::file_size(path, ec);
         if (ec) {
@@ -91,6 +100,7 @@ SpecLoadResult load_spec_files(const std::vector<std::string>& paths_in) {
                             std::to_string(spec::kMaxFileBytes >> 20) +
                             " MiB (split it into several files)");
             files.push_back({path, "", size});
+            texts.emplace_back();
             continue;
         }
         std::ifstream in(path, std::ios::binary);
@@ -102,9 +112,24 @@ SpecLoadResult load_spec_files(const std::vector<std::string>& paths_in) {
         ss << in.rdbuf();
         std::string text = ss.str();
         files.push_back({path, spec::sha256_hex(text), text.size()});
-        load_text(path, text, loaded, diags);
+        texts.push_back(std::move(text));
     }
-    return finish(loaded, diags, std::move(files));
+    if (skip_if && !diags.has_errors() && skip_if(files)) {
+        SpecLoadResult r;
+        r.files = std::move(files);
+        r.skipped = true;
+        return r;
+    }
+    size_t parsed = 0;
+    for (size_t i = 0; i < files.size(); ++i) {
+        if (files[i].content_hash.empty()) continue; // too large: reported above
+        load_text(files[i].path, texts[i], loaded, diags);
+        ++parsed;
+        std::string().swap(texts[i]);
+    }
+    SpecLoadResult r = finish(loaded, diags, std::move(files));
+    r.files_parsed = parsed;
+    return r;
 }
 
 } // namespace virtumancer

@@ -100,4 +100,8 @@ std::string object_fingerprint(const Object& obj);
 
 std::string bool_text(bool b); // "1" / "0"
 
+// Identity of the running executable (version, size and mtime of /proc/self/exe): the
+// same spec bytes give the same desired state only under the same loader code.
+std::string loader_build_id();
+
 } // namespace virtumancer::store_detail

@@ -515,7 +515,8 @@ LoadSummary Store::save_desired(const SpecLoadResult& load, const std::string& r
             nlohmann::json summary = {
                 {"inserted", sum.inserted},   {"updated", sum.updated},
                 {"unchanged", sum.unchanged}, {"marked_for_deletion", sum.marked_for_deletion},
-                {"files", load.files.size()}, {"files_unchanged", sum.files_skipped}};
+                {"files", load.files.size()}, {"files_unchanged", sum.files_skipped},
+                {"loader", loader_build_id()}};
             sql.exec("UPDATE load_revisions SET summary_json=? WHERE id=?",
                      {summary.dump(), std::to_string(sum.revision_id)});
         });

@@ -1,0 +1,48 @@
+// load_specs: see load_specs.hpp.
+#include "load_specs.hpp"
+
+#include <iostream>
+
+#include "virtumancer/actor.hpp"
+#include "virtumancer/spec.hpp"
+
+namespace virtumancer::cli {
+
+std::string SpecsLoaded::line() const {
+    if (skipped)
+        return "nothing changed (" + std::to_string(files) +
+               " files unchanged since the latest load): 0 inserted, 0 updated, 0 marked for "
+               "deletion";
+    return "loaded revision " + summary.revision + ": " + std::to_string(summary.inserted) +
+           " inserted, " + std::to_string(summary.updated) + " updated, " +
+           std::to_string(summary.unchanged) + " unchanged, " +
+           std::to_string(summary.marked_for_deletion) + " marked for deletion";
+}
+
+SpecsLoaded load_specs(Database& db, const std::vector<std::string>& paths,
+                       const std::string& actor) {
+    Store store(db);
+    SpecLoadResult r = load_spec_files(paths, [&](const std::vector<SpecFile>& files) {
+        return store.same_as_last_load(files, paths);
+    });
+    SpecsLoaded out;
+    out.files = r.files.size();
+    out.files_parsed = r.files_parsed;
+    if (r.skipped) {
+        out.ok = out.skipped = true;
+        return out;
+    }
+    r.diags.sort();
+    for (const auto& d : r.diags.items()) std::cerr << d.to_string() << "\n";
+    if (r.diags.has_errors()) {
+        out.errors = static_cast<int>(r.diags.error_count());
+        return out;
+    }
+    std::vector<std::string> hashes;
+    for (const auto& f : r.files) hashes.push_back(f.content_hash);
+    out.summary = store.save_desired(r, spec_revision(paths, hashes), actor, paths);
+    out.ok = true;
+    return out;
+}
+
+} // namespace virtumancer::cli
