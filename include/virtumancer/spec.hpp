@@ -17,7 +17,7 @@ struct SpecFile {
 };
 
 struct SpecLoadResult {
-    DesiredState state;      // valid only when !diags.has_errors()
+    DesiredState state; // valid only when !diags.has_errors()
     Diagnostics diags;
     std::vector<SpecFile> files;
     size_t files_parsed = 0; // files whose YAML was parsed (0 when skipped)
