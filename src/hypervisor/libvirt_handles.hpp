@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace virtumancer::lv {
@@ -44,6 +45,12 @@ template <typename Owner, typename Raw> std::vector<Owner> adopt(Raw* arr, int n
     free(arr); // NOLINT: libvirt allocates with malloc
     return out;
 }
+
+// Facts about every domain of a host, from one flag-filtered virConnectListAllDomains
+// each (keyed by UUID string).
+struct DomainFacts {
+    std::unordered_set<std::string> active, running, paused, transient, autostart, has_snapshot;
+};
 
 // A libvirt string the caller must free, as std::string ("" for NULL).
 inline std::string take(char* s) {

@@ -55,7 +55,11 @@ class LibvirtHypervisor final : public Hypervisor {
     lv::Pool pool(const std::string& name) const;
     lv::Net network(const std::string& name) const;
     // Fetch everything about one object; nullopt when it vanished after it was listed.
-    std::optional<ObservedDomain> fetch_domain(virDomainPtr d) const;
+    // With `facts` (from flag-filtered lists of the whole host) a domain costs one
+    // GetXMLDesc, plus its live XML when active, its state only when active but neither
+    // running nor paused, its snapshots only when it has some; without, each is asked.
+    std::optional<ObservedDomain> fetch_domain(virDomainPtr d,
+                                               const lv::DomainFacts* facts = nullptr) const;
     std::optional<ObservedPool> fetch_pool(virStoragePoolPtr p) const;
     std::optional<ObservedNetwork> fetch_network(virNetworkPtr n) const;
 
