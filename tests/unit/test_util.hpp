@@ -10,11 +10,16 @@
 
 namespace virtumancer::testing_util {
 
-// ../shared/corpus/libvirt-11.3.0 beside the project, or $VIRTUMANCER_CORPUS.
+// $VIRTUMANCER_CORPUS, else ../shared/corpus/libvirt-11.3.0 beside the project, else the
+// workplace's /work/shared copy (a clone made elsewhere, e.g. in /tmp).
 inline std::filesystem::path corpus_dir() {
     if (const char* env = std::getenv("VIRTUMANCER_CORPUS")) return env;
-    return std::filesystem::path(VIRTUMANCER_SOURCE_DIR) / ".." / "shared" / "corpus" /
-           "libvirt-11.3.0";
+    auto beside = std::filesystem::path(VIRTUMANCER_SOURCE_DIR) / ".." / "shared" / "corpus" /
+                  "libvirt-11.3.0";
+    std::filesystem::path workplace = "/work/shared/corpus/libvirt-11.3.0";
+    if (!std::filesystem::is_directory(beside) && std::filesystem::is_directory(workplace))
+        return workplace;
+    return beside;
 }
 
 inline std::string slurp(const std::filesystem::path& p) {
