@@ -16,7 +16,9 @@ struct LoadSummary {
     std::string revision;
     int inserted = 0, updated = 0, unchanged = 0, marked_for_deletion = 0;
     int files_skipped = 0; // unchanged files (same content hash as the last load)
-    bool nothing_changed() const { return inserted == 0 && updated == 0 && marked_for_deletion == 0; }
+    bool nothing_changed() const {
+        return inserted == 0 && updated == 0 && marked_for_deletion == 0;
+    }
 };
 
 struct TaskRow {
