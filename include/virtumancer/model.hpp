@@ -79,6 +79,7 @@ struct DesiredState {
     std::vector<Spec> vms;
     std::vector<SnapshotSpec> snapshots;
     std::string revision;
+    std::string owner_id; // this database's id, stamped into ownership markers ("" in tests)
 };
 
 } // namespace virtumancer

@@ -15,7 +15,12 @@ struct OwnerMarker {
     std::string spec;     // "host/kind/name"
     std::string hash;     // spec content hash
     std::string revision; // load revision
+    std::string db;       // owner id of the database that defined it ("" in older markers)
     bool present() const { return !spec.empty(); }
+    // Defined from another virtumancer database (markers without a db id count as ours).
+    bool foreign_to(const std::string& owner_id) const {
+        return present() && !db.empty() && !owner_id.empty() && db != owner_id;
+    }
 };
 
 // Parses an XML document whose root is `kind.element`. Throws Error on malformed XML.

@@ -440,11 +440,11 @@ int plan_power(Builder& b, const Spec& vm, const std::string& observed_state, Re
 
 void plan_vm(Builder& b, const DesiredState& d, const Spec& vm, HostPlan& hp,
              const PlanOptions& opts) {
-    (void)d;
     const std::string name = vm.obj.name();
     ResourceChange rc = change_of(hp.host->name, "vm", name);
     const ObservedDomain* od = hp.obs->domain(name);
-    OwnerMarker marker{owner_address(hp.host->name, name), vm.content_hash, opts.revision};
+    OwnerMarker marker{owner_address(hp.host->name, name), vm.content_hash, opts.revision,
+                       d.owner_id};
     if (!od) {
         rc.action = Action::Create;
         rc.cls = ChangeClass::Live;
@@ -475,6 +475,15 @@ void plan_vm(Builder& b, const DesiredState& d, const Spec& vm, HostPlan& hp,
     }
     OwnerMarker seen;
     Object have = parse_xml(od->inactive_xml, domain_kind(), &seen);
+    if (seen.foreign_to(d.owner_id)) {
+        b.plan.errors.push_back({Severity::Error, rc.address(), 0, 0,
+                                 "domain " + name + " on host " + rc.host +
+                                     " is managed by another virtumancer database (owner id " +
+                                     seen.db +
+                                     "); it was not planned or changed. Rename the "
+                                     "spec, or manage the domain from that database"});
+        return;
+    }
     rc.diffs = diff_domain(vm.obj, have);
     bool running = is_running(od->state);
     bool adopt = !seen.present();
@@ -638,7 +647,7 @@ void plan_deletions(Builder& b, const DesiredState& d, HostPlan& hp, const PlanO
             parse_xml(od.inactive_xml, domain_kind(), &m);
         } catch (...) {
         }
-        if (!m.present()) {
+        if (!m.present() || m.foreign_to(d.owner_id)) {
             b.plan.unmanaged.push_back(hp.host->name + "/vm/" + od.name);
             continue;
         }
@@ -755,7 +764,7 @@ void apply_targets(Plan& p, const std::vector<std::string>& targets) {
 } // namespace
 
 std::string desired_domain_xml(const Spec& vm, const std::string& revision) {
-    OwnerMarker marker{owner_address(vm.host, vm.obj.name()), vm.content_hash, revision};
+    OwnerMarker marker{owner_address(vm.host, vm.obj.name()), vm.content_hash, revision, {}};
     return render_xml(vm.obj, &marker);
 }
 
@@ -836,6 +845,12 @@ std::vector<DriftItem> detect_drift(const DesiredState& desired,
             }
             OwnerMarker m;
             Object have = parse_xml(od->inactive_xml, domain_kind(), &m);
+            if (m.foreign_to(desired.owner_id)) {
+                it.status = "conflict"; // same name, defined from another virtumancer database
+                it.diffs.push_back({"owner", m.db, desired.owner_id, ChangeClass::Replace});
+                out.push_back(it);
+                continue;
+            }
             it.diffs = diff_domain(vm.obj, have);
             std::string want = desired_power(vm);
             std::string st = od->state;
@@ -855,7 +870,8 @@ std::vector<DriftItem> detect_drift(const DesiredState& desired,
                 parse_xml(od.inactive_xml, domain_kind(), &m);
             } catch (...) {
             }
-            out.push_back({host.name, "vm", od.name, m.present() ? "orphaned" : "unmanaged", {}});
+            bool ours = m.present() && !m.foreign_to(desired.owner_id);
+            out.push_back({host.name, "vm", od.name, ours ? "orphaned" : "unmanaged", {}});
         }
         for (const auto& ps : desired.pools) {
             if (ps.host != host.name) continue;

@@ -59,6 +59,9 @@ class Loader {
         auto& q = sql_.stmt("SELECT revision FROM load_revisions ORDER BY id DESC LIMIT 1");
         if (q.executeStep()) st.revision = q.getColumn(0).getString();
         q.reset();
+        auto& o = sql_.stmt("SELECT owner_id FROM installation WHERE id = 1");
+        if (o.executeStep()) st.owner_id = o.getColumn(0).getString();
+        o.reset();
         return st;
     }
 

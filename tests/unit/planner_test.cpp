@@ -592,3 +592,45 @@ TEST(Planner, NoFalseChangesOverTheCorpus) {
     EXPECT_EQ(files, 1145) << "corpus not found in " << testing_util::corpus_dir();
     EXPECT_EQ(noisy, 0);
 }
+
+// A domain whose marker names another virtumancer database is not ours: never changed,
+// never pruned, not our drift.
+TEST(Planner, DomainsOfAnotherDatabaseAreNeverTouched) {
+    DesiredState d = base_desired();
+    d.owner_id = "aaaa";
+    ObservedHost h = observed_running();
+    std::string& x = h.domains[0].inactive_xml;
+    x.replace(x.find("revision=\"r1\""), 13, "revision=\"r1\" db=\"bbbb\"");
+    // A spec with the same name: an error for that VM, no steps.
+    d.vms[0].obj.fields["memory"] = "268435456";
+    Plan p = make_plan(d, {h}, {});
+    EXPECT_TRUE(p.steps.empty());
+    ASSERT_EQ(p.errors.size(), 1u);
+    EXPECT_NE(p.errors[0].message.find("another virtumancer database"), std::string::npos);
+    auto drift = detect_drift(d, {h});
+    EXPECT_EQ(drift.at(0).status, "conflict");
+    // No spec: listed as unmanaged even with --prune.
+    d.vms.clear();
+    Plan prune = make_plan(d, {h}, prune_opts());
+    EXPECT_TRUE(prune.steps.empty());
+    EXPECT_EQ(prune.unmanaged, std::vector<std::string>{"local/vm/vmr-fixture-web"});
+    EXPECT_EQ(detect_drift(d, {h}).at(0).status, "unmanaged");
+    // Our own database id (or an older marker without one) is ours: pruned.
+    d.owner_id = "bbbb";
+    EXPECT_EQ(ops(make_plan(d, {h}, prune_opts())),
+              (std::vector<std::string>{"vm.destroy", "vm.undefine"}));
+}
+
+TEST(Planner, DefinesCarryTheDatabaseOwnerId) {
+    DesiredState d = base_desired();
+    d.owner_id = "cafe0123";
+    ObservedHost empty;
+    empty.host = "local";
+    empty.reachable = true;
+    Plan p = make_plan(d, {empty}, {});
+    ASSERT_FALSE(p.steps.empty());
+    OwnerMarker m;
+    parse_xml(p.steps[0].xml, domain_kind(), &m);
+    EXPECT_EQ(m.db, "cafe0123");
+    EXPECT_EQ(m.spec, "local/vm/vmr-fixture-web");
+}
