@@ -1,4 +1,5 @@
 #include "apply_output.hpp"
+#include "pipeline.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -34,12 +35,14 @@ std::string utc_now() {
 
 class LineOutput : public EventSink {
   public:
-    LineOutput(std::ostream& os, bool tty, int steps) : os_(os), tty_(tty), steps_(steps) {}
+    // Colour follows the same rule as plan output (a terminal, NO_COLOR unset).
+    LineOutput(std::ostream& os, bool tty, int steps)
+        : os_(os), tty_(tty), color_(tty && use_color()), steps_(steps) {}
     void event(const ApplyEvent& e) override {
-        const char* green = tty_ ? "\033[32m" : "";
-        const char* red = tty_ ? "\033[31m" : "";
-        const char* dim = tty_ ? "\033[2m" : "";
-        const char* reset = tty_ ? "\033[0m" : "";
+        const char* green = color_ ? "\033[32m" : "";
+        const char* red = color_ ? "\033[31m" : "";
+        const char* dim = color_ ? "\033[2m" : "";
+        const char* reset = color_ ? "\033[0m" : "";
         std::string what = e.op + " " + e.address;
         if (e.type == "apply_start") {
             ++started_;
@@ -75,6 +78,7 @@ class LineOutput : public EventSink {
   private:
     std::ostream& os_;
     bool tty_;
+    bool color_;
     int steps_, started_ = 0;
     std::map<int, int> progress_;
 };
