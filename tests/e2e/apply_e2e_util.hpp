@@ -16,6 +16,8 @@
 #include <unistd.h>
 #include <vector>
 
+#include "e2e_util.hpp"
+
 namespace apply_e2e {
 
 namespace fs = std::filesystem;
@@ -59,8 +61,7 @@ inline bool libvirtd_available() {
 #define APPLY_E2E_REQUIRE_LIBVIRTD()                                                               \
     do {                                                                                           \
         if (!apply_e2e::libvirtd_available()) {                                                    \
-            const char* req = std::getenv("VIRTUMANCER_REQUIRE_LIBVIRTD");                         \
-            if (req && std::string(req) == "1")                                                    \
+            if (::virtumancer::e2e::libvirtd_required())                                           \
                 FAIL() << "libvirtd at qemu:///system is unreachable and "                         \
                           "VIRTUMANCER_REQUIRE_LIBVIRTD=1";                                        \
             GTEST_SKIP() << "libvirtd at qemu:///system is unreachable; run "                      \
