@@ -4,6 +4,8 @@
 #include <cctype>
 #include <charconv>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <pugixml.hpp>
 #include <set>
 #include <sstream>
@@ -66,34 +68,89 @@ bool matches(pugi::xml_node ch, const Step& st) {
 }
 
 // Follows element steps, each of which must name exactly one child.
-pugi::xml_node walk_unique(pugi::xml_node n, const std::vector<std::string>& steps, size_t upto) {
-    for (size_t i = 0; i < upto && n; ++i) {
+pugi::xml_node walk_unique(pugi::xml_node n, const std::vector<Step>& steps, size_t from,
+                           size_t upto) {
+    for (size_t i = from; i < upto && n; ++i) {
+        const Step& st = steps[i];
         pugi::xml_node found;
         size_t c = 0;
-        if (steps[i].find('[') == std::string::npos) { // a plain name: nothing to parse
-            for (auto ch : n.children(steps[i].c_str())) {
+        for (auto ch : n.children(st.name.c_str()))
+            if (matches(ch, st)) {
                 found = ch;
                 if (++c > 1) break;
             }
-        } else {
-            Step st = parse_step(steps[i]);
-            for (auto ch : n.children(st.name.c_str()))
-                if (matches(ch, st)) {
-                    found = ch;
-                    ++c;
-                }
-        }
         if (c != 1) return {};
         n = found;
     }
     return n;
 }
 
+// A kind's fields compiled once: each path split into parsed steps, and the fields grouped by
+// the element their path starts with (the root's own attributes form the group ""). Groups are
+// independent (extracting a field only changes the subtree under its first step), so a parse
+// visits only the groups whose first element is present, each group's fields in table order.
+struct CompiledField {
+    const FieldDesc* f;
+    const Path* path;
+    std::vector<Step> steps;
+};
+// Fields whose path starts with the same element name. When every path of the group starts
+// with that plain name and no field removes the element itself (a presence or list field one
+// step deep), the element is looked up once for the whole group.
+struct FieldGroup {
+    std::string first;
+    std::vector<size_t> fields;
+    bool shared_first = true;
+};
+struct CompiledKind {
+    std::vector<CompiledField> fields;
+    std::vector<FieldGroup> groups;
+    std::vector<size_t> root_fields; // paths with no element
+    std::set<std::string> own;       // container elements the kind's own fields describe
+    std::vector<Step> container_steps;
+};
+
+const CompiledKind& compiled(const KindDesc& kind) {
+    static std::mutex mu;
+    static std::unordered_map<const KindDesc*, std::unique_ptr<CompiledKind>> cache;
+    std::lock_guard<std::mutex> lock(mu);
+    auto& slot = cache[&kind];
+    if (slot) return *slot;
+    auto ck = std::make_unique<CompiledKind>();
+    for (const auto& f : kind.fields) {
+        if (f.path.empty()) continue;
+        CompiledField cf{&f, &split_path(f.path), {}};
+        for (const auto& e : cf.path->elems) cf.steps.push_back(parse_step(e));
+        size_t idx = ck->fields.size();
+        if (cf.steps.empty()) {
+            ck->root_fields.push_back(idx);
+        } else {
+            const std::string& first = cf.steps.front().name;
+            auto g = std::find_if(ck->groups.begin(), ck->groups.end(),
+                                  [&](const auto& gr) { return gr.first == first; });
+            if (g == ck->groups.end()) g = ck->groups.insert(ck->groups.end(), {first, {}, true});
+            g->fields.push_back(idx);
+            bool removes_first = cf.steps.size() == 1 &&
+                                 (f.type == FieldType::Presence || f.type == FieldType::List);
+            if (!cf.steps.front().attr.empty() || removes_first) g->shared_first = false;
+        }
+        ck->fields.push_back(std::move(cf));
+    }
+    std::string prefix = kind.container + "/";
+    for (const auto& f : kind.fields)
+        if (!kind.container.empty() && f.path.rfind(prefix, 0) == 0)
+            ck->own.insert(split_path(f.path.substr(prefix.size())).elems.front());
+    for (const auto& e : split_path(kind.container).elems)
+        ck->container_steps.push_back(parse_step(e));
+    slot = std::move(ck);
+    return *slot;
+}
+
 // After extraction from an element selected by a predicate: when only the predicate
 // attribute is left, it carries no information of its own (the path implies it).
-void drop_spent_predicate(pugi::xml_node n, const Path& p) {
-    if (p.elems.empty()) return;
-    Step st = parse_step(p.elems.back());
+void drop_spent_predicate(pugi::xml_node n, const std::vector<Step>& steps) {
+    if (steps.empty()) return;
+    const Step& st = steps.back();
     if (st.attr.empty() || n.first_child()) return;
     auto a = n.first_attribute();
     if (a && !a.next_attribute() && st.attr == a.name()) n.remove_attribute(a);
@@ -147,12 +204,15 @@ const UnitDef kUnits[] = {
 
 // Extracts one field from `root` (which is being turned into the residue).
 // Returns true and sets *value when the field was present in a form it can hold.
-bool extract(pugi::xml_node root, const FieldDesc& f, std::string* value,
-             std::vector<pugi::xml_node>* touched) {
-    const Path& p = split_path(f.path);
+// `base` is the node reached after the first `from` steps of the path (root and 0, or the
+// group's shared first element and 1).
+bool extract(pugi::xml_node root, const CompiledField& cf, pugi::xml_node base, size_t from,
+             std::string* value, std::vector<pugi::xml_node>* touched) {
+    const FieldDesc& f = *cf.f;
+    const Path& p = *cf.path;
     if (f.type == FieldType::List) {
         if (p.elems.empty() || p.attr.empty()) return false;
-        pugi::xml_node parent = walk_unique(root, p.elems, p.elems.size() - 1);
+        pugi::xml_node parent = walk_unique(base, cf.steps, from, cf.steps.size() - 1);
         if (!parent) return false;
         const char* el = p.elems.back().c_str();
         std::vector<pugi::xml_node> items;
@@ -174,7 +234,7 @@ bool extract(pugi::xml_node root, const FieldDesc& f, std::string* value,
         *value = joined;
         return true;
     }
-    pugi::xml_node n = walk_unique(root, p.elems, p.elems.size());
+    pugi::xml_node n = walk_unique(base, cf.steps, from, cf.steps.size());
     if (!n) return false;
     if (f.type == FieldType::Presence) {
         if (!is_empty_element(n) || n == root) return false;
@@ -207,7 +267,7 @@ bool extract(pugi::xml_node root, const FieldDesc& f, std::string* value,
         std::string v = a.value();
         if (!value_fits(f.type, v)) return false;
         n.remove_attribute(a);
-        drop_spent_predicate(n, p);
+        drop_spent_predicate(n, cf.steps);
         touched->push_back(n);
         *value = v;
         return true;
@@ -238,10 +298,17 @@ void prune_touched(pugi::xml_node root, std::vector<pugi::xml_node>& touched) {
     }
 }
 
+struct StringWriter : pugi::xml_writer {
+    std::string out;
+    void write(const void* data, size_t size) override {
+        out.append(static_cast<const char*>(data), size);
+    }
+};
+
 std::string serialize(pugi::xml_node n) {
-    std::ostringstream os;
-    n.print(os, "", pugi::format_raw);
-    return os.str();
+    StringWriter w;
+    n.print(w, "", pugi::format_raw);
+    return std::move(w.out);
 }
 
 pugi::xml_node ensure_path(pugi::xml_node n, const std::vector<std::string>& steps, size_t upto) {
@@ -307,28 +374,23 @@ bool has_ns(pugi::xml_node n, const char* uri) {
 
 void parse_into(pugi::xml_node el, const KindDesc& kind, Object* out);
 
-void parse_children(pugi::xml_node root, const KindDesc& kind, Object* out,
+// Child objects are parsed in place (their element is removed from the container afterwards),
+// so no element is copied.
+void parse_children(pugi::xml_node root, const KindDesc& kind, const CompiledKind& ck, Object* out,
                     std::vector<pugi::xml_node>* touched) {
     if (kind.children.empty()) return;
-    const Path& cp = split_path(kind.container);
-    pugi::xml_node cont = walk_unique(root, cp.elems, cp.elems.size());
+    pugi::xml_node cont = walk_unique(root, ck.container_steps, 0, ck.container_steps.size());
     if (!cont) return;
-    // Elements of the container that the kind's own fields describe (devices/emulator).
-    std::set<std::string> own;
-    std::string prefix = kind.container + "/";
-    for (const auto& f : kind.fields)
-        if (!kind.container.empty() && f.path.rfind(prefix, 0) == 0)
-            own.insert(split_path(f.path.substr(prefix.size())).elems.front());
     std::vector<pugi::xml_node> taken;
     for (auto ch : cont.children()) {
-        if (ch.type() != pugi::node_element || own.count(ch.name())) continue;
-        const KindDesc* ck = nullptr;
+        if (ch.type() != pugi::node_element || ck.own.count(ch.name())) continue;
+        const KindDesc* child_kind = nullptr;
         for (auto* k : kind.children)
-            if (k->element == ch.name()) ck = k;
-        if (!ck && kind.catch_all) ck = &other_device_kind();
-        if (!ck) continue;
+            if (k->element == ch.name()) child_kind = k;
+        if (!child_kind && kind.catch_all) child_kind = &other_device_kind();
+        if (!child_kind) continue;
         Object child;
-        parse_into(ch, *ck, &child);
+        parse_into(ch, *child_kind, &child);
         out->children.push_back(std::move(child));
         taken.push_back(ch);
     }
@@ -336,21 +398,40 @@ void parse_children(pugi::xml_node root, const KindDesc& kind, Object* out,
     if (!taken.empty()) touched->push_back(cont);
 }
 
-void parse_into(pugi::xml_node el, const KindDesc& kind, Object* out) {
+// Turns `root` (modified in place: every typed part is removed) into `out`.
+void parse_into(pugi::xml_node root, const KindDesc& kind, Object* out) {
     out->kind = &kind;
-    pugi::xml_document tmp;
-    pugi::xml_node root = tmp.append_copy(el);
     if (kind.element == "*") {
         out->extra_xml = serialize(root);
         return;
     }
+    const CompiledKind& ck = compiled(kind);
     std::vector<pugi::xml_node> touched;
-    parse_children(root, kind, out, &touched);
-    for (const auto& f : kind.fields) {
-        if (f.path.empty()) continue;
-        std::string v;
-        if (extract(root, f, &v, &touched)) out->fields[f.key] = v;
+    parse_children(root, kind, ck, out, &touched);
+    std::string v;
+    auto take = [&](size_t idx, pugi::xml_node base, size_t from) {
+        const CompiledField& cf = ck.fields[idx];
+        if (extract(root, cf, base, from, &v, &touched)) out->fields[cf.f->key] = v;
+    };
+    for (size_t idx : ck.root_fields) take(idx, root, 0);
+    // Which groups apply is decided before extracting anything (extraction only removes).
+    std::vector<std::pair<const FieldGroup*, pugi::xml_node>> present;
+    for (const auto& g : ck.groups) {
+        pugi::xml_node first;
+        size_t count = 0;
+        for (auto ch : root.children(g.first.c_str())) {
+            first = ch;
+            if (++count > 1 && g.shared_first) break;
+        }
+        if (count == 0 || (g.shared_first && count != 1)) continue; // every walk would fail
+        present.emplace_back(&g, g.shared_first ? first : pugi::xml_node());
     }
+    for (const auto& [g, first] : present)
+        for (size_t idx : g->fields)
+            if (g->shared_first)
+                take(idx, first, 1);
+            else
+                take(idx, root, 0);
     prune_touched(root, touched);
     out->extra_xml = is_empty_element(root) ? "" : serialize(root);
 }
