@@ -60,6 +60,9 @@ class Store {
     // Reads the desired state back (objects marked pending_delete are excluded, and listed
     // in *pending_delete as "host/kind/name" when given).
     DesiredState load_desired(std::vector<std::string>* pending_delete = nullptr);
+    // Only the Host specs (not pending delete), as load_desired would list them: cheap, so
+    // observing the hosts can start while the rest of the desired state is read.
+    std::vector<HostSpec> load_hosts();
     // Latest load revision id (0 when nothing was loaded).
     int64_t latest_revision_id();
 

@@ -132,8 +132,8 @@ void register_drift(CLI::App& app, Globals& g, Runner& run) {
         run = [&g, a] {
             auto t0 = std::chrono::steady_clock::now();
             auto db = Database::open(g.db_path);
-            Desired d = desired_state(*db, a->paths);
-            auto observed = observe_hosts(d.state, parse_host_uris(a->host_uris), a->parallelism);
+            auto [d, observed] =
+                desired_and_observed(*db, a->paths, parse_host_uris(a->host_uris), a->parallelism);
             auto items = detect_drift(d.state, observed);
             double secs =
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -36,8 +36,8 @@ void register_plan(CLI::App& app, Globals& g, Runner& run) {
     cmd->callback([&g, &run, a] {
         run = [&g, a] {
             auto db = Database::open(g.db_path);
-            Desired d = desired_state(*db, a->paths);
-            auto observed = observe_hosts(d.state, parse_host_uris(a->host_uris), a->parallelism);
+            auto [d, observed] =
+                desired_and_observed(*db, a->paths, parse_host_uris(a->host_uris), a->parallelism);
             PlanOptions opts;
             opts.prune = a->prune;
             opts.targets = a->targets;

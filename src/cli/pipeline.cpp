@@ -2,6 +2,7 @@
 
 #include "load_specs.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -17,8 +18,8 @@
 
 namespace virtumancer::cli {
 
-Desired desired_state(Database& db, const std::vector<std::string>& paths) {
-    Store store(db);
+namespace {
+void load_paths(Database& db, const std::vector<std::string>& paths) {
     if (!paths.empty()) {
         SpecsLoaded l = load_specs(db, paths, current_actor());
         if (!l.ok)
@@ -26,6 +27,10 @@ Desired desired_state(Database& db, const std::vector<std::string>& paths) {
                         "fix them (virtumancer validate shows the same list)");
         std::cerr << l.line() << "\n";
     }
+}
+
+Desired read_desired(Database& db) {
+    Store store(db);
     Desired out;
     out.state = store.load_desired(&out.pending_delete);
     out.revision_id = store.latest_revision_id();
@@ -35,6 +40,12 @@ Desired desired_state(Database& db, const std::vector<std::string>& paths) {
             "the database " + db.path() + " holds no specs",
             "load some first: virtumancer load specs/ (or pass spec paths to this command)");
     return out;
+}
+} // namespace
+
+Desired desired_state(Database& db, const std::vector<std::string>& paths) {
+    load_paths(db, paths);
+    return read_desired(db);
 }
 
 std::map<std::string, std::string> parse_host_uris(const std::vector<std::string>& specs) {
@@ -89,6 +100,32 @@ std::vector<ObservedHost> observe_hosts(const DesiredState& d,
     }
     for (auto& t : threads) t.join();
     return out;
+}
+
+PlanInputs desired_and_observed(Database& db, const std::vector<std::string>& paths,
+                                const std::map<std::string, std::string>& over, int parallelism) {
+    load_paths(db, paths);
+    DesiredState hosts_only;
+    hosts_only.hosts = Store(db).load_hosts();
+    PlanInputs in;
+    std::thread observer([&] { in.observed = observe_hosts(hosts_only, over, parallelism); });
+    try {
+        in.desired = read_desired(db);
+    } catch (...) {
+        observer.join();
+        throw;
+    }
+    observer.join();
+    // A load between the two reads changed the hosts: observe again what the desired state
+    // names (rare; correctness over speed).
+    auto same = [](const HostSpec& a, const HostSpec& b) {
+        return a.name == b.name && a.uri == b.uri;
+    };
+    const auto& want = in.desired.state.hosts;
+    if (!std::equal(want.begin(), want.end(), hosts_only.hosts.begin(), hosts_only.hosts.end(),
+                    same))
+        in.observed = observe_hosts(in.desired.state, over, parallelism);
+    return in;
 }
 
 bool use_color() {

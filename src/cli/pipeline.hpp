@@ -33,6 +33,17 @@ std::vector<ObservedHost> observe_hosts(const DesiredState& d,
                                         const std::map<std::string, std::string>& uri_override,
                                         int parallelism);
 
+// desired_state() and observe_hosts() together: the hosts are observed while the rest of the
+// desired state is read from the database (the two overlap; the result is the same as calling
+// one after the other).
+struct PlanInputs {
+    Desired desired;
+    std::vector<ObservedHost> observed;
+};
+PlanInputs desired_and_observed(Database& db, const std::vector<std::string>& paths,
+                                const std::map<std::string, std::string>& uri_override,
+                                int parallelism);
+
 // Connects to one host by spec name (honouring overrides).
 std::unique_ptr<Hypervisor> connect_host(const DesiredState& d, const std::string& host,
                                          const std::map<std::string, std::string>& uri_override);

@@ -270,6 +270,24 @@ DesiredState Store::load_desired(std::vector<std::string>* pending_delete) {
     return st;
 }
 
+std::vector<HostSpec> Store::load_hosts() {
+    Sql sql(db_.db());
+    std::vector<HostSpec> out;
+    auto& q = sql.stmt("SELECT name, uri, description, spec_file, spec_line FROM hosts "
+                       "WHERE pending_delete = 0 ORDER BY id");
+    while (q.executeStep()) {
+        HostSpec h;
+        h.name = q.getColumn(0).getString();
+        h.uri = q.getColumn(1).getString();
+        h.description = q.getColumn(2).getString();
+        h.src.file = q.getColumn(3).getString();
+        h.src.line = q.getColumn(4).getInt();
+        out.push_back(std::move(h));
+    }
+    q.reset();
+    return out;
+}
+
 int64_t Store::latest_revision_id() {
     return db_.db().execAndGet("SELECT coalesce(max(id), 0) FROM load_revisions").getInt64();
 }
