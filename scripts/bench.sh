@@ -116,7 +116,10 @@ for n in $SIZES; do
   ((LAST_RC == 0)) || { cat "$WORK/reload-$n.out"; die "re-load failed"; }
   grep -q ' 0 inserted, 0 updated' "$WORK/reload-$n.out" || { cat "$WORK/reload-$n.out"; die "re-load changed something"; }
 
-  # Define the domains: virtumancer apply creates those not defined yet (and the network).
+  # Define the domains: virtumancer apply creates them (and the network). The previous N's
+  # domains carry the previous database's owner id (another virtumancer database: never
+  # touched, a name clash is an error), so they are removed first.
+  cleanup
   measure "$n" apply_define 1 "$WORK/apply-$n.out" "$VM" --db "$db" apply --auto-approve
   ((LAST_RC == 0)) || { tail -n 40 "$WORK/apply-$n.out"; die "apply at N=$n failed"; }
   have=$("$TOOL" count vmr-bench- "$URI")

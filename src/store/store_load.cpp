@@ -197,6 +197,9 @@ class Loader {
                 decode(dl, vals, {}, r->second.props, &d);
                 d.extra_xml = residue(table, row_id);
                 devices[q.getColumn(0).getInt64()].push_back(std::move(d));
+                // Each row is attached once (UNIQUE (table_name, row_id)): free it now, so the
+                // raw rows and the objects made of them are not all in memory at once.
+                t->second.rows.erase(r);
             }
         }
         auto cols = l.main_columns();
