@@ -433,6 +433,7 @@ void parse_into(pugi::xml_node root, const KindDesc& kind, Object* out) {
             else
                 take(idx, root, 0);
     prune_touched(root, touched);
+    out->fields.shrink_to_fit();
     out->extra_xml = is_empty_element(root) ? "" : serialize(root);
 }
 

@@ -230,14 +230,16 @@ void decode(const KindLayout& l, const std::vector<Value>& main,
             if (it->second[i])
                 obj->fields[cols[i].field->key] = from_column(cols[i], *it->second[i]);
     }
-    if (props_json.empty() || props_json == "{}") return;
-    auto j = nlohmann::json::parse(props_json);
-    for (auto& [k, v] : j.items()) {
-        if (k == "_absent") continue;
-        obj->fields[k] = v.is_string() ? v.get<std::string>() : v.dump();
+    if (!props_json.empty() && props_json != "{}") {
+        auto j = nlohmann::json::parse(props_json);
+        for (auto& [k, v] : j.items()) {
+            if (k == "_absent") continue;
+            obj->fields[k] = v.is_string() ? v.get<std::string>() : v.dump();
+        }
+        if (j.contains("_absent"))
+            for (const auto& k : j["_absent"]) obj->fields.erase(k.get<std::string>());
     }
-    if (j.contains("_absent"))
-        for (const auto& k : j["_absent"]) obj->fields.erase(k.get<std::string>());
+    obj->fields.shrink_to_fit(); // desired objects are all held at once while planning
 }
 
 nlohmann::json children_to_json(const std::vector<Object>& children) {
@@ -245,7 +247,9 @@ nlohmann::json children_to_json(const std::vector<Object>& children) {
     for (const auto& c : children) {
         nlohmann::json o;
         o["kind"] = c.kind ? c.kind->kind : "";
-        o["fields"] = c.fields;
+        nlohmann::json fields = nlohmann::json::object();
+        for (const auto& [k, v] : c.fields) fields[k] = v;
+        o["fields"] = std::move(fields);
         o["extra_xml"] = c.extra_xml;
         o["children"] = children_to_json(c.children);
         arr.push_back(std::move(o));

@@ -236,7 +236,11 @@ class Loader {
             s.vm.force_stop = q.getColumn(13).getInt() != 0;
             s.obj.extra_xml = residue(kind.table, id);
             auto d = devices.find(id);
-            if (d != devices.end()) s.obj.children = std::move(d->second);
+            if (d != devices.end()) {
+                s.obj.children = std::move(d->second);
+                s.obj.children.shrink_to_fit(); // grown by doubling: up to half unused
+                devices.erase(d);
+            }
             out->push_back(std::move(s));
         }
     }
