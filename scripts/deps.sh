@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # deps.sh - install the Debian 12 packages virtumancer builds against (root; no-op when present).
 set -euo pipefail
-PKGS=(build-essential cmake ninja-build pkg-config git libvirt-dev libyaml-cpp-dev libsqlite3-dev
+PKGS=(build-essential cmake ninja-build pkg-config git libvirt-dev libyaml-dev libsqlite3-dev
       libsqlitecpp-dev libpugixml-dev libcli11-dev libspdlog-dev libfmt-dev libgtest-dev
       nlohmann-json3-dev sqlite3)
 missing=()

@@ -19,8 +19,8 @@ inline constexpr size_t kMaxNodes = 1000000;                     // per file, al
 inline constexpr int kMaxDepth = 256;                            // nesting of the raw text
 
 // ------------------------------------------------------------------ a parsed YAML tree
-// yaml-cpp nodes converted into a plain tree with positions; aliases are expanded (within the
-// node budget) and duplicate keys are reported while converting.
+// Built from libyaml's parser events: a plain tree with positions; aliases are expanded by
+// copying (within the node budget) and duplicate keys are reported while building.
 struct YNode {
     enum Type { Null, Scalar, Seq, Map } type = Null;
     std::string value;     // scalar text

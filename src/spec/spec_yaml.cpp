@@ -1,8 +1,12 @@
 // Raw YAML text -> YNode trees, defending against hostile input: oversized files, invalid
 // UTF-8, control characters, deep nesting, alias bombs; duplicate keys are reported here.
-#include <yaml-cpp/yaml.h>
+#include <yaml.h>
 
 #include <cstdio>
+#include <new>
+#include <optional>
+#include <tuple>
+#include <unordered_map>
 
 #include "spec_internal.hpp"
 
@@ -114,75 +118,247 @@ bool check_depth(const std::string& file, const std::string& text, Diagnostics& 
     return true;
 }
 
-struct Converter {
-    const std::string& file;
-    Diagnostics& diags;
-    size_t nodes = 0;
-    bool exhausted = false;
+// Owns a libyaml parser reading `text` (which must outlive it).
+class Parser {
+  public:
+    explicit Parser(const std::string& text) {
+        if (!yaml_parser_initialize(&p_)) throw std::bad_alloc();
+        yaml_parser_set_input_string(&p_, reinterpret_cast<const unsigned char*>(text.data()),
+                                     text.size());
+    }
+    ~Parser() { yaml_parser_delete(&p_); }
+    Parser(const Parser&) = delete;
+    Parser& operator=(const Parser&) = delete;
+    yaml_parser_t* get() { return &p_; }
 
-    void pos(const YAML::Node& n, YNode* out) {
-        auto m = n.Mark();
-        out->line = m.line >= 0 ? m.line + 1 : 0;
-        out->col = m.column >= 0 ? m.column + 1 : 0;
+  private:
+    yaml_parser_t p_;
+};
+
+// One parsed event, deleted when it goes out of scope.
+class Event {
+  public:
+    Event() = default;
+    ~Event() {
+        if (live_) yaml_event_delete(&e_);
+    }
+    Event(const Event&) = delete;
+    Event& operator=(const Event&) = delete;
+    // false: a syntax (or reader, or memory) error, described in the parser.
+    bool parse(Parser& p) {
+        live_ = yaml_parser_parse(p.get(), &e_) != 0;
+        return live_;
+    }
+    const yaml_event_t& operator*() const { return e_; }
+    const yaml_event_t* operator->() const { return &e_; }
+
+  private:
+    yaml_event_t e_{};
+    bool live_ = false;
+};
+
+std::string str(const yaml_char_t* s) {
+    return s ? std::string(reinterpret_cast<const char*>(s)) : std::string();
+}
+
+// 1-based line and column of a libyaml mark (which is 0-based).
+void place(const yaml_mark_t& m, YNode* out) {
+    out->line = static_cast<int>(m.line) + 1;
+    out->col = static_cast<int>(m.column) + 1;
+}
+
+// The text of a libyaml error, with the place of its context when that differs.
+std::string syntax_message(const yaml_parser_t& p) {
+    if (p.error == YAML_MEMORY_ERROR) return "out of memory while parsing";
+    std::string msg = p.problem ? p.problem : "unknown error";
+    if (p.error == YAML_READER_ERROR && p.problem_value != -1) {
+        char buf[16];
+        std::snprintf(buf, sizeof buf, " (#x%X)", static_cast<unsigned>(p.problem_value));
+        msg += buf;
+    }
+    if (p.context) {
+        msg += std::string(" (") + p.context;
+        if (p.context_mark.line != p.problem_mark.line ||
+            p.context_mark.column != p.problem_mark.column)
+            msg += " that starts at line " + std::to_string(p.context_mark.line + 1) + ", column " +
+                   std::to_string(p.context_mark.column + 1);
+        msg += ")";
+    }
+    return msg;
+}
+
+// 1-based line and column (in characters) of a byte offset of `text`.
+std::pair<int, int> place_of_offset(const std::string& text, size_t offset) {
+    int line = 1, col = 1;
+    for (size_t i = 0; i < offset && i < text.size(); ++i) {
+        auto c = static_cast<unsigned char>(text[i]);
+        if (c == '\n')
+            ++line, col = 1;
+        else if ((c & 0xC0) != 0x80)
+            ++col;
+    }
+    return {line, col};
+}
+
+// A plain (unquoted, untagged) scalar that YAML reads as null, as yaml-cpp did.
+bool is_null_text(const std::string& s) {
+    return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
+}
+
+// Builds YNode trees from libyaml events. Aliases are expanded by copying the anchored node,
+// every node (copies included) counted against kMaxNodes for the whole file.
+struct Builder {
+    explicit Builder(const std::string& f) : file(f) {}
+
+    const std::string& file;
+    std::vector<Diagnostic> errors; // reported only when the whole file parses
+    size_t nodes = 0;
+    bool exhausted = false; // budget spent (or a recursive alias): stop building
+
+    struct Frame {
+        YNode node;
+        std::string anchor;
+        YNode key;
+        bool have_key = false;
+    };
+    std::vector<Frame> stack;
+    // Anchors of the current document; nullopt while the anchored node is still open.
+    std::unordered_map<std::string, std::optional<YNode>> anchors;
+    std::optional<YNode> root;
+
+    void error(int line, int col, std::string msg) {
+        errors.push_back(Diagnostic{Severity::Error, file, line, col, std::move(msg)});
     }
 
-    bool convert(const YAML::Node& n, YNode* out, int depth) {
-        if (exhausted) return false;
-        if (++nodes > kMaxNodes || depth > 2 * kMaxDepth) {
+    // Counts one node at `depth` (root 0); false (once reported) when over a limit.
+    bool count(const YNode& at, size_t depth) {
+        if (++nodes > kMaxNodes || depth > 2 * static_cast<size_t>(kMaxDepth)) {
             exhausted = true;
-            YNode at;
-            pos(n, &at);
-            diags.error(file, at.line, at.col,
-                        nodes > kMaxNodes
-                            ? "document expands to more than " + std::to_string(kMaxNodes) +
-                                  " nodes (an alias bomb?); refusing to load it"
-                            : std::string("aliases nest too deep; refusing to load it"));
+            error(at.line, at.col,
+                  nodes > kMaxNodes ? "document expands to more than " + std::to_string(kMaxNodes) +
+                                          " nodes (an alias bomb?); refusing to load it"
+                                    : std::string("aliases nest too deep; refusing to load it"));
             return false;
         }
-        pos(n, out);
-        switch (n.Type()) {
-        case YAML::NodeType::Undefined:
-        case YAML::NodeType::Null:
-            out->type = YNode::Null;
-            return true;
-        case YAML::NodeType::Scalar:
-            out->type = YNode::Scalar;
-            out->value = n.Scalar();
-            out->plain = n.Tag() == "?";
-            return true;
-        case YAML::NodeType::Sequence:
-            out->type = YNode::Seq;
-            for (const auto& item : n) {
-                YNode c;
-                if (!convert(item, &c, depth + 1)) return false;
-                out->seq.push_back(std::move(c));
+        return true;
+    }
+
+    void begin_document() {
+        anchors.clear();
+        stack.clear();
+        root.reset();
+    }
+
+    // Adds a finished node to its parent (or makes it the document's root).
+    void add(YNode&& n) {
+        if (stack.empty()) {
+            root = std::move(n);
+            return;
+        }
+        Frame& f = stack.back();
+        if (f.node.type == YNode::Seq) {
+            f.node.seq.push_back(std::move(n));
+            return;
+        }
+        if (!f.have_key) {
+            f.key = std::move(n);
+            f.have_key = true;
+            return;
+        }
+        f.have_key = false;
+        YNode& k = f.key;
+        if (k.type != YNode::Scalar) {
+            error(k.line, k.col, "mapping keys must be plain strings");
+            return;
+        }
+        for (const auto& [pk, pv] : f.node.map)
+            if (pk.value == k.value) {
+                error(k.line, k.col,
+                      "duplicate key `" + k.value + "` (first given at line " +
+                          std::to_string(pk.line) + ", column " + std::to_string(pk.col) +
+                          "); remove one of them");
+                return;
             }
-            return true;
-        case YAML::NodeType::Map:
-            out->type = YNode::Map;
-            for (const auto& kv : n) {
-                YNode k, v;
-                if (!convert(kv.first, &k, depth + 1)) return false;
-                if (!convert(kv.second, &v, depth + 1)) return false;
-                if (k.type != YNode::Scalar) {
-                    diags.error(file, k.line, k.col, "mapping keys must be plain strings");
-                    continue;
-                }
-                if (const YNode* prev = out->find(k.value)) {
-                    (void)prev;
-                    int pl = 0, pc = 0;
-                    for (const auto& [pk, pv] : out->map)
-                        if (pk.value == k.value) pl = pk.line, pc = pk.col;
-                    diags.error(file, k.line, k.col,
-                                "duplicate key `" + k.value + "` (first given at line " +
-                                    std::to_string(pl) + ", column " + std::to_string(pc) +
-                                    "); remove one of them");
-                    continue;
-                }
-                out->map.emplace_back(std::move(k), std::move(v));
-            }
+        f.node.map.emplace_back(std::move(k), std::move(n));
+    }
+
+    void finish(YNode&& n, const yaml_char_t* anchor) {
+        if (anchor) anchors[str(anchor)] = n;
+        add(std::move(n));
+    }
+
+    void scalar(const yaml_event_t& e) {
+        YNode n;
+        place(e.start_mark, &n);
+        if (!count(n, stack.size())) return;
+        const auto& s = e.data.scalar;
+        n.value.assign(reinterpret_cast<const char*>(s.value), s.length);
+        n.plain = s.style == YAML_PLAIN_SCALAR_STYLE && !s.tag;
+        n.type = n.plain && is_null_text(n.value) ? YNode::Null : YNode::Scalar;
+        if (n.type == YNode::Null) n.value.clear();
+        finish(std::move(n), s.anchor);
+    }
+
+    void start(const yaml_event_t& e, YNode::Type type, const yaml_char_t* anchor) {
+        Frame f;
+        place(e.start_mark, &f.node);
+        if (!count(f.node, stack.size())) return;
+        f.node.type = type;
+        if (anchor) {
+            f.anchor = str(anchor);
+            anchors[f.anchor].reset(); // open: an alias to it inside is recursive
+        }
+        stack.push_back(std::move(f));
+    }
+
+    void end() {
+        Frame f = std::move(stack.back());
+        stack.pop_back();
+        if (!f.anchor.empty()) anchors[f.anchor] = f.node;
+        add(std::move(f.node));
+    }
+
+    // Copies `src` as a node at `depth`, counting every copied node.
+    bool copy(const YNode& src, size_t depth, const YNode& at, YNode* out) {
+        if (!count(at, depth)) return false;
+        out->type = src.type;
+        out->value = src.value;
+        out->plain = src.plain;
+        out->line = src.line;
+        out->col = src.col;
+        out->seq.reserve(src.seq.size());
+        for (const auto& c : src.seq) {
+            out->seq.emplace_back();
+            if (!copy(c, depth + 1, at, &out->seq.back())) return false;
+        }
+        out->map.reserve(src.map.size());
+        for (const auto& [k, v] : src.map) {
+            out->map.emplace_back();
+            if (!copy(k, depth + 1, at, &out->map.back().first) ||
+                !copy(v, depth + 1, at, &out->map.back().second))
+                return false;
+        }
+        return true;
+    }
+
+    // false: the alias names no anchor (a syntax error, reported by the caller).
+    bool alias(const yaml_event_t& e) {
+        YNode at;
+        place(e.start_mark, &at);
+        std::string name = str(e.data.alias.anchor);
+        auto it = anchors.find(name);
+        if (it == anchors.end()) return false;
+        if (!it->second) {
+            exhausted = true;
+            error(at.line, at.col,
+                  "alias `*" + name +
+                      "` refers to a node that contains it (a recursive alias); refusing to "
+                      "load it");
             return true;
         }
+        YNode n;
+        if (!copy(*it->second, stack.size(), at, &n)) return true;
+        add(std::move(n));
         return true;
     }
 };
@@ -201,26 +377,63 @@ std::vector<Doc> parse_yaml_text(const std::string& file, const std::string& tex
     }
     if (!check_bytes(file, text, diags)) return docs;
     if (!check_depth(file, text, diags)) return docs;
-    std::vector<YAML::Node> nodes;
-    try {
-        nodes = YAML::LoadAll(text);
-    } catch (const YAML::Exception& e) {
-        int line = e.mark.line >= 0 ? e.mark.line + 1 : 1;
-        int col = e.mark.column >= 0 ? e.mark.column + 1 : 1;
-        diags.error(file, line, col, "YAML syntax error: " + e.msg);
-        return docs;
-    } catch (const std::exception& e) {
-        diags.error(file, 1, 1, std::string("YAML could not be read: ") + e.what());
-        return docs;
+    Parser parser(text);
+    Builder b(file);
+    for (bool done = false; !done;) {
+        Event e;
+        if (!e.parse(parser)) {
+            const yaml_parser_t& p = *parser.get();
+            int line = static_cast<int>(p.problem_mark.line) + 1;
+            int col = static_cast<int>(p.problem_mark.column) + 1;
+            if (p.error == YAML_READER_ERROR)
+                std::tie(line, col) = place_of_offset(text, p.problem_offset);
+            else if (p.error == YAML_MEMORY_ERROR)
+                line = col = 1;
+            diags.error(file, line, col, "YAML syntax error: " + syntax_message(p));
+            return {};
+        }
+        switch (e->type) {
+        case YAML_STREAM_END_EVENT:
+            done = true;
+            break;
+        case YAML_DOCUMENT_START_EVENT:
+            if (!b.exhausted) b.begin_document();
+            break;
+        case YAML_DOCUMENT_END_EVENT:
+            if (b.exhausted || !b.root) break;
+            if (b.root->type == YNode::Null) break; // empty document (e.g. a trailing ---)
+            docs.push_back(Doc{std::move(*b.root), file});
+            b.root.reset();
+            break;
+        case YAML_ALIAS_EVENT:
+            if (b.exhausted) break;
+            if (!b.alias(*e)) {
+                std::string name = str(e->data.alias.anchor);
+                diags.error(file, static_cast<int>(e->start_mark.line) + 1,
+                            static_cast<int>(e->start_mark.column) + 1,
+                            "YAML syntax error: unknown alias `*" + name + "` (no anchor `&" +
+                                name + "` before it in this document)");
+                return {};
+            }
+            break;
+        case YAML_SCALAR_EVENT:
+            if (!b.exhausted) b.scalar(*e);
+            break;
+        case YAML_SEQUENCE_START_EVENT:
+            if (!b.exhausted) b.start(*e, YNode::Seq, e->data.sequence_start.anchor);
+            break;
+        case YAML_MAPPING_START_EVENT:
+            if (!b.exhausted) b.start(*e, YNode::Map, e->data.mapping_start.anchor);
+            break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT:
+            if (!b.exhausted) b.end();
+            break;
+        default:
+            break;
+        }
     }
-    Converter conv{file, diags};
-    for (const auto& n : nodes) {
-        Doc d;
-        d.file = file;
-        if (!conv.convert(n, &d.root, 0)) break;
-        if (d.root.type == YNode::Null) continue; // empty document (e.g. a trailing ---)
-        docs.push_back(std::move(d));
-    }
+    for (auto& d : b.errors) diags.add(std::move(d));
     return docs;
 }
 
