@@ -1,6 +1,7 @@
 // The documented defaults, ranges and spec-only keys of the YAML format: one table each.
 // docs/spec-reference.md and the JSON Schema are generated from these and the descriptors.
 #include "spec_internal.hpp"
+#include <unordered_map>
 
 namespace virtumancer::spec {
 
@@ -72,27 +73,34 @@ const std::vector<SpecDefault>& spec_defaults() {
     return table;
 }
 
-std::optional<std::string> default_for(const KindDesc& k, const std::string& key, const Object& o) {
-    // Where the default of (kind, key) comes from is looked up once per thread: load asks for
-    // every field of every object, and the two linear scans were 16% of the instructions of
-    // `load` (docs/performance.md).
+std::optional<std::string> default_for(const KindDesc& k, const FieldDesc& f, const Object& o) {
+    // Where the default of a field comes from is looked up once per thread: load asks for
+    // every field of every object, and the linear scans (then a map keyed by strings) were
+    // 16% and then 14% of `load` (docs/performance.md).
     struct Source {
         const SpecDefault* table = nullptr;
         const FieldDesc* field = nullptr;
     };
-    thread_local std::map<std::pair<const KindDesc*, std::string>, Source> cache;
-    auto [it, fresh] = cache.try_emplace({&k, key});
+    thread_local std::unordered_map<const FieldDesc*, Source> cache;
+    auto [it, fresh] = cache.try_emplace(&f);
     if (fresh) {
         for (const auto& d : spec_defaults())
-            if (d.kind == k.kind && d.key == key) {
+            if (d.kind == k.kind && d.key == f.key) {
                 it->second.table = &d;
                 break;
             }
-        if (!it->second.table) it->second.field = k.field(key);
+        if (!it->second.table) it->second.field = &f;
     }
     const Source& src = it->second;
     if (src.table) return src.table->value ? src.table->value(o) : std::nullopt;
     if (src.field && !src.field->default_value.empty()) return model_default(*src.field);
+    return std::nullopt;
+}
+
+std::optional<std::string> default_for(const KindDesc& k, const std::string& key, const Object& o) {
+    if (const FieldDesc* f = k.field(key)) return default_for(k, *f, o);
+    for (const auto& d : spec_defaults()) // spec-only settings (Host, VirtualMachine, ...)
+        if (d.kind == k.kind && d.key == key) return d.value ? d.value(o) : std::nullopt;
     return std::nullopt;
 }
 

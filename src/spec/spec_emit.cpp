@@ -184,7 +184,7 @@ struct Emitter {
                 if (f.key == "name" && (k.kind == "domain" || k.kind == "pool" ||
                                         k.kind == "volume" || k.kind == "network"))
                     continue;
-                auto def = spec::default_for(k, f.key, o);
+                auto def = spec::default_for(k, f, o);
                 auto it = o.fields.find(f.key);
                 if (it == o.fields.end()) {
                     if (def) {

@@ -69,6 +69,7 @@ const std::vector<SpecDefault>& spec_defaults();
 
 // The default of `key` for `o` (table first, then the descriptor's default_value), or nullopt.
 std::optional<std::string> default_for(const KindDesc& k, const std::string& key, const Object& o);
+std::optional<std::string> default_for(const KindDesc& k, const FieldDesc& f, const Object& o);
 // Keys of `k` that have a default computed in a later pass (disk target, interface mac, ...):
 // when absent from a model object, emit writes `key: null` to keep them absent.
 bool has_late_default(const KindDesc& k, const std::string& key, const Object& o);

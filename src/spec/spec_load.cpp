@@ -287,7 +287,7 @@ Object load_object(Ctx& c, const YNode& map, const KindDesc& kind, int child,
     // Defaults, in descriptor order (a default may depend on an earlier one: bus on device).
     for (const auto& f : kind.fields) {
         if (o.has(f.key) || nulls.count(f.key) || f.key == "name") continue;
-        if (auto d = default_for(kind, f.key, o)) o.fields[f.key] = *d;
+        if (auto d = default_for(kind, f, o)) o.fields[f.key] = *d;
     }
     return o;
 }
