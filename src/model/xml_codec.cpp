@@ -91,7 +91,7 @@ pugi::xml_node walk_unique(pugi::xml_node n, const std::vector<Step>& steps, siz
 // visits only the groups whose first element is present, each group's fields in table order.
 struct CompiledField {
     const FieldDesc* f;
-    const Path* path;
+    Path path; // a copy: split_path's cache belongs to the thread that compiled the kind
     std::vector<Step> steps;
 };
 // Fields whose path starts with the same element name. When every path of the group starts
@@ -119,8 +119,8 @@ const CompiledKind& compiled(const KindDesc& kind) {
     auto ck = std::make_unique<CompiledKind>();
     for (const auto& f : kind.fields) {
         if (f.path.empty()) continue;
-        CompiledField cf{&f, &split_path(f.path), {}};
-        for (const auto& e : cf.path->elems) cf.steps.push_back(parse_step(e));
+        CompiledField cf{&f, split_path(f.path), {}};
+        for (const auto& e : cf.path.elems) cf.steps.push_back(parse_step(e));
         size_t idx = ck->fields.size();
         if (cf.steps.empty()) {
             ck->root_fields.push_back(idx);
@@ -209,7 +209,7 @@ const UnitDef kUnits[] = {
 bool extract(pugi::xml_node root, const CompiledField& cf, pugi::xml_node base, size_t from,
              std::string* value, std::vector<pugi::xml_node>* touched) {
     const FieldDesc& f = *cf.f;
-    const Path& p = *cf.path;
+    const Path& p = cf.path;
     if (f.type == FieldType::List) {
         if (p.elems.empty() || p.attr.empty()) return false;
         pugi::xml_node parent = walk_unique(base, cf.steps, from, cf.steps.size() - 1);

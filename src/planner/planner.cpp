@@ -2,11 +2,14 @@
 #include "virtumancer/planner.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
 #include <functional>
 #include <map>
 #include <pugixml.hpp>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "compare.hpp"
 #include "virtumancer/hash.hpp"
@@ -438,8 +441,48 @@ int plan_power(Builder& b, const Spec& vm, const std::string& observed_state, Re
     return last;
 }
 
+// The per-domain work that needs no plan state: parse the observed inactive XML and diff it
+// against the spec. Done for a run of VMs at once on a few threads (CPU work only; results are
+// used in spec order, so the plan is exactly a serial one), one run at a time so that only a
+// run's parsed domains are in memory at once.
+struct PreparedVm {
+    bool done = false; // the domain exists and was parsed (or failed to parse: error)
+    Object have;
+    OwnerMarker seen;
+    std::vector<FieldDiff> diffs; // only when the domain is not another database's
+    std::exception_ptr error;
+};
+
+void prepare_vms(const std::vector<const Spec*>& vms, const ObservedHost& obs,
+                 const std::string& owner_id, std::vector<PreparedVm>& out) {
+    out.clear();
+    out.resize(vms.size());
+    auto one = [&](size_t i) {
+        const ObservedDomain* od = obs.domain(vms[i]->obj.name());
+        if (!od) return;
+        PreparedVm& p = out[i];
+        p.done = true;
+        try {
+            p.have = parse_xml(od->inactive_xml, domain_kind(), &p.seen);
+            if (!p.seen.foreign_to(owner_id)) p.diffs = diff_domain(vms[i]->obj, p.have);
+        } catch (...) {
+            p.error = std::current_exception();
+        }
+    };
+    size_t hw = std::max(1U, std::thread::hardware_concurrency());
+    size_t nthreads = vms.size() < 16 ? 1 : std::min<size_t>(hw, 4);
+    std::atomic<size_t> next{0};
+    auto worker = [&] {
+        for (size_t i; (i = next.fetch_add(1)) < vms.size();) one(i);
+    };
+    std::vector<std::thread> threads;
+    for (size_t t = 1; t < nthreads; ++t) threads.emplace_back(worker);
+    worker();
+    for (auto& t : threads) t.join();
+}
+
 void plan_vm(Builder& b, const DesiredState& d, const Spec& vm, HostPlan& hp,
-             const PlanOptions& opts) {
+             const PlanOptions& opts, PreparedVm* pre) {
     const std::string name = vm.obj.name();
     ResourceChange rc = change_of(hp.host->name, "vm", name);
     const ObservedDomain* od = hp.obs->domain(name);
@@ -474,7 +517,15 @@ void plan_vm(Builder& b, const DesiredState& d, const Spec& vm, HostPlan& hp,
         return;
     }
     OwnerMarker seen;
-    Object have = parse_xml(od->inactive_xml, domain_kind(), &seen);
+    Object have;
+    const bool prepared = pre && pre->done;
+    if (prepared) {
+        if (pre->error) std::rethrow_exception(pre->error);
+        seen = pre->seen;
+        have = std::move(pre->have);
+    } else {
+        have = parse_xml(od->inactive_xml, domain_kind(), &seen);
+    }
     if (seen.foreign_to(d.owner_id)) {
         b.plan.errors.push_back({Severity::Error, rc.address(), 0, 0,
                                  "domain " + name + " on host " + rc.host +
@@ -484,7 +535,7 @@ void plan_vm(Builder& b, const DesiredState& d, const Spec& vm, HostPlan& hp,
                                      "spec, or manage the domain from that database"});
         return;
     }
-    rc.diffs = diff_domain(vm.obj, have);
+    rc.diffs = prepared ? std::move(pre->diffs) : diff_domain(vm.obj, have);
     bool running = is_running(od->state);
     bool adopt = !seen.present();
     // The running VM as it is now (it may run an older config: pending changes).
@@ -805,12 +856,23 @@ Plan make_plan(const DesiredState& desired, const std::vector<ObservedHost>& obs
         plan_volumes(b, desired, hp);
         plan_networks(b, desired, hp);
         std::map<std::string, int> vm_last;
-        for (const auto& vm : desired.vms) {
-            if (vm.host != host.name) continue;
-            size_t before = b.plan.steps.size();
-            plan_vm(b, desired, vm, hp, opts);
-            add_password_args(b.plan, before, vm);
-            vm_last[vm.obj.name()] = b.plan.steps.size() > before ? b.plan.steps.back().id : 0;
+        std::vector<const Spec*> vms;
+        for (const auto& vm : desired.vms)
+            if (vm.host == host.name) vms.push_back(&vm);
+        constexpr size_t kRun = 256;
+        std::vector<PreparedVm> prepared;
+        for (size_t start = 0; start < vms.size(); start += kRun) {
+            std::vector<const Spec*> run(
+                vms.begin() + static_cast<std::ptrdiff_t>(start),
+                vms.begin() + static_cast<std::ptrdiff_t>(std::min(start + kRun, vms.size())));
+            prepare_vms(run, *oh, desired.owner_id, prepared);
+            for (size_t i = 0; i < run.size(); ++i) {
+                const Spec& vm = *run[i];
+                size_t before = b.plan.steps.size();
+                plan_vm(b, desired, vm, hp, opts, &prepared[i]);
+                add_password_args(b.plan, before, vm);
+                vm_last[vm.obj.name()] = b.plan.steps.size() > before ? b.plan.steps.back().id : 0;
+            }
         }
         plan_snapshots(b, desired, hp, vm_last);
         plan_deletions(b, desired, hp, opts);
@@ -833,8 +895,20 @@ std::vector<DriftItem> detect_drift(const DesiredState& desired,
             continue;
         }
         std::set<std::string> wanted;
-        for (const auto& vm : desired.vms) {
-            if (vm.host != host.name) continue;
+        std::vector<const Spec*> vms;
+        for (const auto& vm : desired.vms)
+            if (vm.host == host.name) vms.push_back(&vm);
+        constexpr size_t kRun = 256;
+        std::vector<PreparedVm> prepared;
+        for (size_t n = 0; n < vms.size(); ++n) {
+            const Spec& vm = *vms[n];
+            if (n % kRun == 0) { // parse and diff the next run of domains at once
+                std::vector<const Spec*> run(
+                    vms.begin() + static_cast<std::ptrdiff_t>(n),
+                    vms.begin() + static_cast<std::ptrdiff_t>(std::min(n + kRun, vms.size())));
+                prepare_vms(run, *oh, desired.owner_id, prepared);
+            }
+            PreparedVm& pre = prepared[n % kRun];
             wanted.insert(vm.obj.name());
             DriftItem it{host.name, "vm", vm.obj.name(), "in_sync", {}};
             const ObservedDomain* od = oh->domain(vm.obj.name());
@@ -843,15 +917,15 @@ std::vector<DriftItem> detect_drift(const DesiredState& desired,
                 out.push_back(it);
                 continue;
             }
-            OwnerMarker m;
-            Object have = parse_xml(od->inactive_xml, domain_kind(), &m);
+            if (pre.error) std::rethrow_exception(pre.error);
+            const OwnerMarker& m = pre.seen;
             if (m.foreign_to(desired.owner_id)) {
                 it.status = "conflict"; // same name, defined from another virtumancer database
                 it.diffs.push_back({"owner", m.db, desired.owner_id, ChangeClass::Replace});
                 out.push_back(it);
                 continue;
             }
-            it.diffs = diff_domain(vm.obj, have);
+            it.diffs = std::move(pre.diffs);
             std::string want = desired_power(vm);
             std::string st = od->state;
             if ((want == "running" && st != "running") || (want == "paused" && st != "paused") ||

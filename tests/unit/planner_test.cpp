@@ -634,3 +634,56 @@ TEST(Planner, DefinesCarryTheDatabaseOwnerId) {
     EXPECT_EQ(m.db, "cafe0123");
     EXPECT_EQ(m.spec, "local/vm/vmr-fixture-web");
 }
+
+// Many VMs: domains are parsed and diffed a run at a time on several threads; the plan and
+// the drift report must be exactly what planning them one by one gives, in spec order.
+TEST(Planner, ManyVmsPlanAsIfOneByOne) {
+    const int n = 600; // several runs of 256, several threads
+    DesiredState d;
+    d.hosts.push_back({"local", "qemu:///system", "", {}});
+    d.owner_id = "aaaa";
+    ObservedHost h = observed_running();
+    const std::string xml = h.domains[0].inactive_xml;
+    h.domains.clear();
+    auto name_of = [](int i) { return "vm-" + std::to_string(1000 + i); };
+    for (int i = 0; i < n; ++i) {
+        Spec s = web_spec();
+        s.obj.fields["name"] = name_of(i);
+        d.vms.push_back(s);
+        if (i == 10) continue; // not defined yet: created
+        ObservedDomain od;
+        od.name = name_of(i);
+        od.state = "running";
+        od.inactive_xml = xml;
+        od.inactive_xml.replace(od.inactive_xml.find("vmr-fixture-web</name>"), 15, od.name);
+        if (i == 300) // changed behind our back
+            od.inactive_xml.replace(od.inactive_xml.find("cache='none'"), 12, "cache='writeback'");
+        if (i == 599) // another database's domain of the same name
+            od.inactive_xml.replace(od.inactive_xml.find("revision=\"r1\""), 13,
+                                    "revision=\"r1\" db=\"bbbb\"");
+        h.domains.push_back(od);
+    }
+    std::reverse(h.domains.begin(), h.domains.end()); // not sorted: look-ups still find all
+
+    Plan p = make_plan(d, {h}, {});
+    ASSERT_EQ(p.changes.size(), 2u);
+    EXPECT_EQ(p.changes[0].name, name_of(10));
+    EXPECT_EQ(p.changes[0].action, Action::Create);
+    EXPECT_EQ(p.changes[1].name, name_of(300));
+    EXPECT_EQ(p.changes[1].action, Action::Update);
+    ASSERT_EQ(p.changes[1].diffs.size(), 1u);
+    EXPECT_EQ(p.changes[1].diffs[0].field, "disk[vda].cache");
+    ASSERT_EQ(p.errors.size(), 1u);
+    EXPECT_EQ(p.errors[0].file, "local/vm/" + name_of(599));
+
+    auto items = detect_drift(d, {h});
+    ASSERT_EQ(items.size(), static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) {
+        EXPECT_EQ(items[i].name, name_of(i));
+        std::string want = i == 10    ? "missing"
+                           : i == 300 ? "drifted"
+                           : i == 599 ? "conflict"
+                                      : "in_sync";
+        EXPECT_EQ(items[i].status, want) << name_of(i);
+    }
+}
