@@ -6,7 +6,6 @@
 // says it comes from libvirt's documentation. The functions are safe on inactive XML too: every
 // rule matches only values libvirt generates, never ones a user can configure.
 #include <pugixml.hpp>
-#include <sstream>
 #include <string_view>
 
 #include "virtumancer/diag.hpp"
@@ -28,10 +27,17 @@ pugi::xml_document parse(const std::string& xml, const char* kind) {
     return doc;
 }
 
+struct StringWriter : pugi::xml_writer {
+    std::string out;
+    void write(const void* data, size_t size) override {
+        out.append(static_cast<const char*>(data), size);
+    }
+};
+
 std::string render(const pugi::xml_document& doc) {
-    std::ostringstream out;
-    doc.save(out, "  ", pugi::format_default | pugi::format_no_declaration);
-    return out.str();
+    StringWriter w; // no stringstream: this runs for every observed object
+    doc.save(w, "  ", pugi::format_default | pugi::format_no_declaration);
+    return std::move(w.out);
 }
 
 bool empty_element(pugi::xml_node n) {
