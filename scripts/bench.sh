@@ -16,14 +16,14 @@
 # plan/floor and the growth from the first N to the last, and checks the targets.
 #
 # Domains vmr-bench-* and the network vmr-bench-net are removed at the start (left by an
-# aborted run) and at the end. Environment: BENCH_SIZES="1000 10000", BENCH_REPEAT=3,
+# aborted run) and at the end. Environment: BENCH_SIZES="1000 10000", BENCH_REPEAT=5,
 # BENCH_WORK=/var/tmp/vmr-bench, BENCH_PARALLELISM (plan/drift --parallelism, default: theirs).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$ROOT/build-bench
 SIZES=${BENCH_SIZES:-"1000 10000"}
-REPEAT=${BENCH_REPEAT:-3}
+REPEAT=${BENCH_REPEAT:-5}
 WORK=${BENCH_WORK:-/var/tmp/vmr-bench}
 URI=qemu:///system
 PAR=()
@@ -105,14 +105,17 @@ for n in $SIZES; do
   python3 "$ROOT/bench/gen_specs.py" "$specs" "$n"
   log "N=$n: $(find "$specs" -name '*.yaml' | wc -l) spec files in $specs"
 
-  # 3. load into an empty database, then again with nothing changed.
-  rm -f "$db" "$db"-*
-  measure "$n" load_empty 1 "$WORK/load-$n.out" "$VM" --db "$db" load "$specs"
-  ((LAST_RC == 0)) || { cat "$WORK/load-$n.out"; die "load of $n specs failed"; }
-  grep -q "$((n + 2)) inserted" "$WORK/load-$n.out" || { cat "$WORK/load-$n.out"; die "load did not insert $((n + 2)) specs"; }
-  measure "$n" load_nochange 1 "$WORK/reload-$n.out" "$VM" --db "$db" load "$specs"
-  ((LAST_RC == 0)) || { cat "$WORK/reload-$n.out"; die "re-load failed"; }
-  grep -q ' 0 inserted, 0 updated' "$WORK/reload-$n.out" || { cat "$WORK/reload-$n.out"; die "re-load changed something"; }
+  # 3. load into an empty database, then again with nothing changed (BENCH_REPEAT times,
+  # each into a new database; the last one is kept for the rest).
+  for r in $(seq "$REPEAT"); do
+    rm -f "$db" "$db"-*
+    measure "$n" load_empty "$r" "$WORK/load-$n.out" "$VM" --db "$db" load "$specs"
+    ((LAST_RC == 0)) || { cat "$WORK/load-$n.out"; die "load of $n specs failed"; }
+    grep -q "$((n + 2)) inserted" "$WORK/load-$n.out" || { cat "$WORK/load-$n.out"; die "load did not insert $((n + 2)) specs"; }
+    measure "$n" load_nochange "$r" "$WORK/reload-$n.out" "$VM" --db "$db" load "$specs"
+    ((LAST_RC == 0)) || { cat "$WORK/reload-$n.out"; die "re-load failed"; }
+    grep -q ' 0 inserted, 0 updated' "$WORK/reload-$n.out" || { cat "$WORK/reload-$n.out"; die "re-load changed something"; }
+  done
 
   # Define the domains: virtumancer apply creates them (and the network). The previous N's
   # domains carry the previous database's owner id (another virtumancer database: never
