@@ -93,6 +93,10 @@ class Hypervisor {
 
     // Storage
     virtual void define_pool(const std::string& xml, bool build, bool start, bool autostart) = 0;
+    // Autostart of an existing pool / network alone, on or off. Not pure, so fakes need not
+    // implement them; the default throws Error.
+    virtual void set_pool_autostart(const std::string& name, bool on);
+    virtual void set_network_autostart(const std::string& name, bool on);
     virtual void undefine_pool(const std::string& name) = 0;
     virtual void create_volume(const std::string& pool, const std::string& xml) = 0;
     virtual void resize_volume(const std::string& pool, const std::string& name,

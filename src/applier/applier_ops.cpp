@@ -44,8 +44,8 @@ std::string volume_name(const Step& s) {
     return slash == std::string::npos ? s.name : s.name.substr(slash + 1);
 }
 
-// libvirt has no call here to start an existing pool or network or to set its autostart
-// alone: define it again with its own (inactive) XML and the wanted flags.
+// The Hypervisor seam has no call to start an existing pool or network alone: define it again
+// with its own (inactive) XML and the wanted flags.
 const ObservedPool& observed_pool(const ObservedHost& oh, const std::string& name) {
     if (const ObservedPool* p = oh.pool(name)) return *p;
     throw Error("storage pool '" + name + "' is not defined on " + oh.uri,
@@ -55,13 +55,6 @@ const ObservedNetwork& observed_network(const ObservedHost& oh, const std::strin
     if (const ObservedNetwork* n = oh.network(name)) return *n;
     throw Error("network '" + name + "' is not defined on " + oh.uri,
                 "run virtumancer plan again: the host changed since the plan was made");
-}
-
-void no_autostart_off(const Step& s) {
-    throw Error("turning autostart off for " + s.kind + " '" + s.name +
-                    "' is not supported by this version",
-                "run: virsh " + std::string(s.kind == "pool" ? "pool-autostart" : "net-autostart") +
-                    " --disable " + s.name);
 }
 
 void shutdown(const Step& s, Hypervisor& hv, const ApplyOptions& opts, const Progress& progress) {
@@ -196,9 +189,7 @@ void run_step(const Step& s, Hypervisor& hv, const ApplyOptions& opts, const Pro
         const ObservedPool& p = observed_pool(oh, n);
         if (!p.active) hv.define_pool(p.xml, false, true, false);
     } else if (op == "pool.autostart") {
-        if (!flag(s, "autostart")) no_autostart_off(s);
-        ObservedHost oh = hv.observe(1);
-        hv.define_pool(observed_pool(oh, n).xml, false, false, true);
+        hv.set_pool_autostart(n, flag(s, "autostart"));
     } else if (op == "volume.create") {
         progress(0, "creating the volume");
         hv.create_volume(arg(s, "pool"), s.xml);
@@ -214,9 +205,7 @@ void run_step(const Step& s, Hypervisor& hv, const ApplyOptions& opts, const Pro
         const ObservedNetwork& net = observed_network(oh, n);
         if (!net.active) hv.define_network(net.xml, true, false);
     } else if (op == "network.autostart") {
-        if (!flag(s, "autostart")) no_autostart_off(s);
-        ObservedHost oh = hv.observe(1);
-        hv.define_network(observed_network(oh, n).xml, false, true);
+        hv.set_network_autostart(n, flag(s, "autostart"));
     } else if (op == "snapshot.create") {
         std::string dom = arg(s, "domain");
         if (dom.empty()) dom = n.substr(0, n.find('/'));

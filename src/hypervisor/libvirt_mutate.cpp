@@ -223,6 +223,18 @@ void LibvirtHypervisor::delete_volume(const std::string& pool_name, const std::s
 
 // ---- networks ----
 
+void LibvirtHypervisor::set_pool_autostart(const std::string& name, bool on) {
+    auto p = pool(name);
+    if (virStoragePoolSetAutostart(p.get(), on ? 1 : 0) < 0)
+        lv::fail("cannot set autostart of " + q("pool", name));
+}
+
+void LibvirtHypervisor::set_network_autostart(const std::string& name, bool on) {
+    auto n = network(name);
+    if (virNetworkSetAutostart(n.get(), on ? 1 : 0) < 0)
+        lv::fail("cannot set autostart of " + q("network", name));
+}
+
 void LibvirtHypervisor::define_network(const std::string& xml, bool start, bool autostart) {
     virNetworkPtr raw = virNetworkDefineXML(conn_.get(), xml.c_str());
     if (!raw) lv::fail("cannot define network on " + uri_);

@@ -36,6 +36,16 @@ const ObservedNetwork* ObservedHost::network(const std::string& n) const {
     return find_named(networks, n);
 }
 
+void Hypervisor::set_pool_autostart(const std::string& name, bool) {
+    throw Error("cannot set the autostart of pool '" + name + "' on " + uri() +
+                ": not supported by this hypervisor adapter");
+}
+
+void Hypervisor::set_network_autostart(const std::string& name, bool) {
+    throw Error("cannot set the autostart of network '" + name + "' on " + uri() +
+                ": not supported by this hypervisor adapter");
+}
+
 void Hypervisor::set_max_vcpus(const std::string& domain, int) {
     throw Error("cannot set the maximum vCPUs of domain '" + domain + "' on " + uri() +
                 ": not supported by this hypervisor adapter");
