@@ -89,6 +89,16 @@ class Store {
     // Adopted domains (import --host): recorded with sync_status 'adopted'.
     // Marks the VM spec `vm` on `host` adopted; false when the database holds no such VM.
     bool mark_adopted(const std::string& host, const std::string& vm);
+
+    // What the latest drift check or apply found for a VM spec (virtual_machines.sync_status):
+    // in_sync, drifted, pending (not defined yet), error (apply failed, or another database's
+    // domain has its name). One transaction; VMs without a row are ignored.
+    struct SyncStatus {
+        std::string host, vm, status;
+    };
+    void record_sync_status(const std::vector<SyncStatus>& statuses);
+    // The recorded status of one VM spec ("" when the database holds no such VM).
+    std::string sync_status(const std::string& host, const std::string& vm);
     // The spec paths of the latest load (empty when nothing was loaded).
     std::vector<std::string> last_load_paths();
     Database& database() { return db_; }

@@ -13,6 +13,8 @@
 #include <thread>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
+
 #include "applier_internal.hpp"
 #include "virtumancer/diag.hpp"
 
@@ -156,10 +158,15 @@ class Runner {
         }
         if (opts_.desired && result_.succeeded > 0) {
             try {
-                result_.differences = verify(plan_, result_.steps, hosts_, opts_);
+                result_.differences = verify(plan_, result_.steps, hosts_, opts_, &vm_status_);
             } catch (const std::exception& e) {
                 result_.differences.push_back(
                     std::string("could not verify the result after applying: ") + e.what());
+            }
+            try { // the status column is information: a failure to write it fails nothing
+                store_.record_sync_status(vm_status_);
+            } catch (const std::exception& e) {
+                spdlog::warn("could not record the VMs' sync status: {}", e.what());
             }
         }
         ApplyEvent sum;
@@ -313,6 +320,7 @@ class Runner {
     const ApplyOptions& opts_;
     EventSink& sink_;
     ApplyResult result_;
+    std::vector<Store::SyncStatus> vm_status_; // from the post-apply verification
     std::map<int, size_t> index_;
     std::vector<size_t> waiting_;
     std::vector<std::vector<size_t>> dependents_;

@@ -10,7 +10,8 @@
 namespace virtumancer::applier_detail {
 
 std::vector<std::string> verify(const Plan& plan, const std::vector<StepResult>& results,
-                                HostConnector& hosts, const ApplyOptions& opts) {
+                                HostConnector& hosts, const ApplyOptions& opts,
+                                std::vector<Store::SyncStatus>* vm_status) {
     // Objects whose every step completed.
     std::map<std::string, bool> clean;
     std::set<std::string> touched_hosts;
@@ -33,6 +34,19 @@ std::vector<std::string> verify(const Plan& plan, const std::vector<StepResult>&
         if (!oh.reachable)
             out.push_back("could not observe host " + oh.host + " after applying: " + oh.error);
     Plan again = make_plan(*opts.desired, observed, opts.plan_options);
+    if (vm_status) {
+        std::set<std::string> remaining;
+        for (const auto& c : again.changes) remaining.insert(c.address());
+        for (const auto& c : plan.changes) {
+            if (c.kind != "vm" || c.action == Action::Delete) continue;
+            auto it = clean.find(c.address());
+            bool ok = it != clean.end() && it->second;
+            vm_status->push_back({c.host, c.name,
+                                  !ok                                ? "error"
+                                  : remaining.count(c.address()) > 0 ? "drifted"
+                                                                     : "in_sync"});
+        }
+    }
     for (const auto& c : again.changes) {
         auto it = clean.find(c.address());
         if (it == clean.end() || !it->second) continue;

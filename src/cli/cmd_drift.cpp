@@ -10,6 +10,7 @@
 #include "plan_output.hpp"
 #include "virtumancer/diag.hpp"
 #include "virtumancer/planner.hpp"
+#include "virtumancer/store.hpp"
 
 namespace virtumancer::cli {
 
@@ -20,6 +21,27 @@ struct DriftArgs {
     std::string junit, prometheus;
     int parallelism = 8;
 };
+
+// Records what was found per VM spec in virtual_machines.sync_status. Best effort: a
+// database that cannot be written (read-only copy in a CI job) only gets a warning.
+void record_vm_statuses(Database& db, const std::vector<DriftItem>& items) {
+    std::vector<Store::SyncStatus> st;
+    for (const auto& it : items) {
+        if (it.kind != "vm") continue;
+        std::string s = it.status == "in_sync"    ? "in_sync"
+                        : it.status == "drifted"  ? "drifted"
+                        : it.status == "missing"  ? "pending"
+                        : it.status == "conflict" ? "error"
+                                                  : "";
+        if (!s.empty()) st.push_back({it.host, it.name, s});
+    }
+    try {
+        Store(db).record_sync_status(st);
+    } catch (const std::exception& e) {
+        std::cerr << "warning: could not record the VMs' sync status in " << db.path() << ": "
+                  << e.what() << "\n";
+    }
+}
 
 bool counts_as_drift(const DriftItem& it, bool fail_on_unmanaged) {
     if (it.status == "in_sync") return false;
@@ -135,6 +157,7 @@ void register_drift(CLI::App& app, Globals& g, Runner& run) {
             auto [d, observed] =
                 desired_and_observed(*db, a->paths, parse_host_uris(a->host_uris), a->parallelism);
             auto items = detect_drift(d.state, observed);
+            record_vm_statuses(*db, items);
             double secs =
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             int drifted = 0;

@@ -1,4 +1,5 @@
-// Store: what `import` records (adopted VMs) and reads (the paths of the latest load).
+// Store: what `import` records (adopted VMs) and reads (the paths of the latest load); the
+// sync status drift and apply record per VM.
 #include <nlohmann/json.hpp>
 
 #include "virtumancer/diag.hpp"
@@ -18,6 +19,29 @@ bool Store::mark_adopted(const std::string& host, const std::string& vm) {
         changed = q.exec();
     });
     return changed > 0;
+}
+
+void Store::record_sync_status(const std::vector<SyncStatus>& statuses) {
+    if (statuses.empty()) return;
+    db_.write([&] {
+        SQLite::Statement q(db_.db(), "UPDATE virtual_machines SET sync_status=? WHERE name=? AND "
+                                      "host_id=(SELECT id FROM hosts WHERE name=?)");
+        for (const auto& s : statuses) {
+            q.bind(1, s.status);
+            q.bind(2, s.vm);
+            q.bind(3, s.host);
+            q.exec();
+            q.reset();
+        }
+    });
+}
+
+std::string Store::sync_status(const std::string& host, const std::string& vm) {
+    SQLite::Statement q(db_.db(), "SELECT sync_status FROM virtual_machines WHERE name=? AND "
+                                  "host_id=(SELECT id FROM hosts WHERE name=?)");
+    q.bind(1, vm);
+    q.bind(2, host);
+    return q.executeStep() ? q.getColumn(0).getString() : std::string();
 }
 
 std::vector<std::string> Store::last_load_paths() {

@@ -380,6 +380,8 @@ class Saver {
                 {"restart_policy", v.restart_policy},
                 {"shutdown_timeout", std::to_string(v.shutdown_timeout)},
                 {"force_stop", bool_text(v.force_stop)},
+                // A new or changed spec has not been applied or checked yet.
+                {"sync_status", std::string("pending")},
             };
             int64_t id = write_row(kind, "host_id", host, s, extras, t.e);
             vm_ids_[key_of(kind, s)] = id;

@@ -112,6 +112,12 @@ class Drift : public ::testing::Test {
 TEST_F(Drift, OutOfBandVirshChangesAreReportedWithTheirFields) {
     CliRun r = vm(db_, "apply --auto-approve " + quote(dir_.file("specs")));
     ASSERT_EQ(r.code, 0) << r.out << r.err;
+    // The apply's verification records the VM as in sync; drift records what it finds.
+    auto sync_status = [&] {
+        return apply_e2e::sql(db_,
+                              "SELECT sync_status FROM virtual_machines WHERE name='" + kVm + "'");
+    };
+    EXPECT_EQ(sync_status(), "in_sync\n");
 
     // Clean right after apply.
     int code = -1;
@@ -156,6 +162,7 @@ TEST_F(Drift, OutOfBandVirshChangesAreReportedWithTheirFields) {
     const json* o = object(rep, "vm", kVm);
     ASSERT_NE(o, nullptr);
     EXPECT_EQ(o->value("status", ""), "drifted");
+    EXPECT_EQ(sync_status(), "drifted\n");
     EXPECT_EQ(fields(*o), (std::set<std::string>{"memory", "disk[vda].cache"})) << o->dump(2);
     if (const json* d = diff(*o, "memory")) {
         EXPECT_EQ(d->value("expected", ""), "67108864") << d->dump();

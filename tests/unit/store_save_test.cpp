@@ -384,3 +384,28 @@ TEST(StoreSave, AFailoverPairMayShareAMacWithinOneVm) {
     EXPECT_THROW(store.save_desired(in, "r2", "t", {}), Error);
     EXPECT_EQ(count(*db, "virtual_machines"), 1);
 }
+
+// sync_status: pending after a load that adds or changes the spec, what apply/drift record
+// otherwise; an unchanged spec keeps its status.
+TEST(StoreSave, SyncStatusIsPendingAfterAChangeAndKeptOtherwise) {
+    TempDir t;
+    auto db = fresh(t);
+    Store store(*db);
+    auto in = sample();
+    store.save_desired(in, "rev1", "alice", {});
+    EXPECT_EQ(store.sync_status("kvm1", "web"), "pending");
+    store.record_sync_status({{"kvm1", "web", "in_sync"}, {"kvm1", "no-such-vm", "drifted"}});
+    EXPECT_EQ(store.sync_status("kvm1", "web"), "in_sync");
+    EXPECT_EQ(store.sync_status("kvm1", "no-such-vm"), "");
+    store.save_desired(in, "rev2", "alice", {}); // nothing changed
+    EXPECT_EQ(store.sync_status("kvm1", "web"), "in_sync");
+    store.record_sync_status({{"kvm1", "web", "drifted"}});
+    EXPECT_EQ(store.sync_status("kvm1", "web"), "drifted");
+    in.state.vms[0].obj.fields["memory"] = "2147483648";
+    in.state.vms[0].content_hash = "changed";
+    store.save_desired(in, "rev3", "alice", {});
+    EXPECT_EQ(store.sync_status("kvm1", "web"), "pending");
+    EXPECT_THROW(store.record_sync_status({{"kvm1", "web", "bogus"}}), std::exception)
+        << "the schema's CHECK constraint keeps the column to its documented values";
+    EXPECT_EQ(store.sync_status("kvm1", "web"), "pending");
+}
