@@ -7,6 +7,7 @@
 // rule matches only values libvirt generates, never ones a user can configure.
 #include <pugixml.hpp>
 #include <string_view>
+#include <vector>
 
 #include "virtumancer/diag.hpp"
 #include "virtumancer/hypervisor.hpp"
@@ -61,11 +62,22 @@ void strip_default_resource(pugi::xml_node dom) {
 
 // <alias name='virtio-disk0'/>, 'net0', 'pci.0', ...: assigned by libvirt at start. User aliases
 // carry the "ua-" prefix and are config; they are kept.
-void strip_aliases(pugi::xml_node dom) {
-    for (auto x : dom.select_nodes(".//alias")) {
-        auto n = x.node();
-        if (!starts_with(n.attribute("name").value(), "ua-")) n.parent().remove_child(n);
+// (A plain walk: an XPath `.//alias` compiled its query for every observed domain.)
+void collect_aliases(pugi::xml_node n, std::vector<pugi::xml_node>& out) {
+    for (auto c = n.first_child(); c; c = c.next_sibling()) {
+        if (c.type() != pugi::node_element) continue;
+        if (std::string_view(c.name()) == "alias") {
+            if (!starts_with(c.attribute("name").value(), "ua-")) out.push_back(c);
+        } else {
+            collect_aliases(c, out);
+        }
     }
+}
+
+void strip_aliases(pugi::xml_node dom) {
+    std::vector<pugi::xml_node> found;
+    collect_aliases(dom, found);
+    for (auto n : found) n.parent().remove_child(n);
 }
 
 // <seclabel type='dynamic' model='dac' relabel='yes'><label>+0:+0</label><imagelabel>...: the
