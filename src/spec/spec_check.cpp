@@ -21,12 +21,9 @@ struct Checker {
 
     SourceRef at(const std::string& kind, const std::string& host, const std::string& name,
                  int child, const std::string& key, const SourceRef& fallback) const {
-        auto it = L.notes.pos.find(annot_key(kind, host, name, child, key));
-        if (it != L.notes.pos.end()) return it->second;
-        if (child >= 0) {
-            it = L.notes.pos.find(annot_key(kind, host, name, child, "item"));
-            if (it != L.notes.pos.end()) return it->second;
-        }
+        if (auto p = L.notes.pos.find(kind, host, name, child, key)) return *p;
+        if (child >= 0)
+            if (auto p = L.notes.pos.find(kind, host, name, child, "item")) return *p;
         return fallback;
     }
     bool is_null(const std::string& kind, const std::string& host, const std::string& name,

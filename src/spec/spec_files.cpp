@@ -49,10 +49,8 @@ void append_loaded(spec::Loaded& into, spec::Loaded& part) {
     move_all(into.state.networks, part.state.networks);
     move_all(into.state.vms, part.state.vms);
     move_all(into.state.snapshots, part.state.snapshots);
-    // A later position of the same key wins, as with one loader: merge() keeps what `part`
-    // (later) has and takes the rest from `into`.
-    part.notes.pos.merge(into.notes.pos);
-    into.notes.pos.swap(part.notes.pos);
+    // A later position of the same key wins, as with one loader.
+    into.notes.pos.merge_later(part.notes.pos);
     into.notes.nulls.merge(part.notes.nulls);
 }
 

@@ -1,10 +1,12 @@
 // Internals of the spec loader shared by its translation units (not a public interface).
 #pragma once
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "virtumancer/descriptors.hpp"
@@ -105,10 +107,37 @@ std::optional<std::string> refused_key(const KindDesc& k, const std::string& key
 // The YAML keys of a kind's child lists.
 std::vector<const KindDesc*> child_kinds(const KindDesc& k);
 
-// Positions of keys and values recorded while loading, for the cross-document checks.
+// Where each key and list item of every document was, for the cross-document checks. About
+// 50 per VM spec, so compact: file names and keys are stored once, an entry is 5 integers
+// (a map of "kind|host|name|child|key" strings to SourceRefs took ~100 MiB at 10,000 specs).
+class Positions {
+  public:
+    // Records a place; a later call for the same (document, child, key) replaces it.
+    void set(const std::string& doc_kind, const std::string& host, const std::string& name,
+             int child, const std::string& key, const std::string& file, int line, int col);
+    std::optional<SourceRef> find(const std::string& doc_kind, const std::string& host,
+                                  const std::string& name, int child, const std::string& key) const;
+    // Takes every entry of `later` (loaded after this one): its places win.
+    void merge_later(const Positions& later);
+
+  private:
+    struct Entry {
+        int child;
+        uint32_t key, file;
+        int line, col;
+    };
+    static std::string doc_id(const std::string& kind, const std::string& host,
+                              const std::string& name);
+    uint32_t intern(std::vector<std::string>& table,
+                    std::unordered_map<std::string, uint32_t>& index, const std::string& s);
+    std::unordered_map<std::string, std::vector<Entry>> docs_;
+    std::vector<std::string> files_, keys_;
+    std::unordered_map<std::string, uint32_t> file_index_, key_index_;
+};
+
 struct Annotations {
-    std::map<std::string, SourceRef> pos; // see annot_key
-    std::set<std::string> nulls;          // keys set to null: "leave unset, no default"
+    Positions pos;
+    std::set<std::string> nulls; // annot_key()s of keys set to null: "leave unset, no default"
 };
 // `doc_kind` is the document kind (VirtualMachine, Volume, ...); child -1 for the document
 // itself; `key` a YAML key, or "item" for a list item's own position.

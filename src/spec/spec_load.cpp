@@ -17,6 +17,59 @@ std::string annot_key(const std::string& doc_kind, const std::string& host, cons
     return doc_kind + "|" + host + "|" + name + "|" + std::to_string(child) + "|" + key;
 }
 
+std::string Positions::doc_id(const std::string& kind, const std::string& host,
+                              const std::string& name) {
+    return kind + "|" + host + "|" + name;
+}
+
+uint32_t Positions::intern(std::vector<std::string>& table,
+                           std::unordered_map<std::string, uint32_t>& index, const std::string& s) {
+    auto [it, fresh] = index.try_emplace(s, static_cast<uint32_t>(table.size()));
+    if (fresh) table.push_back(s);
+    return it->second;
+}
+
+void Positions::set(const std::string& doc_kind, const std::string& host, const std::string& name,
+                    int child, const std::string& key, const std::string& file, int line, int col) {
+    uint32_t k = intern(keys_, key_index_, key), f = intern(files_, file_index_, file);
+    auto& v = docs_[doc_id(doc_kind, host, name)];
+    for (auto& e : v)
+        if (e.child == child && e.key == k) {
+            e = Entry{child, k, f, line, col};
+            return;
+        }
+    v.push_back(Entry{child, k, f, line, col});
+}
+
+std::optional<SourceRef> Positions::find(const std::string& doc_kind, const std::string& host,
+                                         const std::string& name, int child,
+                                         const std::string& key) const {
+    auto d = docs_.find(doc_id(doc_kind, host, name));
+    auto k = key_index_.find(key);
+    if (d == docs_.end() || k == key_index_.end()) return std::nullopt;
+    for (const auto& e : d->second)
+        if (e.child == child && e.key == k->second) return SourceRef{files_[e.file], e.line, e.col};
+    return std::nullopt;
+}
+
+void Positions::merge_later(const Positions& later) {
+    for (const auto& [id, entries] : later.docs_) {
+        auto& v = docs_[id];
+        for (const auto& e : entries) {
+            Entry mine{e.child, intern(keys_, key_index_, later.keys_[e.key]),
+                       intern(files_, file_index_, later.files_[e.file]), e.line, e.col};
+            bool replaced = false;
+            for (auto& x : v)
+                if (x.child == mine.child && x.key == mine.key) {
+                    x = mine;
+                    replaced = true;
+                    break;
+                }
+            if (!replaced) v.push_back(mine);
+        }
+    }
+}
+
 namespace {
 
 const std::vector<std::string> kKinds = {"Host",    "StoragePool",    "Volume",
@@ -30,7 +83,7 @@ struct Ctx {
 
     void error(const YNode& at, const std::string& msg) { diags.error(file, at.line, at.col, msg); }
     void mark(int child, const std::string& key, const YNode& at) {
-        notes.pos[annot_key(doc_kind, host, name, child, key)] = SourceRef{file, at.line, at.col};
+        notes.pos.set(doc_kind, host, name, child, key, file, at.line, at.col);
     }
 };
 
@@ -365,9 +418,8 @@ void load_vm(Ctx& c, const YNode& root, Spec& s) {
             ok = (j % 3 == 2) ? m[j] == ':' : std::isxdigit(static_cast<unsigned char>(m[j])) != 0;
         if (ok && (std::stoi(m.substr(0, 2), nullptr, 16) & 1)) ok = false;
         if (!ok) {
-            auto it =
-                c.notes.pos.find(annot_key(c.doc_kind, c.host, c.name, static_cast<int>(i), "mac"));
-            SourceRef at = it != c.notes.pos.end() ? it->second : s.src;
+            SourceRef at = c.notes.pos.find(c.doc_kind, c.host, c.name, static_cast<int>(i), "mac")
+                               .value_or(s.src);
             c.diags.error(at.file, at.line, at.column,
                           "`mac` must be a unicast MAC address like 52:54:00:12:34:56, got `" + m +
                               "`");
