@@ -22,6 +22,18 @@ std::string join_cols(const std::vector<std::string>& cols, const std::string& p
     return s;
 }
 
+// A Host spec from the first five columns of a row selected with kHostColumns.
+const char* const kHostColumns = "name, uri, description, spec_file, spec_line";
+HostSpec host_from_row(SQLite::Statement& q) {
+    HostSpec h;
+    h.name = q.getColumn(0).getString();
+    h.uri = q.getColumn(1).getString();
+    h.description = q.getColumn(2).getString();
+    h.src.file = q.getColumn(3).getString();
+    h.src.line = q.getColumn(4).getInt();
+    return h;
+}
+
 std::vector<Value> read_values(SQLite::Statement& q, int from, size_t n) {
     std::vector<Value> v;
     v.reserve(n);
@@ -37,18 +49,11 @@ class Loader {
         DesiredState st;
         read_vendor_options();
         {
-            auto& q = sql_.stmt("SELECT id, name, uri, description, spec_file, spec_line, "
-                                "pending_delete FROM hosts ORDER BY id");
+            auto& q = sql_.stmt(std::string("SELECT ") + kHostColumns +
+                                ", id, pending_delete FROM hosts ORDER BY id");
             while (q.executeStep()) {
-                hosts_[q.getColumn(0).getInt64()] = q.getColumn(1).getString();
-                if (q.getColumn(6).getInt()) continue;
-                HostSpec h;
-                h.name = q.getColumn(1).getString();
-                h.uri = q.getColumn(2).getString();
-                h.description = q.getColumn(3).getString();
-                h.src.file = q.getColumn(4).getString();
-                h.src.line = q.getColumn(5).getInt();
-                st.hosts.push_back(std::move(h));
+                hosts_[q.getColumn(5).getInt64()] = q.getColumn(0).getString();
+                if (!q.getColumn(6).getInt()) st.hosts.push_back(host_from_row(q));
             }
         }
         read_top(pool_kind(), "pool", &st.pools);
@@ -280,17 +285,9 @@ DesiredState Store::load_desired(std::vector<std::string>* pending_delete) {
 std::vector<HostSpec> Store::load_hosts() {
     Sql sql(db_.db());
     std::vector<HostSpec> out;
-    auto& q = sql.stmt("SELECT name, uri, description, spec_file, spec_line FROM hosts "
-                       "WHERE pending_delete = 0 ORDER BY id");
-    while (q.executeStep()) {
-        HostSpec h;
-        h.name = q.getColumn(0).getString();
-        h.uri = q.getColumn(1).getString();
-        h.description = q.getColumn(2).getString();
-        h.src.file = q.getColumn(3).getString();
-        h.src.line = q.getColumn(4).getInt();
-        out.push_back(std::move(h));
-    }
+    auto& q = sql.stmt(std::string("SELECT ") + kHostColumns +
+                       " FROM hosts WHERE pending_delete = 0 ORDER BY id");
+    while (q.executeStep()) out.push_back(host_from_row(q));
     q.reset();
     return out;
 }
