@@ -152,4 +152,30 @@ inline bool contains(const std::string& hay, const std::string& needle) {
     return hay.find(needle) != std::string::npos;
 }
 
+// A test owning every libvirt object whose name starts with `prefix` and a pool directory:
+// both removed before and after it; a temporary directory holding its database (`db_`). On
+// failure the tasks the database recorded are printed.
+class OwnedObjectsTest : public ::testing::Test {
+  protected:
+    OwnedObjectsTest(std::string prefix, std::string pool_dir)
+        : prefix_(std::move(prefix)), pool_dir_(std::move(pool_dir)) {}
+    void SetUp() override {
+        APPLY_E2E_REQUIRE_LIBVIRTD();
+        cleanup(prefix_);
+        sh("rm -rf " + quote(pool_dir_));
+        db_ = dir_.file("v.db");
+    }
+    void TearDown() override {
+        if (HasFailure())
+            std::cerr << "tasks:\n"
+                      << sql(db_, "SELECT id,type,target_name,status,details FROM tasks") << "\n";
+        cleanup(prefix_);
+        sh("rm -rf " + quote(pool_dir_));
+    }
+
+    std::string prefix_, pool_dir_;
+    TempDir dir_;
+    std::string db_;
+};
+
 } // namespace apply_e2e

@@ -51,22 +51,9 @@ std::string vm_yaml(const VmShape& s) {
     return y;
 }
 
-class ApplyLifecycle : public ::testing::Test {
+class ApplyLifecycle : public OwnedObjectsTest {
   protected:
-    void SetUp() override {
-        APPLY_E2E_REQUIRE_LIBVIRTD();
-        cleanup(kPrefix);
-        sh("rm -rf " + kPoolDir);
-        db_ = dir_.file("v.db");
-    }
-    void TearDown() override {
-        if (HasFatalFailure() || HasFailure()) {
-            std::cerr << "tasks:\n"
-                      << sql(db_, "SELECT id,type,target_name,status,details FROM tasks") << "\n";
-        }
-        cleanup(kPrefix);
-        sh("rm -rf " + kPoolDir);
-    }
+    ApplyLifecycle() : OwnedObjectsTest(kPrefix, kPoolDir) {}
     void write(const VmShape& s) {
         dir_.write("specs/infra.yaml", infra_yaml(s.second_disk));
         if (s.present)
@@ -83,9 +70,6 @@ class ApplyLifecycle : public ::testing::Test {
         EXPECT_EQ(p.code, 0) << "plan after " << when << " is not empty:\n" << p.out;
     }
     std::string domid() { return sh("virsh -c qemu:///system domid " + kVm).out; }
-
-    TempDir dir_;
-    std::string db_;
 };
 
 TEST_F(ApplyLifecycle, CreateHotplugResizeRestartStopPrune) {

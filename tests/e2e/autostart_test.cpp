@@ -29,22 +29,10 @@ bool autostart_of(const std::string& info) {
     return false;
 }
 
-class Autostart : public ::testing::Test {
+class Autostart : public OwnedObjectsTest {
   protected:
-    void SetUp() override {
-        APPLY_E2E_REQUIRE_LIBVIRTD();
-        cleanup(kPrefix);
-        sh("rm -rf " + kPoolDir);
-        db_ = dir_.file("v.db");
-    }
-    void TearDown() override {
-        cleanup(kPrefix);
-        sh("rm -rf " + kPoolDir);
-    }
+    Autostart() : OwnedObjectsTest(kPrefix, kPoolDir) {}
     Result run(const std::string& args) { return vm(db_, args + " " + quote(dir_.file("specs"))); }
-
-    TempDir dir_;
-    std::string db_;
 };
 
 TEST_F(Autostart, PoolAndNetworkAutostartTurnOffAndOnAgain) {
