@@ -16,10 +16,9 @@ namespace virtumancer::cli {
 
 namespace {
 struct DriftArgs {
-    std::vector<std::string> paths, host_uris;
+    ObserveArgs obs;
     bool json = false, fail_on_unmanaged = false;
     std::string junit, prometheus;
-    int parallelism = 8;
 };
 
 // Records what was found per VM spec in virtual_machines.sync_status. Best effort: a
@@ -140,22 +139,19 @@ void register_drift(CLI::App& app, Globals& g, Runner& run) {
         "drift", "Report every difference between managed objects and their specs (field, "
                  "expected, actual), missing objects and power state; exit 0 clean, 2 drift, "
                  "1 error");
-    cmd->add_option("paths", a->paths, "spec files or directories to load first");
-    cmd->add_option("--host-uri", a->host_uris, "NAME=URI: override a Host's URI (repeatable)");
+    add_observe_options(cmd, a->obs);
     cmd->add_flag("--json", a->json, "print the report as JSON");
     cmd->add_option("--junit", a->junit, "write a JUnit XML report (one test case per object)");
     cmd->add_option("--prometheus", a->prometheus,
                     "write node_exporter textfile metrics (atomically)");
     cmd->add_flag("--fail-on-unmanaged", a->fail_on_unmanaged,
                   "count unmanaged objects on the hosts as drift");
-    cmd->add_option("--parallelism", a->parallelism, "objects observed at once per host")
-        ->check(CLI::Range(1, 64));
     cmd->callback([&g, &run, a] {
         run = [&g, a] {
             auto t0 = std::chrono::steady_clock::now();
             auto db = Database::open(g.db_path);
-            auto [d, observed] =
-                desired_and_observed(*db, a->paths, parse_host_uris(a->host_uris), a->parallelism);
+            auto [d, observed] = desired_and_observed(
+                *db, a->obs.paths, parse_host_uris(a->obs.host_uris), a->obs.parallelism);
             auto items = detect_drift(d.state, observed);
             record_vm_statuses(*db, items);
             double secs =

@@ -11,10 +11,10 @@ namespace virtumancer::cli {
 
 namespace {
 struct PlanArgs {
-    std::vector<std::string> paths, host_uris, targets;
+    ObserveArgs obs;
+    std::vector<std::string> targets;
     bool json = false, detailed = false, prune = false;
     std::string out;
-    int parallelism = 8;
 };
 } // namespace
 
@@ -24,20 +24,17 @@ void register_plan(CLI::App& app, Globals& g, Runner& run) {
         "plan", "Compare the desired state (database; spec PATHs are loaded first) with live "
                 "libvirt and print the ordered plan, each change classified as live, next-boot, "
                 "restart or replace");
-    cmd->add_option("paths", a->paths, "spec files or directories to load first");
-    cmd->add_option("--host-uri", a->host_uris, "NAME=URI: override a Host's URI (repeatable)");
+    add_observe_options(cmd, a->obs);
     cmd->add_option("--target", a->targets, "KIND/NAME: restrict the plan (repeatable)");
     cmd->add_flag("--json", a->json, "print the plan as JSON (stable, versioned format)");
     cmd->add_option("--out", a->out, "save the plan (with fingerprints) for `apply --plan`");
     cmd->add_flag("--detailed-exitcode", a->detailed, "exit 0 no changes, 1 error, 2 changes");
     cmd->add_flag("--prune", a->prune, "delete managed objects whose spec was removed");
-    cmd->add_option("--parallelism", a->parallelism, "objects observed at once per host")
-        ->check(CLI::Range(1, 64));
     cmd->callback([&g, &run, a] {
         run = [&g, a] {
             auto db = Database::open(g.db_path);
-            auto [d, observed] =
-                desired_and_observed(*db, a->paths, parse_host_uris(a->host_uris), a->parallelism);
+            auto [d, observed] = desired_and_observed(
+                *db, a->obs.paths, parse_host_uris(a->obs.host_uris), a->obs.parallelism);
             PlanOptions opts;
             opts.prune = a->prune;
             opts.targets = a->targets;

@@ -102,6 +102,13 @@ std::vector<ObservedHost> observe_hosts(const DesiredState& d,
     return out;
 }
 
+void add_observe_options(CLI::App* cmd, ObserveArgs& a) {
+    cmd->add_option("paths", a.paths, "spec files or directories to load first");
+    cmd->add_option("--host-uri", a.host_uris, "NAME=URI: override a Host's URI (repeatable)");
+    cmd->add_option("--parallelism", a.parallelism, "objects observed at once per host")
+        ->check(CLI::Range(1, 64));
+}
+
 PlanInputs desired_and_observed(Database& db, const std::vector<std::string>& paths,
                                 const std::map<std::string, std::string>& over, int parallelism) {
     load_paths(db, paths);

@@ -33,6 +33,14 @@ std::vector<ObservedHost> observe_hosts(const DesiredState& d,
                                         const std::map<std::string, std::string>& uri_override,
                                         int parallelism);
 
+// The options of the commands that read desired state and observe hosts (plan, drift): spec
+// paths to load first, Host URI overrides, how many objects are observed at once.
+struct ObserveArgs {
+    std::vector<std::string> paths, host_uris;
+    int parallelism = 8;
+};
+void add_observe_options(CLI::App* cmd, ObserveArgs& a);
+
 // desired_state() and observe_hosts() together: the hosts are observed while the rest of the
 // desired state is read from the database (the two overlap; the result is the same as calling
 // one after the other).
