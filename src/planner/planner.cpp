@@ -481,6 +481,24 @@ void prepare_vms(const std::vector<const Spec*>& vms, const ObservedHost& obs,
     for (auto& t : threads) t.join();
 }
 
+// Calls fn(vm, prepared) for each VM of `host`, in spec order, preparing them a run at a time.
+template <class Fn>
+void each_prepared_vm(const DesiredState& d, const std::string& host, const ObservedHost& obs,
+                      Fn&& fn) {
+    std::vector<const Spec*> vms;
+    for (const auto& vm : d.vms)
+        if (vm.host == host) vms.push_back(&vm);
+    constexpr size_t kRun = 256;
+    std::vector<PreparedVm> prepared;
+    for (size_t start = 0; start < vms.size(); start += kRun) {
+        std::vector<const Spec*> run(
+            vms.begin() + static_cast<std::ptrdiff_t>(start),
+            vms.begin() + static_cast<std::ptrdiff_t>(std::min(start + kRun, vms.size())));
+        prepare_vms(run, obs, d.owner_id, prepared);
+        for (size_t i = 0; i < run.size(); ++i) fn(*run[i], prepared[i]);
+    }
+}
+
 void plan_vm(Builder& b, const DesiredState& d, const Spec& vm, HostPlan& hp,
              const PlanOptions& opts, PreparedVm* pre) {
     const std::string name = vm.obj.name();
@@ -856,24 +874,12 @@ Plan make_plan(const DesiredState& desired, const std::vector<ObservedHost>& obs
         plan_volumes(b, desired, hp);
         plan_networks(b, desired, hp);
         std::map<std::string, int> vm_last;
-        std::vector<const Spec*> vms;
-        for (const auto& vm : desired.vms)
-            if (vm.host == host.name) vms.push_back(&vm);
-        constexpr size_t kRun = 256;
-        std::vector<PreparedVm> prepared;
-        for (size_t start = 0; start < vms.size(); start += kRun) {
-            std::vector<const Spec*> run(
-                vms.begin() + static_cast<std::ptrdiff_t>(start),
-                vms.begin() + static_cast<std::ptrdiff_t>(std::min(start + kRun, vms.size())));
-            prepare_vms(run, *oh, desired.owner_id, prepared);
-            for (size_t i = 0; i < run.size(); ++i) {
-                const Spec& vm = *run[i];
-                size_t before = b.plan.steps.size();
-                plan_vm(b, desired, vm, hp, opts, &prepared[i]);
-                add_password_args(b.plan, before, vm);
-                vm_last[vm.obj.name()] = b.plan.steps.size() > before ? b.plan.steps.back().id : 0;
-            }
-        }
+        each_prepared_vm(desired, host.name, *oh, [&](const Spec& vm, PreparedVm& pre) {
+            size_t before = b.plan.steps.size();
+            plan_vm(b, desired, vm, hp, opts, &pre);
+            add_password_args(b.plan, before, vm);
+            vm_last[vm.obj.name()] = b.plan.steps.size() > before ? b.plan.steps.back().id : 0;
+        });
         plan_snapshots(b, desired, hp, vm_last);
         plan_deletions(b, desired, hp, opts);
     }
@@ -895,27 +901,14 @@ std::vector<DriftItem> detect_drift(const DesiredState& desired,
             continue;
         }
         std::set<std::string> wanted;
-        std::vector<const Spec*> vms;
-        for (const auto& vm : desired.vms)
-            if (vm.host == host.name) vms.push_back(&vm);
-        constexpr size_t kRun = 256;
-        std::vector<PreparedVm> prepared;
-        for (size_t n = 0; n < vms.size(); ++n) {
-            const Spec& vm = *vms[n];
-            if (n % kRun == 0) { // parse and diff the next run of domains at once
-                std::vector<const Spec*> run(
-                    vms.begin() + static_cast<std::ptrdiff_t>(n),
-                    vms.begin() + static_cast<std::ptrdiff_t>(std::min(n + kRun, vms.size())));
-                prepare_vms(run, *oh, desired.owner_id, prepared);
-            }
-            PreparedVm& pre = prepared[n % kRun];
+        each_prepared_vm(desired, host.name, *oh, [&](const Spec& vm, PreparedVm& pre) {
             wanted.insert(vm.obj.name());
             DriftItem it{host.name, "vm", vm.obj.name(), "in_sync", {}};
             const ObservedDomain* od = oh->domain(vm.obj.name());
             if (!od) {
                 it.status = "missing";
                 out.push_back(it);
-                continue;
+                return;
             }
             if (pre.error) std::rethrow_exception(pre.error);
             const OwnerMarker& m = pre.seen;
@@ -923,7 +916,7 @@ std::vector<DriftItem> detect_drift(const DesiredState& desired,
                 it.status = "conflict"; // same name, defined from another virtumancer database
                 it.diffs.push_back({"owner", m.db, desired.owner_id, ChangeClass::Replace});
                 out.push_back(it);
-                continue;
+                return;
             }
             it.diffs = std::move(pre.diffs);
             std::string want = desired_power(vm);
@@ -936,7 +929,7 @@ std::vector<DriftItem> detect_drift(const DesiredState& desired,
                                     vm.vm.autostart ? "yes" : "no", ChangeClass::Live});
             if (!it.diffs.empty()) it.status = "drifted";
             out.push_back(it);
-        }
+        });
         for (const auto& od : oh->domains) {
             if (wanted.count(od.name)) continue;
             OwnerMarker m;
