@@ -97,6 +97,10 @@ class Hypervisor {
     // implement them; the default throws Error.
     virtual void set_pool_autostart(const std::string& name, bool on);
     virtual void set_network_autostart(const std::string& name, bool on);
+    // Starts an existing, inactive pool / network (no-op when active). Not pure; the default
+    // throws Error.
+    virtual void start_pool(const std::string& name);
+    virtual void start_network(const std::string& name);
     virtual void undefine_pool(const std::string& name) = 0;
     virtual void create_volume(const std::string& pool, const std::string& xml) = 0;
     virtual void resize_volume(const std::string& pool, const std::string& name,

@@ -44,19 +44,6 @@ std::string volume_name(const Step& s) {
     return slash == std::string::npos ? s.name : s.name.substr(slash + 1);
 }
 
-// The Hypervisor seam has no call to start an existing pool or network alone: define it again
-// with its own (inactive) XML and the wanted flags.
-const ObservedPool& observed_pool(const ObservedHost& oh, const std::string& name) {
-    if (const ObservedPool* p = oh.pool(name)) return *p;
-    throw Error("storage pool '" + name + "' is not defined on " + oh.uri,
-                "run virtumancer plan again: the host changed since the plan was made");
-}
-const ObservedNetwork& observed_network(const ObservedHost& oh, const std::string& name) {
-    if (const ObservedNetwork* n = oh.network(name)) return *n;
-    throw Error("network '" + name + "' is not defined on " + oh.uri,
-                "run virtumancer plan again: the host changed since the plan was made");
-}
-
 void shutdown(const Step& s, Hypervisor& hv, const ApplyOptions& opts, const Progress& progress) {
     if (hv.domain_state(s.name) == "shutoff") return;
     long long timeout = number(s, "timeout");
@@ -185,9 +172,7 @@ void run_step(const Step& s, Hypervisor& hv, const ApplyOptions& opts, const Pro
     } else if (op == "pool.define") {
         hv.define_pool(s.xml, flag(s, "build"), flag(s, "start"), flag(s, "autostart"));
     } else if (op == "pool.start") {
-        ObservedHost oh = hv.observe(1);
-        const ObservedPool& p = observed_pool(oh, n);
-        if (!p.active) hv.define_pool(p.xml, false, true, false);
+        hv.start_pool(n);
     } else if (op == "pool.autostart") {
         hv.set_pool_autostart(n, flag(s, "autostart"));
     } else if (op == "volume.create") {
@@ -201,9 +186,7 @@ void run_step(const Step& s, Hypervisor& hv, const ApplyOptions& opts, const Pro
     } else if (op == "network.define") {
         hv.define_network(s.xml, flag(s, "start"), flag(s, "autostart"));
     } else if (op == "network.start") {
-        ObservedHost oh = hv.observe(1);
-        const ObservedNetwork& net = observed_network(oh, n);
-        if (!net.active) hv.define_network(net.xml, true, false);
+        hv.start_network(n);
     } else if (op == "network.autostart") {
         hv.set_network_autostart(n, flag(s, "autostart"));
     } else if (op == "snapshot.create") {

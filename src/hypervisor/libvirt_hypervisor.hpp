@@ -43,6 +43,8 @@ class LibvirtHypervisor final : public Hypervisor {
     void define_pool(const std::string& xml, bool build, bool start, bool autostart) override;
     void set_pool_autostart(const std::string& name, bool on) override;
     void set_network_autostart(const std::string& name, bool on) override;
+    void start_pool(const std::string& name) override;
+    void start_network(const std::string& name) override;
     void undefine_pool(const std::string& name) override;
     void create_volume(const std::string& pool, const std::string& xml) override;
     void resize_volume(const std::string& pool, const std::string& name,

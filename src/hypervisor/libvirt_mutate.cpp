@@ -235,6 +235,18 @@ void LibvirtHypervisor::set_network_autostart(const std::string& name, bool on) 
         lv::fail("cannot set autostart of " + q("network", name));
 }
 
+void LibvirtHypervisor::start_pool(const std::string& name) {
+    auto p = pool(name);
+    if (virStoragePoolIsActive(p.get()) != 1 && virStoragePoolCreate(p.get(), 0) < 0)
+        lv::fail("cannot start " + q("pool", name));
+}
+
+void LibvirtHypervisor::start_network(const std::string& name) {
+    auto n = network(name);
+    if (virNetworkIsActive(n.get()) != 1 && virNetworkCreate(n.get()) < 0)
+        lv::fail("cannot start " + q("network", name));
+}
+
 void LibvirtHypervisor::define_network(const std::string& xml, bool start, bool autostart) {
     virNetworkPtr raw = virNetworkDefineXML(conn_.get(), xml.c_str());
     if (!raw) lv::fail("cannot define network on " + uri_);

@@ -46,6 +46,16 @@ void Hypervisor::set_network_autostart(const std::string& name, bool) {
                 ": not supported by this hypervisor adapter");
 }
 
+void Hypervisor::start_pool(const std::string& name) {
+    throw Error("cannot start pool '" + name + "' on " + uri() +
+                ": not supported by this hypervisor adapter");
+}
+
+void Hypervisor::start_network(const std::string& name) {
+    throw Error("cannot start network '" + name + "' on " + uri() +
+                ": not supported by this hypervisor adapter");
+}
+
 void Hypervisor::set_max_vcpus(const std::string& domain, int) {
     throw Error("cannot set the maximum vCPUs of domain '" + domain + "' on " + uri() +
                 ": not supported by this hypervisor adapter");

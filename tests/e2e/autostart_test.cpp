@@ -62,3 +62,26 @@ TEST_F(Autostart, PoolAndNetworkAutostartTurnOffAndOnAgain) {
 }
 
 } // namespace
+
+namespace {
+
+// A pool and a network stopped behind virtumancer's back are started again by apply (each on
+// its own: the rest of the host is not read again for it).
+TEST_F(Autostart, StoppedPoolAndNetworkAreStartedAgain) {
+    dir_.write("specs/all.yaml", specs(true));
+    ASSERT_EQ(run("apply --auto-approve").code, 0);
+    virsh("pool-destroy vmr-e2e-as-pool");
+    virsh("net-destroy vmr-e2e-as-net");
+    ASSERT_FALSE(contains(virsh("net-info vmr-e2e-as-net"), "Active:         yes"));
+    Result p = run("plan --detailed-exitcode");
+    EXPECT_EQ(p.code, 2) << p.out;
+    Result a = run("apply --auto-approve");
+    ASSERT_EQ(a.code, 0) << a.out;
+    EXPECT_TRUE(contains(virsh("pool-info vmr-e2e-as-pool"), "running"));
+    EXPECT_TRUE(contains(virsh("net-info vmr-e2e-as-net"), "Active:         yes"));
+    EXPECT_TRUE(autostart_of(virsh("net-info vmr-e2e-as-net"))) << "starting kept autostart";
+    Result again = run("plan --detailed-exitcode");
+    EXPECT_EQ(again.code, 0) << again.out;
+}
+
+} // namespace
