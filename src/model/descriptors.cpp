@@ -494,6 +494,91 @@ std::vector<FieldDesc> chardev_fields() {
     };
 }
 
+// <audio>: the backend's own attributes, then those of its <input> and <output> (the same
+// list, per direction; each element is unique, so every attribute has a typed path).
+std::vector<FieldDesc> audio_fields() {
+    std::vector<FieldDesc> v = {
+        F("id", "@id", T::Int, "audio_id", C::NextBoot,
+          "audio backend id (1..255); sound cards and graphics refer to it as audio_id"),
+        F("type", "@type", T::String, "type", C::NextBoot, "audio backend",
+          {"none", "alsa", "coreaudio", "dbus", "jack", "oss", "pulseaudio", "sdl", "spice", "file",
+           "pipewire"}),
+        F("timer_period", "@timerPeriod", T::Int, "", C::NextBoot, "timer period (microseconds)"),
+        F("runtime_dir", "@runtimeDir", T::String, "", C::NextBoot, "pipewire: runtime directory"),
+        F("server_name", "@serverName", T::String, "", C::NextBoot, "pulseaudio: server"),
+        F("driver", "@driver", T::String, "", C::NextBoot, "sdl: audio driver",
+          {"esd", "alsa", "arts", "pulseaudio"}),
+        F("path", "@path", T::String, "", C::NextBoot, "file: the wav file written"),
+        F("try_mmap", "@tryMMap", T::Bool, "", C::NextBoot, "oss: try mmap"),
+        F("exclusive", "@exclusive", T::Bool, "", C::NextBoot, "oss: exclusive access"),
+        F("dsp_policy", "@dspPolicy", T::Int, "", C::NextBoot, "oss: DSP policy"),
+    };
+    for (const char* dir : {"input", "output"}) {
+        std::string d = dir, p = d + "/@", s = d + "/settings/@";
+        auto add = [&](const std::string& key, const std::string& path, T type,
+                       const std::string& doc, std::vector<std::string> allowed = {}) {
+            v.push_back(
+                F(d + "_" + key, path, type, "", C::NextBoot, d + ": " + doc, std::move(allowed)));
+        };
+        add("mixing_engine", p + "mixingEngine", T::Bool, "QEMU mixing engine");
+        add("fixed_settings", p + "fixedSettings", T::Bool, "fixed stream settings");
+        add("voices", p + "voices", T::Int, "number of voices");
+        add("buffer_length", p + "bufferLength", T::Int, "buffer length (microseconds)");
+        add("buffer_count", p + "bufferCount", T::Int, "coreaudio/oss/sdl: buffer count");
+        add("dev", p + "dev", T::String, "alsa/oss: device");
+        add("try_poll", p + "tryPoll", T::Bool, "oss: try polling");
+        add("server_name", p + "serverName", T::String, "jack: server");
+        add("client_name", p + "clientName", T::String, "jack: client name");
+        add("connect_ports", p + "connectPorts", T::String, "jack: ports to connect (regex)");
+        add("exact_name", p + "exactName", T::Bool, "jack: exact client name");
+        add("name", p + "name", T::String, "pulseaudio/pipewire: sink or source name");
+        add("stream_name", p + "streamName", T::String, "pulseaudio/pipewire: stream name");
+        add("latency", p + "latency", T::Int, "pulseaudio/pipewire: latency (microseconds)");
+        add("frequency", s + "frequency", T::Int, "fixed settings: frequency (Hz)");
+        add("channels", s + "channels", T::Int, "fixed settings: channels");
+        add("format", s + "format", T::String, "fixed settings: sample format",
+            {"s8", "u8", "s16", "u16", "s32", "u32", "f32"});
+    }
+    return v;
+}
+
+// <memory model=...>: sizes are in bytes in the model, rendered in KiB (as libvirt writes them).
+std::vector<FieldDesc> memory_fields() {
+    return {
+        F("model", "@model", T::String, "model", C::NextBoot, "memory device model",
+          {"dimm", "nvdimm", "virtio-pmem", "virtio-mem", "sgx-epc"}),
+        F("access", "@access", T::String, "", C::NextBoot, "memory access mode",
+          {"shared", "private"}),
+        F("discard", "@discard", T::Bool, "", C::NextBoot, "discard the memory on shutdown"),
+        F("uuid", "uuid", T::String, "", C::NextBoot, "ppc64 nvdimm UUID"),
+        F("source_path", "source/path", T::String, "source_path", C::NextBoot,
+          "nvdimm/virtio-pmem: backing file or device"),
+        F("source_alignsize", "source/alignsize", T::SizeKiB, "", C::NextBoot,
+          "nvdimm: alignment of the backing file"),
+        F("source_pmem", "source/pmem", T::Presence, "", C::NextBoot,
+          "nvdimm: the backing file is persistent memory"),
+        F("source_pagesize", "source/pagesize", T::SizeKiB, "", C::NextBoot,
+          "dimm/virtio-mem: host page size backing it"),
+        F("source_nodemask", "source/nodemask", T::String, "", C::NextBoot,
+          "host NUMA nodes to allocate from"),
+        F("target_dynamic_memslots", "target/@dynamicMemslots", T::Bool, "", C::NextBoot,
+          "virtio-mem: dynamic memory slots"),
+        F("target_size", "target/size", T::SizeKiB, "target_size_bytes", C::NextBoot,
+          "size (a size with unit in YAML, bytes in the model)"),
+        F("target_node", "target/node", T::Int, "target_node", C::NextBoot, "guest NUMA node"),
+        F("target_block", "target/block", T::SizeKiB, "", C::NextBoot, "virtio-mem: block size"),
+        // virtio-mem grows and shrinks the guest's memory through <requested> on a running VM
+        // (libvirt's update-device); the only memory-device field classified live.
+        F("target_requested", "target/requested", T::SizeKiB, "", C::Live,
+          "virtio-mem: memory plugged into the guest (changed live)"),
+        F("target_label_size", "target/label/size", T::SizeKiB, "", C::NextBoot,
+          "nvdimm: label size"),
+        F("target_readonly", "target/readonly", T::Presence, "", C::NextBoot, "nvdimm: read-only"),
+        F("target_address_base", "target/address/@base", T::String, "", C::NextBoot,
+          "virtio-mem/virtio-pmem: guest physical base address"),
+    };
+}
+
 void build_registry() {
     auto& r = registry();
     auto add = [&](KindDesc k) { r[k.kind] = std::move(k); };
@@ -874,6 +959,17 @@ void build_registry() {
                         F("aw_bits", "driver/@aw_bits", T::Int, "", C::NextBoot, ""),
                     },
                     "an IOMMU"));
+    add(simple_kind("audio", "audios", "audio", "audio_devices", "audio_device_attachments",
+                    // libvirt hot-plugs no audio backend: a new or removed one waits for the
+                    // next boot, and so does every change to one (QEMU reads -audiodev at start).
+                    C::NextBoot, {"id"}, audio_fields(),
+                    "an audio backend (<audio>), referenced by sound cards and graphics by id"));
+    add(simple_kind("memory", "memories", "memory", "memory_devices", "memory_device_attachments",
+                    // dimm, nvdimm and virtio-mem devices can be hot-plugged by libvirt; kept
+                    // NextBoot here on purpose (conservative: hot-plug needs maxMemory slots, a
+                    // NUMA guest and guest support, which virtumancer does not check yet).
+                    C::NextBoot, {}, memory_fields(),
+                    "a memory device: DIMM, NVDIMM, virtio-pmem, virtio-mem or SGX EPC"));
     for (const char* kind :
          {"controller", "input", "video", "filesystem", "rng", "memballoon", "vsock", "iommu"})
         add_virtio_driver_fields(r.at(kind).fields);
@@ -896,11 +992,11 @@ const std::vector<const KindDesc*>& device_kinds() {
     static std::vector<const KindDesc*> v = [] {
         if (registry().empty()) build_registry();
         std::vector<const KindDesc*> out;
-        for (const char* n :
-             {"disk",     "interface", "controller", "input",     "graphics", "video",
-              "sound",    "hostdev",   "tpm",        "watchdog",  "serial",   "console",
-              "parallel", "channel",   "filesystem", "smartcard", "redirdev", "rng",
-              "panic",    "vsock",     "memballoon", "shmem",     "iommu"})
+        for (const char* n : {"disk",       "interface", "controller", "input",   "graphics",
+                              "video",      "sound",     "hostdev",    "tpm",     "watchdog",
+                              "serial",     "console",   "parallel",   "channel", "filesystem",
+                              "smartcard",  "redirdev",  "rng",        "panic",   "vsock",
+                              "memballoon", "shmem",     "iommu",      "audio",   "memory"})
             out.push_back(&registry().at(n));
         return out;
     }();

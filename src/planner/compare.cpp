@@ -120,8 +120,10 @@ bool residue_contained(const std::string& want, const std::string& have, std::st
 }
 
 bool libvirt_adds_kind(const KindDesc& k) {
-    static const std::set<std::string> kinds = {"controller", "input", "memballoon", "other",
-                                                "panic"};
+    // audio: libvirt adds <audio id='1' type='none'/> (or spice) next to graphics and sound
+    // cards; before audio had a kind, it was an `other` device and ignored the same way.
+    static const std::set<std::string> kinds = {"audio",      "controller", "input",
+                                                "memballoon", "other",      "panic"};
     return kinds.count(k.kind) > 0;
 }
 

@@ -100,6 +100,10 @@ TEST(Migrations, EveryTableOfTheDesignExists) {
                              "shmem_device_attachments",
                              "iommu_devices",
                              "iommu_device_attachments",
+                             "audio_devices", // migration 0005
+                             "audio_device_attachments",
+                             "memory_devices",
+                             "memory_device_attachments",
                              "boot_configs",
                              "cpu_tunings",
                              "vendor_options",

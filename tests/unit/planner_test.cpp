@@ -687,3 +687,50 @@ TEST(Planner, ManyVmsPlanAsIfOneByOne) {
         EXPECT_EQ(items[i].status, want) << name_of(i);
     }
 }
+
+// A virtio-mem device's requested size is the one memory-device change applied live
+// (update-device); anything else about memory and audio devices waits for the next boot.
+TEST(Planner, VirtioMemRequestedIsLiveAudioIsNextBoot) {
+    const std::string mem = "<memory model='virtio-mem'><target><size unit='KiB'>1048576</size>"
+                            "<node>0</node><block unit='KiB'>2048</block>"
+                            "<requested unit='KiB'>524288</requested></target></memory>";
+    auto with_mem = [&](std::string xml) {
+        auto at = xml.rfind("</devices>");
+        return xml.insert(at, mem);
+    };
+    ObservedHost h = observed_running();
+    h.domains[0].inactive_xml = with_mem(h.domains[0].inactive_xml);
+    DesiredState d = base_desired();
+    d.vms[0].obj = parse_xml(with_mem(fixture("web-desired.xml")), domain_kind());
+    EXPECT_TRUE(make_plan(d, {h}, {}).empty()) << "the same memory device is no change";
+
+    device(d.vms[0], "memory").fields["target_requested"] = "1073741824";
+    Plan p = make_plan(d, {h}, {});
+    const FieldDiff* df = find_diff(p, "memory[0].target_requested");
+    ASSERT_NE(df, nullptr);
+    EXPECT_EQ(df->cls, ChangeClass::Live);
+    EXPECT_EQ(ops(p), (std::vector<std::string>{"vm.define", "vm.update_device"}));
+
+    d = base_desired();
+    d.vms[0].obj = parse_xml(with_mem(fixture("web-desired.xml")), domain_kind());
+    device(d.vms[0], "memory").fields["target_size"] = "2147483648";
+    p = make_plan(d, {h}, {});
+    df = find_diff(p, "memory[0].target_size");
+    ASSERT_NE(df, nullptr);
+    EXPECT_EQ(df->cls, ChangeClass::NextBoot);
+    EXPECT_EQ(ops(p), (std::vector<std::string>{"vm.define"}));
+
+    // libvirt's own <audio id='1' type='none'/> (in the fixture) is no removal; a spec asking
+    // for another backend type is a next-boot change of that device.
+    d = base_desired();
+    Object a;
+    a.kind = kind_by_name("audio");
+    a.fields = {{"id", "1"}, {"type", "spice"}};
+    d.vms[0].obj.children.push_back(a);
+    p = make_plan(d, {observed_running()}, {});
+    df = find_diff(p, "audio[1].type");
+    ASSERT_NE(df, nullptr);
+    EXPECT_EQ(df->before, "none");
+    EXPECT_EQ(df->cls, ChangeClass::NextBoot);
+    EXPECT_EQ(ops(p), (std::vector<std::string>{"vm.define"}));
+}

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "virtumancer/spec.hpp"
+#include "virtumancer/xml_codec.hpp"
 
 using namespace virtumancer;
 
@@ -284,6 +285,83 @@ TEST(SpecLoad, XmlEscapeHatch) {
     auto bad = load(std::string(kHost) + "kind: VirtualMachine\nname: v\nhost: local\nvcpus: 1\n"
                                          "memory: 64MiB\nother_devices:\n  - xml: \"<audio\"\n");
     EXPECT_DIAG(bad, 11, 10, "`xml` is not well-formed XML");
+}
+
+TEST(SpecLoad, AudioAndMemoryDevices) {
+    auto r = load(std::string(kHost) + R"(kind: VirtualMachine
+name: v
+host: local
+vcpus: 2
+memory: 1GiB
+audios:
+  - id: 1
+    type: pulseaudio
+    server_name: pulse.example.org
+    timer_period: 50
+    input_mixing_engine: true
+    output_fixed_settings: true
+    output_frequency: 48000
+    output_format: s16
+memories:
+  - model: virtio-mem
+    target_size: 2GiB
+    target_node: 0
+    target_block: 2MiB
+    target_requested: 1GiB
+  - model: nvdimm
+    access: shared
+    source_path: /tmp/nvdimm
+    source_pmem: true
+    target_size: 512MiB
+    target_label_size: 128KiB
+)");
+    ASSERT_FALSE(r.diags.has_errors()) << all(r);
+    const Spec& vm = r.state.vms[0];
+    const Object* a = child(vm, "audio");
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->get("id"), "1");
+    EXPECT_EQ(a->get("type"), "pulseaudio");
+    EXPECT_EQ(a->get("server_name"), "pulse.example.org");
+    EXPECT_EQ(a->get("timer_period"), "50");
+    EXPECT_EQ(a->get("input_mixing_engine"), "yes");
+    EXPECT_EQ(a->get("output_fixed_settings"), "yes");
+    EXPECT_EQ(a->get("output_frequency"), "48000");
+    EXPECT_EQ(a->get("output_format"), "s16");
+    const Object* m = child(vm, "memory");
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->get("model"), "virtio-mem");
+    EXPECT_EQ(m->get("target_size"), "2147483648"); // sizes are bytes in the model
+    EXPECT_EQ(m->get("target_node"), "0");
+    EXPECT_EQ(m->get("target_block"), "2097152");
+    EXPECT_EQ(m->get("target_requested"), "1073741824");
+    const Object* nv = child(vm, "memory", 1);
+    ASSERT_TRUE(nv);
+    EXPECT_EQ(nv->get("model"), "nvdimm");
+    EXPECT_EQ(nv->get("access"), "shared");
+    EXPECT_EQ(nv->get("source_path"), "/tmp/nvdimm");
+    EXPECT_EQ(nv->get("source_pmem"), "yes");
+    EXPECT_EQ(nv->get("target_label_size"), "131072");
+    // Change classes as documented: only virtio-mem's requested size is live.
+    EXPECT_EQ(m->kind->field("target_requested")->change, ChangeClass::Live);
+    EXPECT_EQ(m->kind->field("target_size")->change, ChangeClass::NextBoot);
+    EXPECT_EQ(m->kind->add_remove, ChangeClass::NextBoot);
+    EXPECT_EQ(a->kind->add_remove, ChangeClass::NextBoot);
+    // and the XML libvirt gets
+    std::string xml = render_xml(vm.obj);
+    for (const char* want :
+         {"<audio id=\"1\" type=\"pulseaudio\" timerPeriod=\"50\" "
+          "serverName=\"pulse.example.org\">",
+          "<input mixingEngine=\"yes\"", "<settings frequency=\"48000\" format=\"s16\"",
+          "<memory model=\"virtio-mem\">", "<size unit=\"KiB\">2097152</size>",
+          "<requested unit=\"KiB\">1048576</requested>", "<block unit=\"KiB\">2048</block>",
+          "<memory model=\"nvdimm\" access=\"shared\">", "<path>/tmp/nvdimm</path>", "<pmem />",
+          "<label>", "<size unit=\"KiB\">128</size>"})
+        EXPECT_NE(xml.find(want), std::string::npos) << want << "\nin\n" << xml;
+    auto bad = load(std::string(kHost) + "kind: VirtualMachine\nname: v\nhost: local\nvcpus: 1\n"
+                                         "memory: 64MiB\naudios:\n  - id: 1\n    type: mp3\n"
+                                         "memories:\n  - model: dimm\n    target_size: lots\n");
+    EXPECT_DIAG(bad, 12, 11, "`type` must be one of none, alsa");
+    EXPECT_DIAG(bad, 15, 18, "`target_size`");
 }
 
 TEST(SpecLoad, NetworkIsolatedAndIps) {
