@@ -251,6 +251,22 @@ std::string normalize_element(Ctx& c, const YNode& v) {
 Object load_object(Ctx& c, const YNode& map, const KindDesc& kind, int child,
                    const std::vector<std::string>& reserved, const std::string& where);
 
+// An `other_devices` item whose element has a device kind of its own (a <watchdog>, an
+// <audio> written before virtumancer typed it) becomes an object of that kind, exactly as
+// its XML says: libvirt reports it as that kind, and only objects of one kind are paired.
+void typed_if_known(Ctx& c, const YNode& at, Object& o) {
+    if (o.extra_xml.empty()) return;
+    pugi::xml_document d;
+    if (!d.load_string(o.extra_xml.c_str())) return;
+    const KindDesc* k = device_kind_by_element(d.document_element().name());
+    if (!k || k->element == "*") return;
+    try {
+        o = parse_xml(o.extra_xml, *k);
+    } catch (const Error& e) {
+        c.error(at, std::string("`xml`: ") + e.what());
+    }
+}
+
 void load_children(Ctx& c, const YNode& v, const KindDesc& ck, Object& parent, bool top) {
     if (v.type == YNode::Null) return;
     if (v.type != YNode::Seq) {
@@ -288,6 +304,7 @@ Object load_object(Ctx& c, const YNode& map, const KindDesc& kind, int child,
             }
             if (kind.element == "*") {
                 o.extra_xml = normalize_element(c, v);
+                typed_if_known(c, v, o);
                 continue;
             }
             try {

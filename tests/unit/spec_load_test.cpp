@@ -275,13 +275,21 @@ TEST(SpecLoad, XmlEscapeHatch) {
                   "kind: VirtualMachine\nname: v\nhost: local\nvcpus: 1\nmemory: 64MiB\n"
                   "xml: <domain><features><vmcoreinfo2/></features></domain>\n"
                   "disks:\n  - file: /x\n    xml: \"<disk><iotune2/></disk>\"\n"
-                  "other_devices:\n  - xml: \"<audio id='1' type='none'/>\"\n");
+                  "other_devices:\n  - xml: \"<mystery foo='1'><x/></mystery>\"\n"
+                  "  - xml: \"<audio id='1' type='none'/>\"\n");
     ASSERT_FALSE(r.diags.has_errors()) << all(r);
     const Spec& vm = r.state.vms[0];
     EXPECT_EQ(vm.obj.extra_xml, "<domain><features><vmcoreinfo2/></features></domain>");
     EXPECT_EQ(child(vm, "disk")->extra_xml, "<disk><iotune2/></disk>");
     ASSERT_TRUE(child(vm, "other"));
-    EXPECT_EQ(child(vm, "other")->extra_xml, "<audio id=\"1\" type=\"none\"/>");
+    EXPECT_EQ(child(vm, "other")->extra_xml, "<mystery foo=\"1\"><x/></mystery>");
+    // An element with a kind of its own is that kind, as written (no defaults added).
+    EXPECT_EQ(child(vm, "other", 1), nullptr);
+    const Object* audio = child(vm, "audio");
+    ASSERT_TRUE(audio);
+    EXPECT_EQ(audio->get("id"), "1");
+    EXPECT_EQ(audio->get("type"), "none");
+    EXPECT_EQ(audio->extra_xml, "");
     auto bad = load(std::string(kHost) + "kind: VirtualMachine\nname: v\nhost: local\nvcpus: 1\n"
                                          "memory: 64MiB\nother_devices:\n  - xml: \"<audio\"\n");
     EXPECT_DIAG(bad, 11, 10, "`xml` is not well-formed XML");
