@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <cctype>
 #include <pugixml.hpp>
-#include <sstream>
 
 #include "applier_internal.hpp"
+
+#include "virtumancer/xml_string.hpp"
 
 namespace virtumancer {
 
@@ -30,9 +31,7 @@ std::string redact_xml(const std::string& xml) {
     if (!doc.load_string(xml.c_str()))
         return "(unparsable XML, " + std::to_string(xml.size()) + " bytes)";
     redact_node(doc);
-    std::ostringstream os;
-    doc.save(os, "", pugi::format_raw | pugi::format_no_declaration);
-    return os.str();
+    return xml_document_string(doc);
 }
 
 namespace applier_detail {

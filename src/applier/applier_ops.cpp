@@ -8,6 +8,7 @@
 
 #include "applier_internal.hpp"
 #include "virtumancer/diag.hpp"
+#include "virtumancer/xml_string.hpp"
 
 namespace virtumancer::applier_detail {
 namespace {
@@ -132,9 +133,7 @@ std::string inject_graphics_passwords(const std::string& xml, const Step& s) {
         if (!a) a = graphics[idx].append_attribute("passwd");
         a.set_value(value.c_str());
     }
-    std::ostringstream os;
-    doc.save(os, "", pugi::format_raw | pugi::format_no_declaration);
-    return os.str();
+    return xml_document_string(doc);
 }
 
 void run_step(const Step& s, Hypervisor& hv, const ApplyOptions& opts, const Progress& progress) {

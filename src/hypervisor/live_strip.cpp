@@ -11,6 +11,7 @@
 
 #include "virtumancer/diag.hpp"
 #include "virtumancer/hypervisor.hpp"
+#include "virtumancer/xml_string.hpp"
 
 namespace virtumancer {
 namespace {
@@ -28,17 +29,8 @@ pugi::xml_document parse(const std::string& xml, const char* kind) {
     return doc;
 }
 
-struct StringWriter : pugi::xml_writer {
-    std::string out;
-    void write(const void* data, size_t size) override {
-        out.append(static_cast<const char*>(data), size);
-    }
-};
-
 std::string render(const pugi::xml_document& doc) {
-    StringWriter w; // no stringstream: this runs for every observed object
-    doc.save(w, "  ", pugi::format_default | pugi::format_no_declaration);
-    return std::move(w.out);
+    return xml_document_string(doc, "  ", pugi::format_default);
 }
 
 bool empty_element(pugi::xml_node n) {

@@ -2,11 +2,11 @@
 // networks it uses (each once across every domain imported together).
 #include <functional>
 #include <pugixml.hpp>
-#include <sstream>
 
 #include "virtumancer/diag.hpp"
 #include "virtumancer/import_xml.hpp"
 #include "virtumancer/xml_codec.hpp"
+#include "virtumancer/xml_string.hpp"
 
 namespace virtumancer {
 namespace {
@@ -39,9 +39,7 @@ void tidy_residue(Object& o) {
         o.extra_xml.clear();
         return;
     }
-    std::ostringstream os;
-    root.print(os, "", pugi::format_raw);
-    o.extra_xml = os.str();
+    o.extra_xml = xml_string(root);
 }
 
 void add_pool(HostImport& out, const ObservedPool& p, const std::string& host) {

@@ -3,11 +3,11 @@
 #include <cctype>
 #include <map>
 #include <pugixml.hpp>
-#include <sstream>
 
 #include "virtumancer/diag.hpp"
 #include "virtumancer/hypervisor.hpp"
 #include "virtumancer/xml_codec.hpp"
+#include "virtumancer/xml_string.hpp"
 
 namespace virtumancer {
 namespace {
@@ -36,9 +36,7 @@ bool take_password(Object& g) {
     if (!root.first_attribute() && !root.first_child()) {
         g.extra_xml.clear();
     } else {
-        std::ostringstream os;
-        root.print(os, "", pugi::format_raw);
-        g.extra_xml = os.str();
+        g.extra_xml = xml_string(root);
     }
     return true;
 }

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "virtumancer/diag.hpp"
+#include "virtumancer/xml_string.hpp"
 
 namespace virtumancer {
 namespace {
@@ -298,17 +299,8 @@ void prune_touched(pugi::xml_node root, std::vector<pugi::xml_node>& touched) {
     }
 }
 
-struct StringWriter : pugi::xml_writer {
-    std::string out;
-    void write(const void* data, size_t size) override {
-        out.append(static_cast<const char*>(data), size);
-    }
-};
-
 std::string serialize(pugi::xml_node n) {
-    StringWriter w;
-    n.print(w, "", pugi::format_raw);
-    return std::move(w.out);
+    return xml_string(n);
 }
 
 pugi::xml_node ensure_path(pugi::xml_node n, const std::vector<std::string>& steps, size_t upto) {
@@ -525,9 +517,7 @@ Object parse_xml(std::string_view xml, const KindDesc& kind, OwnerMarker* marker
 std::string render_xml(const Object& obj, const OwnerMarker* marker) {
     pugi::xml_document doc;
     render_into(doc, obj, marker);
-    std::ostringstream os;
-    doc.document_element().print(os, "  ", pugi::format_indent);
-    return os.str();
+    return xml_string(doc.document_element(), "  ", pugi::format_indent);
 }
 
 std::string merge_xml_fragment(const std::string& residue, const std::string& element,

@@ -8,12 +8,12 @@
 #include <map>
 #include <pugixml.hpp>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include "compare.hpp"
 #include "virtumancer/hash.hpp"
 #include "virtumancer/xml_codec.hpp"
+#include "virtumancer/xml_string.hpp"
 
 namespace virtumancer {
 
@@ -691,9 +691,7 @@ void plan_snapshots(Builder& b, const DesiredState& d, HostPlan& hp,
         if (!s.description.empty()) {
             pugi::xml_document doc;
             doc.append_child("description").text().set(s.description.c_str());
-            std::ostringstream os;
-            doc.print(os, "", pugi::format_raw);
-            xml += os.str();
+            xml += xml_string(doc);
         }
         xml += s.memory ? "<memory snapshot='internal'/>" : "<memory snapshot='no'/>";
         xml += "</domainsnapshot>";

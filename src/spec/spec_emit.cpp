@@ -10,6 +10,7 @@
 #include "spec_internal.hpp"
 #include "virtumancer/spec.hpp"
 #include "virtumancer/xml_codec.hpp"
+#include "virtumancer/xml_string.hpp"
 
 namespace virtumancer {
 namespace {
@@ -116,18 +117,14 @@ std::string value_yaml(const FieldDesc& f, const std::string& v) {
 std::string normalize_element(const std::string& xml) {
     pugi::xml_document d;
     if (!d.load_string(xml.c_str()) || !d.document_element()) return "";
-    std::ostringstream os;
-    d.document_element().print(os, "", pugi::format_raw);
-    return os.str();
+    return xml_string(d.document_element());
 }
 
 // The residue as readable, indented XML when that loads back to the same residue.
 std::string xml_text(const std::string& residue, const std::string& element) {
     pugi::xml_document d;
     if (d.load_string(residue.c_str()) && d.document_element()) {
-        std::ostringstream os;
-        d.document_element().print(os, "  ", pugi::format_indent);
-        std::string pretty = os.str();
+        std::string pretty = xml_string(d.document_element(), "  ", pugi::format_indent);
         while (!pretty.empty() && pretty.back() == '\n') pretty.pop_back();
         try {
             std::string back = element == "*" ? normalize_element(pretty)

@@ -4,11 +4,11 @@
 
 #include <algorithm>
 #include <cctype>
-#include <sstream>
 
 #include "spec_internal.hpp"
 #include "virtumancer/spec.hpp"
 #include "virtumancer/xml_codec.hpp"
+#include "virtumancer/xml_string.hpp"
 
 namespace virtumancer::spec {
 
@@ -243,9 +243,7 @@ std::string normalize_element(Ctx& c, const YNode& v) {
                        (res ? "no element" : res.description()));
         return "";
     }
-    std::ostringstream os;
-    d.document_element().print(os, "", pugi::format_raw);
-    return os.str();
+    return xml_string(d.document_element());
 }
 
 Object load_object(Ctx& c, const YNode& map, const KindDesc& kind, int child,
