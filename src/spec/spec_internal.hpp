@@ -128,6 +128,8 @@ class Positions {
     };
     static std::string doc_id(const std::string& kind, const std::string& host,
                               const std::string& name);
+    // Records `e` in a document's entries, replacing the entry of the same (child, key).
+    static void put(std::vector<Entry>& v, const Entry& e);
     uint32_t intern(std::vector<std::string>& table,
                     std::unordered_map<std::string, uint32_t>& index, const std::string& s);
     std::unordered_map<std::string, std::vector<Entry>> docs_;

@@ -31,14 +31,17 @@ uint32_t Positions::intern(std::vector<std::string>& table,
 
 void Positions::set(const std::string& doc_kind, const std::string& host, const std::string& name,
                     int child, const std::string& key, const std::string& file, int line, int col) {
-    uint32_t k = intern(keys_, key_index_, key), f = intern(files_, file_index_, file);
-    auto& v = docs_[doc_id(doc_kind, host, name)];
-    for (auto& e : v)
-        if (e.child == child && e.key == k) {
-            e = Entry{child, k, f, line, col};
+    put(docs_[doc_id(doc_kind, host, name)],
+        Entry{child, intern(keys_, key_index_, key), intern(files_, file_index_, file), line, col});
+}
+
+void Positions::put(std::vector<Entry>& v, const Entry& e) {
+    for (auto& x : v)
+        if (x.child == e.child && x.key == e.key) {
+            x = e;
             return;
         }
-    v.push_back(Entry{child, k, f, line, col});
+    v.push_back(e);
 }
 
 std::optional<SourceRef> Positions::find(const std::string& doc_kind, const std::string& host,
@@ -55,18 +58,9 @@ std::optional<SourceRef> Positions::find(const std::string& doc_kind, const std:
 void Positions::merge_later(const Positions& later) {
     for (const auto& [id, entries] : later.docs_) {
         auto& v = docs_[id];
-        for (const auto& e : entries) {
-            Entry mine{e.child, intern(keys_, key_index_, later.keys_[e.key]),
-                       intern(files_, file_index_, later.files_[e.file]), e.line, e.col};
-            bool replaced = false;
-            for (auto& x : v)
-                if (x.child == mine.child && x.key == mine.key) {
-                    x = mine;
-                    replaced = true;
-                    break;
-                }
-            if (!replaced) v.push_back(mine);
-        }
+        for (const auto& e : entries)
+            put(v, Entry{e.child, intern(keys_, key_index_, later.keys_[e.key]),
+                         intern(files_, file_index_, later.files_[e.file]), e.line, e.col});
     }
 }
 
