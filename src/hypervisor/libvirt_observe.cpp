@@ -1,45 +1,15 @@
 // Observation: list every domain, pool (with volumes) and network of a host and fetch their
 // XML, many at once over one connection (libvirt connections are thread-safe).
 #include <algorithm>
-#include <atomic>
-#include <exception>
 #include <functional>
-#include <mutex>
-#include <thread>
 #include <unordered_set>
 
 #include "libvirt_hypervisor.hpp"
 #include "virtumancer/diag.hpp"
+#include "virtumancer/parallel.hpp"
 
 namespace virtumancer {
 namespace {
-
-// Runs every task on up to `parallelism` threads; rethrows the first exception after all
-// threads have finished.
-void run_parallel(std::vector<std::function<void()>>& tasks, int parallelism) {
-    size_t nthreads = std::min<size_t>(std::max(parallelism, 1), tasks.size());
-    if (nthreads <= 1) {
-        for (auto& t : tasks) t();
-        return;
-    }
-    std::atomic<size_t> next{0};
-    std::exception_ptr first;
-    std::mutex mu;
-    auto worker = [&] {
-        for (size_t i; (i = next.fetch_add(1)) < tasks.size();) {
-            try {
-                tasks[i]();
-            } catch (...) {
-                std::lock_guard<std::mutex> lock(mu);
-                if (!first) first = std::current_exception();
-            }
-        }
-    };
-    std::vector<std::thread> threads;
-    for (size_t i = 0; i < nthreads; ++i) threads.emplace_back(worker);
-    for (auto& t : threads) t.join();
-    if (first) std::rethrow_exception(first);
-}
 
 // The object disappeared between listing and fetching (undefined or, if transient, stopped).
 // UUIDs of the domains a flag-filtered virConnectListAllDomains returns.
@@ -231,7 +201,8 @@ ObservedHost LibvirtHypervisor::observe(int parallelism) {
         tasks.emplace_back([&, i] { pres[i] = fetch_pool(pools[i].get()); });
     for (size_t i = 0; i < nets.size(); ++i)
         tasks.emplace_back([&, i] { nres[i] = fetch_network(nets[i].get()); });
-    run_parallel(tasks, parallelism);
+    parallel_for(tasks.size(), static_cast<size_t>(std::max(parallelism, 1)),
+                 [&](size_t i) { tasks[i](); });
 
     for (auto& d : dres)
         if (d) host.domains.push_back(std::move(*d));

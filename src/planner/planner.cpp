@@ -2,7 +2,6 @@
 #include "virtumancer/planner.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <exception>
 #include <functional>
 #include <map>
@@ -12,6 +11,7 @@
 
 #include "compare.hpp"
 #include "virtumancer/hash.hpp"
+#include "virtumancer/parallel.hpp"
 #include "virtumancer/xml_codec.hpp"
 #include "virtumancer/xml_string.hpp"
 
@@ -470,15 +470,7 @@ void prepare_vms(const std::vector<const Spec*>& vms, const ObservedHost& obs,
         }
     };
     size_t hw = std::max(1U, std::thread::hardware_concurrency());
-    size_t nthreads = vms.size() < 16 ? 1 : std::min<size_t>(hw, 4);
-    std::atomic<size_t> next{0};
-    auto worker = [&] {
-        for (size_t i; (i = next.fetch_add(1)) < vms.size();) one(i);
-    };
-    std::vector<std::thread> threads;
-    for (size_t t = 1; t < nthreads; ++t) threads.emplace_back(worker);
-    worker();
-    for (auto& t : threads) t.join();
+    parallel_for(vms.size(), vms.size() < 16 ? 1 : std::min<size_t>(hw, 4), one);
 }
 
 // Calls fn(vm, prepared) for each VM of `host`, in spec order, preparing them a run at a time.

@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "spec_internal.hpp"
+#include "virtumancer/parallel.hpp"
 #include "virtumancer/spec.hpp"
 
 namespace fs = std::filesystem;
@@ -79,10 +80,7 @@ size_t parse_all(const std::vector<SpecFile>& files, std::vector<std::string>& t
             failed[t] = std::current_exception();
         }
     };
-    std::vector<std::thread> threads;
-    for (size_t t = 1; t < nthreads; ++t) threads.emplace_back(work, t);
-    work(0);
-    for (auto& th : threads) th.join();
+    parallel_for(nthreads, nthreads, work);
     size_t total = 0;
     for (size_t t = 0; t < nthreads; ++t) {
         if (failed[t]) std::rethrow_exception(failed[t]);
