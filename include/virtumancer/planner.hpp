@@ -44,6 +44,20 @@ struct Step {
     std::string change;                      // address() of the ResourceChange it implements
 };
 
+// A running VM that differs from its spec where its persistent config does not (the config
+// already holds the spec's value, or gets it from this plan's vm.define): the difference takes
+// effect only when the VM is next started (docs/pending.md). A shut-off VM has nothing pending.
+struct PendingChange {
+    std::string host, kind, name; // kind: vm
+    // Pending now: the config matches the spec, the running VM does not (before: the running
+    // VM's value, after: the spec's; a whole device: "(present)" / "(added)" as in FieldDiff).
+    std::vector<FieldDiff> diffs;
+    // Planned now (vm.define) but not applied to the running VM: pending after this apply.
+    std::vector<FieldDiff> after_apply;
+    std::string effect; // what makes it take effect
+    std::string address() const { return host + "/" + kind + "/" + name; }
+};
+
 struct Plan {
     int format_version = 1;
     std::vector<ResourceChange> changes;             // actionable changes, in plan order
@@ -52,7 +66,14 @@ struct Plan {
     std::vector<Diagnostic> errors;                  // e.g. an unreachable host (its objects only)
     std::map<std::string, std::string> fingerprints; // observed object -> hash it was seen with
     long long revision_id = 0;                       // load revision the desired state came from
-    bool empty() const { return changes.empty(); }
+    std::vector<PendingChange> pending;              // running VMs that differ from their config
+    bool empty() const { return changes.empty(); }   // nothing to apply
+    // Nothing to apply and no running VM differs from its spec ("The hosts match the specs").
+    bool settled() const {
+        for (const auto& p : pending)
+            if (!p.diffs.empty()) return false;
+        return changes.empty();
+    }
 };
 
 struct PlanOptions {
@@ -60,6 +81,9 @@ struct PlanOptions {
     std::vector<std::string> targets;        // "kind/name" (empty: everything)
     std::vector<std::string> pending_delete; // "host/kind/name" removed from the specs
     std::string revision;                    // stamped into the ownership marker
+    // Restart running VMs to apply their pending changes (apply --restart-pending), as
+    // restart_policy: allowed does; limited by `targets` like everything else.
+    bool restart_pending = false;
 };
 
 // Desired domain XML for a VM spec (what `render` prints and apply defines).
@@ -76,8 +100,13 @@ std::map<std::string, std::string> fingerprints(const std::vector<ObservedHost>&
 // planner, reported as found rather than as actions).
 struct DriftItem {
     std::string host, kind, name;
-    std::string status; // in_sync | drifted | missing | unmanaged | unreachable
+    // in_sync | drifted | pending | missing | unmanaged | unreachable | conflict | orphaned
+    // pending: the config matches the spec, the running VM does not (see `pending`).
+    std::string status;
     std::vector<FieldDiff> diffs;
+    // The running VM's differences from the spec where its config matches (before: the
+    // running value). Reported with status pending, or alongside diffs when drifted.
+    std::vector<FieldDiff> pending = {};
 };
 std::vector<DriftItem> detect_drift(const DesiredState& desired,
                                     const std::vector<ObservedHost>& observed);

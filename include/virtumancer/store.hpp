@@ -91,8 +91,9 @@ class Store {
     bool mark_adopted(const std::string& host, const std::string& vm);
 
     // What the latest drift check or apply found for a VM spec (virtual_machines.sync_status):
-    // in_sync, drifted, pending (not defined yet), error (apply failed, or another database's
-    // domain has its name). One transaction; VMs without a row are ignored.
+    // in_sync, drifted, pending (not defined yet), pending_restart (the config matches, the
+    // running VM does not yet), error (apply failed, or another database's domain has its name).
+    // One transaction; VMs without a row are ignored.
     struct SyncStatus {
         std::string host, vm, status;
     };

@@ -35,8 +35,10 @@ std::vector<std::string> verify(const Plan& plan, const std::vector<StepResult>&
             out.push_back("could not observe host " + oh.host + " after applying: " + oh.error);
     Plan again = make_plan(*opts.desired, observed, opts.plan_options);
     if (vm_status) {
-        std::set<std::string> remaining;
+        std::set<std::string> remaining, pending;
         for (const auto& c : again.changes) remaining.insert(c.address());
+        for (const auto& c : again.pending)
+            if (!c.diffs.empty()) pending.insert(c.address());
         for (const auto& c : plan.changes) {
             if (c.kind != "vm" || c.action == Action::Delete) continue;
             auto it = clean.find(c.address());
@@ -44,6 +46,7 @@ std::vector<std::string> verify(const Plan& plan, const std::vector<StepResult>&
             vm_status->push_back({c.host, c.name,
                                   !ok                                ? "error"
                                   : remaining.count(c.address()) > 0 ? "drifted"
+                                  : pending.count(c.address()) > 0   ? "pending_restart"
                                                                      : "in_sync"});
         }
     }

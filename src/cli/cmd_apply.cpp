@@ -25,7 +25,7 @@ namespace {
 
 struct ApplyArgs {
     std::vector<std::string> paths, host_uris, targets;
-    bool auto_approve = false, json = false, prune = false;
+    bool auto_approve = false, json = false, prune = false, restart_pending = false;
     std::string plan_file, actor;
     int parallelism = 4;
     double lock_timeout = 0;
@@ -135,9 +135,10 @@ bool has_errors(const Plan& p) {
 }
 
 int run_apply(Globals& g, const ApplyArgs& a) {
-    if (!a.plan_file.empty() && (!a.paths.empty() || a.prune || !a.targets.empty()))
-        throw Error("--plan executes a saved plan as it is: spec paths, --prune and --target "
-                    "cannot be combined with it",
+    if (!a.plan_file.empty() &&
+        (!a.paths.empty() || a.prune || !a.targets.empty() || a.restart_pending))
+        throw Error("--plan executes a saved plan as it is: spec paths, --prune, --target and "
+                    "--restart-pending cannot be combined with it",
                     "pass them to `virtumancer plan --out FILE` instead");
     auto db = Database::open(g.db_path);
     Store store(*db);
@@ -155,6 +156,7 @@ int run_apply(Globals& g, const ApplyArgs& a) {
     PlanOptions popts;
     popts.prune = a.prune;
     popts.targets = a.targets;
+    popts.restart_pending = a.restart_pending;
     popts.pending_delete = d.pending_delete;
     popts.revision = d.revision;
     Plan plan;
@@ -251,6 +253,10 @@ void register_apply(CLI::App& app, Globals& g, Runner& run) {
     cmd->add_option("--host-uri", a->host_uris, "NAME=URI: override a Host's URI (repeatable)");
     cmd->add_flag("--prune", a->prune, "delete managed objects whose spec was removed");
     cmd->add_option("--target", a->targets, "KIND/NAME: restrict the plan (repeatable)");
+    cmd->add_flag("--restart-pending", a->restart_pending,
+                  "restart running VMs (only the --target ones, when given) so that their "
+                  "pending changes take effect, whatever their restart_policy (shutdown_timeout "
+                  "and force_stop apply)");
     cmd->callback([&g, &run, a] { run = [&g, a] { return run_apply(g, *a); }; });
 }
 

@@ -30,6 +30,7 @@ void record_vm_statuses(Database& db, const std::vector<DriftItem>& items) {
         std::string s = it.status == "in_sync"    ? "in_sync"
                         : it.status == "drifted"  ? "drifted"
                         : it.status == "missing"  ? "pending"
+                        : it.status == "pending"  ? "pending_restart"
                         : it.status == "conflict" ? "error"
                                                   : "";
         if (!s.empty()) st.push_back({it.host, it.name, s});
@@ -97,6 +98,9 @@ std::string junit_report(const std::vector<DriftItem>& items, bool fail_on_unman
         std::ostringstream body;
         for (const auto& d : it.diffs)
             body << d.field << ": expected '" << d.after << "', actual '" << d.before << "'\n";
+        for (const auto& d : it.pending)
+            body << d.field << ": expected '" << d.after << "', running '" << d.before
+                 << "' (pending: the config matches, the running VM does not)\n";
         os << ">\n      <failure message=\"" << xml_escape(it.status) << "\">"
            << xml_escape(body.str()) << "</failure>\n    </testcase>\n";
     }
@@ -106,10 +110,11 @@ std::string junit_report(const std::vector<DriftItem>& items, bool fail_on_unman
 
 std::string prometheus_report(const std::vector<DriftItem>& items, bool fail_on_unmanaged,
                               double seconds) {
-    std::map<std::pair<std::string, std::string>, int> drifted, total;
+    std::map<std::pair<std::string, std::string>, int> drifted, total, pending;
     for (const auto& it : items) {
         total[{it.host, it.kind}]++;
         if (counts_as_drift(it, fail_on_unmanaged)) drifted[{it.host, it.kind}]++;
+        if (!it.pending.empty()) pending[{it.host, it.kind}]++;
     }
     std::ostringstream os;
     os << "# HELP virtumancer_drift_objects Managed objects that differ from their spec.\n"
@@ -117,6 +122,12 @@ std::string prometheus_report(const std::vector<DriftItem>& items, bool fail_on_
     for (const auto& [k, n] : total)
         os << "virtumancer_drift_objects{host=\"" << k.first << "\",kind=\"" << k.second << "\"} "
            << (drifted.count(k) ? drifted[k] : 0) << "\n";
+    os << "# HELP virtumancer_drift_pending_objects Running VMs whose config matches the spec "
+          "but that run something else until restarted (pending).\n"
+       << "# TYPE virtumancer_drift_pending_objects gauge\n";
+    for (const auto& [k, n] : total)
+        os << "virtumancer_drift_pending_objects{host=\"" << k.first << "\",kind=\"" << k.second
+           << "\"} " << (pending.count(k) ? pending[k] : 0) << "\n";
     os << "# HELP virtumancer_drift_objects_checked Objects compared.\n"
        << "# TYPE virtumancer_drift_objects_checked gauge\n";
     for (const auto& [k, n] : total)
@@ -156,10 +167,11 @@ void register_drift(CLI::App& app, Globals& g, Runner& run) {
             record_vm_statuses(*db, items);
             double secs =
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-            int drifted = 0;
+            int drifted = 0, pending = 0;
             bool unreachable = false;
             for (const auto& it : items) {
                 drifted += counts_as_drift(it, a->fail_on_unmanaged);
+                pending += !it.pending.empty();
                 unreachable |= it.status == "unreachable";
             }
             if (!a->junit.empty())
@@ -174,16 +186,24 @@ void register_drift(CLI::App& app, Globals& g, Runner& run) {
                     for (const auto& df : it.diffs)
                         diffs.push_back(
                             {{"field", df.field}, {"expected", df.after}, {"actual", df.before}});
+                    nlohmann::json pending = nlohmann::json::array();
+                    for (const auto& df : it.pending)
+                        pending.push_back({{"field", df.field},
+                                           {"expected", df.after},
+                                           {"running", df.before},
+                                           {"class", change_class_name(df.cls)}});
                     arr.push_back({{"host", it.host},
                                    {"kind", it.kind},
                                    {"name", it.name},
                                    {"status", it.status},
                                    {"drift", counts_as_drift(it, a->fail_on_unmanaged)},
-                                   {"diffs", diffs}});
+                                   {"diffs", diffs},
+                                   {"pending", pending}});
                 }
                 std::cout << nlohmann::json{{"format_version", 1},
                                             {"objects", arr},
                                             {"drifted", drifted},
+                                            {"pending", pending},
                                             {"duration_seconds", secs}}
                                  .dump(2)
                           << "\n";
@@ -201,8 +221,19 @@ void register_drift(CLI::App& app, Globals& g, Runner& run) {
                                   << (df.before.empty() ? "(absent)"
                                                         : display_value(df.field, df.before))
                                   << "\n";
+                    for (const auto& df : it.pending)
+                        std::cout << "    " << df.field << ": expected "
+                                  << (df.after.empty() ? "(absent)"
+                                                       : display_value(df.field, df.after))
+                                  << ", running "
+                                  << (df.before.empty() ? "(absent)"
+                                                        : display_value(df.field, df.before))
+                                  << " (pending: the config matches; takes effect when the VM "
+                                     "restarts, or with apply --restart-pending)\n";
                 }
-                std::cout << items.size() << " object(s) checked, " << drifted << " drifted\n";
+                std::cout << items.size() << " object(s) checked, " << drifted << " drifted";
+                if (pending) std::cout << " (" << pending << " with pending changes)";
+                std::cout << "\n";
             }
             if (unreachable) return kExitError;
             return drifted ? kExitChanges : kExitOk;

@@ -13,7 +13,7 @@ namespace {
 struct PlanArgs {
     ObserveArgs obs;
     std::vector<std::string> targets;
-    bool json = false, detailed = false, prune = false;
+    bool json = false, detailed = false, prune = false, restart_pending = false;
     std::string out;
 };
 } // namespace
@@ -28,8 +28,12 @@ void register_plan(CLI::App& app, Globals& g, Runner& run) {
     cmd->add_option("--target", a->targets, "KIND/NAME: restrict the plan (repeatable)");
     cmd->add_flag("--json", a->json, "print the plan as JSON (stable, versioned format)");
     cmd->add_option("--out", a->out, "save the plan (with fingerprints) for `apply --plan`");
-    cmd->add_flag("--detailed-exitcode", a->detailed, "exit 0 no changes, 1 error, 2 changes");
+    cmd->add_flag("--detailed-exitcode", a->detailed,
+                  "exit 0 no changes, 1 error, 2 changes or pending changes on running VMs");
     cmd->add_flag("--prune", a->prune, "delete managed objects whose spec was removed");
+    cmd->add_flag("--restart-pending", a->restart_pending,
+                  "plan a restart of the running VMs (--target limits which) whose pending "
+                  "changes need one, as `apply --restart-pending` does");
     cmd->callback([&g, &run, a] {
         run = [&g, a] {
             auto db = Database::open(g.db_path);
@@ -38,6 +42,7 @@ void register_plan(CLI::App& app, Globals& g, Runner& run) {
             PlanOptions opts;
             opts.prune = a->prune;
             opts.targets = a->targets;
+            opts.restart_pending = a->restart_pending;
             opts.pending_delete = d.pending_delete;
             opts.revision = d.revision;
             Plan p = make_plan(d.state, observed, opts);
@@ -53,7 +58,7 @@ void register_plan(CLI::App& app, Globals& g, Runner& run) {
             bool err = false;
             for (const auto& e : p.errors) err |= e.severity == Severity::Error;
             if (err) return kExitError;
-            if (a->detailed && !p.empty()) return kExitChanges;
+            if (a->detailed && !p.settled()) return kExitChanges;
             return kExitOk;
         };
     });

@@ -65,16 +65,65 @@ std::string plan_summary(const Plan& p) {
     std::ostringstream os;
     os << "Plan: " << n[Action::Create] << " to create, " << n[Action::Update] << " to update, "
        << n[Action::Replace] << " to replace, " << n[Action::Delete] << " to delete.";
+    int pending = 0;
+    for (const auto& c : p.pending) pending += !c.diffs.empty();
+    if (pending)
+        os << " " << pending << " running VM" << (pending == 1 ? "" : "s")
+           << " with pending changes.";
     return os.str();
 }
+
+namespace {
+
+void print_pending_diff(std::ostream& os, const FieldDiff& d, const char* dim, const char* reset) {
+    os << "      ~ " << d.field << ": ";
+    if (d.after == "(added)")
+        os << "(absent in the running VM) -> (added)";
+    else if (d.before == "(present)")
+        os << "(present in the running VM) -> (removed)";
+    else
+        os << (d.before.empty() ? "(absent)" : display_value(d.field, d.before)) << " (running) -> "
+           << (d.after.empty() ? "(absent)" : display_value(d.field, d.after));
+    os << "  " << dim << "[" << change_class_name(d.cls) << "]" << reset << "\n";
+}
+
+// Running VMs that differ from their spec where their config does not (or will not after
+// this plan): field, the running value, the desired value, and what makes it take effect.
+void print_pending(std::ostream& os, const Plan& p, bool color) {
+    const char* reset = color ? "\033[0m" : "";
+    const char* dim = color ? "\033[2m" : "";
+    const char* col = color ? "\033[36m" : "";
+    bool header = false;
+    for (const auto& c : p.pending) {
+        if (!header) {
+            os << "Pending changes (the VM's config has them, the running VM does not):\n\n";
+            header = true;
+        }
+        os << "  # " << c.address() << " is pending\n";
+        os << "  " << col << "~" << reset << " " << c.kind << " \"" << c.name << "\" on " << c.host
+           << "\n";
+        for (const auto& d : c.diffs) print_pending_diff(os, d, dim, reset);
+        if (!c.after_apply.empty()) {
+            os << "      " << dim
+               << "after this apply (planned above, in the config only):" << reset << "\n";
+            for (const auto& d : c.after_apply) print_pending_diff(os, d, dim, reset);
+        }
+        os << "      " << dim << "takes effect: " << c.effect << reset << "\n\n";
+    }
+}
+
+} // namespace
 
 void print_plan(std::ostream& os, const Plan& p, bool color) {
     const char* reset = color ? "\033[0m" : "";
     const char* dim = color ? "\033[2m" : "";
     for (const auto& e : p.errors)
         os << severity_name(e.severity) << ": " << e.file << ": " << e.message << "\n";
-    if (p.changes.empty()) {
+    if (p.settled()) {
         os << "No changes. The hosts match the specs.\n";
+    } else if (p.changes.empty()) {
+        os << "No changes to apply, but running VMs differ from their specs until they "
+              "restart.\n\n";
     } else {
         os << "virtumancer will perform the following actions:\n\n";
         for (const auto& c : p.changes) {
@@ -102,6 +151,7 @@ void print_plan(std::ostream& os, const Plan& p, bool color) {
             os << "\n";
         }
     }
+    print_pending(os, p, color);
     if (!p.unmanaged.empty()) {
         os << "Unmanaged objects (not changed, listed for information):\n";
         for (const auto& u : p.unmanaged) os << "  " << u << "\n";

@@ -23,6 +23,23 @@ Action action_from(const std::string& s) {
     return Action::NoOp;
 }
 
+json diffs_json(const std::vector<FieldDiff>& ds) {
+    json diffs = json::array();
+    for (const auto& d : ds)
+        diffs.push_back({{"field", d.field},
+                         {"before", d.before},
+                         {"after", d.after},
+                         {"class", change_class_name(d.cls)}});
+    return diffs;
+}
+
+std::vector<FieldDiff> diffs_from(const json& arr) {
+    std::vector<FieldDiff> out;
+    for (const auto& d : arr)
+        out.push_back({d.at("field"), d.at("before"), d.at("after"), class_from(d.at("class"))});
+    return out;
+}
+
 } // namespace
 
 std::string plan_to_json(const Plan& p) {
@@ -60,13 +77,27 @@ std::string plan_to_json(const Plan& p) {
                           {"object", e.file},
                           {"line", e.line},
                           {"message", e.message}});
+    // Running VMs whose config holds (or will hold) a change they do not run yet.
+    json pending = json::array();
+    for (const auto& c : p.pending)
+        pending.push_back({{"address", c.address()},
+                           {"host", c.host},
+                           {"kind", c.kind},
+                           {"name", c.name},
+                           {"effect", c.effect},
+                           {"diffs", diffs_json(c.diffs)},
+                           {"after_apply", diffs_json(c.after_apply)}});
     std::map<std::string, int> counts;
     for (const auto& c : p.changes) counts[action_name(c.action)]++;
+    int pending_now = 0;
+    for (const auto& c : p.pending) pending_now += !c.diffs.empty();
+    if (pending_now) counts["pending"] = pending_now;
     json doc = {{"format_version", p.format_version},
                 {"revision_id", p.revision_id},
                 {"summary", counts},
                 {"changes", changes},
                 {"steps", steps},
+                {"pending", pending},
                 {"unmanaged", p.unmanaged},
                 {"errors", errors},
                 {"fingerprints", p.fingerprints}};
@@ -115,6 +146,17 @@ Plan plan_from_json(const std::string& text) {
             st.change = s.at("change");
             p.steps.push_back(st);
         }
+        if (doc.contains("pending"))
+            for (const auto& c : doc.at("pending")) {
+                PendingChange pc;
+                pc.host = c.at("host");
+                pc.kind = c.at("kind");
+                pc.name = c.at("name");
+                pc.effect = c.value("effect", "");
+                pc.diffs = diffs_from(c.at("diffs"));
+                pc.after_apply = diffs_from(c.value("after_apply", json::array()));
+                p.pending.push_back(pc);
+            }
         p.unmanaged = doc.value("unmanaged", std::vector<std::string>{});
         p.fingerprints = doc.at("fingerprints").get<std::map<std::string, std::string>>();
     } catch (const json::exception& e) {

@@ -451,7 +451,36 @@ struct PreparedVm {
     OwnerMarker seen;
     std::vector<FieldDiff> diffs; // only when the domain is not another database's
     std::exception_ptr error;
+    // A running domain's live XML, parsed, and its differences from the spec (same comparison).
+    bool has_run = false;
+    Object run;
+    std::vector<FieldDiff> live_diffs;
 };
+
+// The running VM's differences from the spec: its live XML (live-only data already stripped
+// by the adapter) compared exactly as the config is, so only what the spec says is compared.
+// current_memory is left out: the live <currentMemory> is the balloon's actual size, which the
+// guest controls (a target set live shows there only once a guest driver gives memory back).
+std::vector<FieldDiff> live_diffs_of(const Object& want, const Object& run) {
+    std::vector<FieldDiff> out = diff_domain(want, run);
+    out.erase(std::remove_if(out.begin(), out.end(),
+                             [](const FieldDiff& d) { return d.field == "current_memory"; }),
+              out.end());
+    return out;
+}
+
+// Parses the live XML of a running domain into `p` (an unparsable live XML: no live comparison).
+void prepare_live(const Spec& vm, const ObservedDomain& od, PreparedVm& p) {
+    if (!is_running(od.state) || od.live_xml.empty()) return;
+    try {
+        p.run = parse_xml(od.live_xml, domain_kind());
+        p.live_diffs = live_diffs_of(vm.obj, p.run);
+        p.has_run = true;
+    } catch (...) {
+        p.has_run = false;
+        p.live_diffs.clear();
+    }
+}
 
 void prepare_vms(const std::vector<const Spec*>& vms, const ObservedHost& obs,
                  const std::string& owner_id, std::vector<PreparedVm>& out) {
@@ -464,7 +493,10 @@ void prepare_vms(const std::vector<const Spec*>& vms, const ObservedHost& obs,
         p.done = true;
         try {
             p.have = parse_xml(od->inactive_xml, domain_kind(), &p.seen);
-            if (!p.seen.foreign_to(owner_id)) p.diffs = diff_domain(vms[i]->obj, p.have);
+            if (!p.seen.foreign_to(owner_id)) {
+                p.diffs = diff_domain(vms[i]->obj, p.have);
+                prepare_live(*vms[i], *od, p);
+            }
         } catch (...) {
             p.error = std::current_exception();
         }
@@ -550,10 +582,19 @@ void plan_vm(Builder& b, const DesiredState& d, const Spec& vm, HostPlan& hp,
     bool adopt = !seen.present();
     // The running VM as it is now (it may run an older config: pending changes).
     Object run = have;
-    if (running && !od->live_xml.empty()) {
-        try {
-            run = parse_xml(od->live_xml, domain_kind());
-        } catch (...) {
+    bool has_run = false;
+    std::vector<FieldDiff> live_diffs;
+    if (prepared && pre->has_run) {
+        run = std::move(pre->run);
+        live_diffs = std::move(pre->live_diffs);
+        has_run = true;
+    } else if (!prepared) {
+        PreparedVm p;
+        prepare_live(vm, *od, p);
+        if (p.has_run) {
+            run = std::move(p.run);
+            live_diffs = std::move(p.live_diffs);
+            has_run = true;
         }
     }
     // Reclassify: disks that can't be hot-plugged; vCPU/balloon limits; everything on a VM
@@ -569,15 +610,41 @@ void plan_vm(Builder& b, const DesiredState& d, const Spec& vm, HostPlan& hp,
         }
         if (!running && df.cls != ChangeClass::Replace) df.cls = ChangeClass::NextBoot;
     }
+    // Pending: what the running VM differs in from the spec and will still differ in after
+    // this plan's live calls. Either the config already matches (pending now), or the change is
+    // planned now in the config only (next-boot, restart: pending after the apply). A VM the
+    // plan stops has nothing pending (it starts with its config).
+    std::vector<FieldDiff> pending_now, pending_after;
+    const bool stays_running = running && desired_power(vm) != "shutoff";
+    if (has_run && stays_running) {
+        std::map<std::string, const FieldDiff*> planned;
+        for (const auto& df : rc.diffs) planned[df.field] = &df;
+        for (const auto& ld : live_diffs) {
+            auto it = planned.find(ld.field);
+            if (it == planned.end()) {
+                FieldDiff d = ld;
+                classify_counts(d, run);
+                pending_now.push_back(d);
+            } else if (it->second->cls != ChangeClass::Live) {
+                FieldDiff d = *it->second;
+                d.before = ld.before; // what the running VM has
+                pending_after.push_back(d);
+            }
+        }
+    }
     int last = 0;
     bool need_define = !rc.diffs.empty() || adopt;
     bool restart_needed = false, pending = false;
-    // A restart applies every change from the config: no live calls then (a live call could
-    // even fail, e.g. more vCPUs than the running VM's old maximum).
+    // A restart (restart_policy: allowed, or apply --restart-pending) makes the running VM take
+    // its config: planned when something would be pending otherwise. No live calls then (a live
+    // call could even fail, e.g. more vCPUs than the running VM's old maximum).
+    const bool restart_ok =
+        stays_running && (vm.vm.restart_policy == "allowed" || opts.restart_pending);
     bool will_restart =
-        running && vm.vm.restart_policy == "allowed" && desired_power(vm) != "shutoff" &&
-        std::any_of(rc.diffs.begin(), rc.diffs.end(),
-                    [](const FieldDiff& df) { return df.cls == ChangeClass::Restart; });
+        restart_ok &&
+        (has_run ? !pending_now.empty() || !pending_after.empty()
+                 : std::any_of(rc.diffs.begin(), rc.diffs.end(),
+                               [](const FieldDiff& df) { return df.cls == ChangeClass::Restart; }));
     if (need_define) {
         Object merged = merge_observed(vm.obj, &have);
         last = b.add("vm.define", rc.host, "vm", name, render_xml(merged, &marker), {},
@@ -636,20 +703,38 @@ void plan_vm(Builder& b, const DesiredState& d, const Spec& vm, HostPlan& hp,
             }
         }
     }
-    if (restart_needed) {
-        if (vm.vm.restart_policy == "allowed" && desired_power(vm) != "shutoff") {
-            last = b.add("vm.shutdown", rc.host, "vm", name, "",
-                         {{"timeout", std::to_string(vm.vm.shutdown_timeout)},
-                          {"force", vm.vm.force_stop ? "1" : "0"}},
-                         {last}, rc.address());
-            last = b.add("vm.start", rc.host, "vm", name, "", {}, {last}, rc.address());
-            rc.note = "restarted to apply (restart_policy: allowed)";
-        } else {
-            rc.note = "needs a restart: the VM keeps running the old config and is pending "
-                      "(set restart_policy: allowed to let apply restart it)";
-        }
+    if (will_restart) {
+        last = b.add("vm.shutdown", rc.host, "vm", name, "",
+                     {{"timeout", std::to_string(vm.vm.shutdown_timeout)},
+                      {"force", vm.vm.force_stop ? "1" : "0"}},
+                     {last}, rc.address());
+        last = b.add("vm.start", rc.host, "vm", name, "", {}, {last}, rc.address());
+        if (desired_power(vm) == "paused")
+            last = b.add("vm.suspend", rc.host, "vm", name, "", {}, {last}, rc.address());
+        // The differences only the running VM has are applied by this restart: shown with
+        // the change (before: the running VM's value).
+        for (auto& d : pending_now) rc.diffs.push_back(d);
+        rc.note = vm.vm.restart_policy == "allowed"
+                      ? "restarted to apply (restart_policy: allowed)"
+                      : "restarted to apply its pending changes (--restart-pending)";
+    } else if (restart_needed) {
+        rc.note = "needs a restart: the VM keeps running the old config and is pending "
+                  "(set restart_policy: allowed or run apply --restart-pending to let apply "
+                  "restart it)";
     } else if (pending) {
         rc.note = "the VM keeps running the old config until its next boot (pending)";
+    }
+    if (!will_restart && (!pending_now.empty() || !pending_after.empty())) {
+        PendingChange pc;
+        pc.host = rc.host;
+        pc.kind = "vm";
+        pc.name = name;
+        pc.diffs = std::move(pending_now);
+        pc.after_apply = std::move(pending_after);
+        pc.effect = "the next restart of the VM (shut down and started again; a reboot inside "
+                    "the guest is not enough), or apply with restart_policy: allowed / "
+                    "--restart-pending";
+        b.plan.pending.push_back(std::move(pc));
     }
     if (adopt)
         rc.note = (rc.note.empty() ? "" : rc.note + "; ") +
@@ -665,6 +750,7 @@ void plan_vm(Builder& b, const DesiredState& d, const Spec& vm, HostPlan& hp,
     rc.action = Action::Update;
     rc.cls = ChangeClass::Live;
     for (auto& df : rc.diffs) rc.cls = max_class(rc.cls, df.cls);
+    if (will_restart) rc.cls = max_class(rc.cls, ChangeClass::Restart);
     if (rc.cls == ChangeClass::Replace) rc.action = Action::Replace;
     b.plan.changes.push_back(rc);
 }
@@ -804,6 +890,10 @@ void apply_targets(Plan& p, const std::vector<std::string>& targets) {
     for (auto& c : p.changes)
         if (keep(c.address())) changes.push_back(c);
     p.changes = changes;
+    std::vector<PendingChange> pending;
+    for (auto& c : p.pending)
+        if (keep(c.address())) pending.push_back(c);
+    p.pending = pending;
     std::set<int> kept;
     std::vector<Step> steps;
     for (auto& s : p.steps)
@@ -917,7 +1007,18 @@ std::vector<DriftItem> detect_drift(const DesiredState& desired,
             if (vm.vm.autostart != od->autostart)
                 it.diffs.push_back({"autostart", od->autostart ? "yes" : "no",
                                     vm.vm.autostart ? "yes" : "no", ChangeClass::Live});
-            if (!it.diffs.empty()) it.status = "drifted";
+            // Pending: the running VM differs where its config matches the spec (a VM that
+            // should be shut off starts with its config: nothing pending then).
+            if (pre.has_run && want != "shutoff") {
+                std::set<std::string> in_config;
+                for (const auto& df : it.diffs) in_config.insert(df.field);
+                for (auto& ld : pre.live_diffs)
+                    if (!in_config.count(ld.field)) it.pending.push_back(std::move(ld));
+            }
+            if (!it.diffs.empty())
+                it.status = "drifted";
+            else if (!it.pending.empty())
+                it.status = "pending";
             out.push_back(it);
         });
         for (const auto& od : oh->domains) {

@@ -2,13 +2,17 @@
 // base spec gets one edit; `plan --json` must classify the field as expected, `apply` must do
 // what the class promises, checked on libvirt itself:
 //   live       -> same domain id, new value in the live XML and in the inactive XML;
-//   next-boot  -> same domain id, new value in the inactive XML, live XML unchanged (pending);
-//   restart    -> (restart_policy: allowed) a new domain id, new value live and inactive;
-//                 (restart_policy: never) same id, inactive new, live unchanged, note "pending".
-// After every apply `plan --detailed-exitcode` exits 0 (the law). One VM serves all rows; the
-// base spec is re-applied between rows. TCG, no guest OS: ACPI shutdown is ignored (force_stop
-// after 1 s), PCI hot-unplug never completes (so removals use USB devices), the balloon takes a
-// target but the guest never gives memory back (the row says so).
+//   next-boot, restart -> (restart_policy: allowed) a new domain id, new value live and
+//                 inactive (the VM is restarted so that nothing stays pending);
+//                 (restart_policy: never) same id, inactive new, live unchanged, note "pending",
+//                 and the plan after the apply has nothing to apply but exactly the row's
+//                 fields pending (--detailed-exitcode 2, docs/pending.md).
+// After every apply `plan --detailed-exitcode` exits 0 (the law) unless something is pending
+// by design. One VM serves all rows; the base spec is re-applied between rows (which clears
+// what was pending without a restart: the running VM still has the base values). TCG, no guest OS:
+// ACPI shutdown is ignored (force_stop after 1 s), PCI hot-unplug never completes (so removals use
+// USB devices), the balloon takes a target but the guest never gives memory back (the row says so).
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <iostream>
@@ -112,19 +116,47 @@ struct Row {
     Probe probe;
     std::string want;
     bool balloon = false; // live, but the live XML cannot show it without a guest driver
+    // restart_policy never: the fields `plan` lists as pending after the apply; then, when
+    // restart_pending, `apply --restart-pending` must restart the VM and leave the plan empty.
+    std::vector<std::string> pending = {};
+    bool restart_pending = false;
 };
+
+void no_restart(VmSpec& s) {
+    s.restart_policy = "never";
+}
 
 std::vector<Row> rows() {
     const std::string m1 = "52:54:00:6d:00:01", m2 = "52:54:00:6d:00:02", m3 = "52:54:00:6d:00:03";
     return {
-        {"description", [](VmSpec& s) { s.description = "edited"; }, "description", "next-boot",
-         xp("/domain/description"), "edited"},
+        {"description",
+         [](VmSpec& s) {
+             s.description = "edited";
+             no_restart(s);
+         },
+         "description",
+         "next-boot",
+         xp("/domain/description"),
+         "edited",
+         false,
+         {"description"}},
         {"current_memory_balloon", [](VmSpec& s) { s.current_memory = "48MiB"; }, "current_memory",
          "live", xp("/domain/currentMemory"), "49152", true},
         {"vcpus_current_up", [](VmSpec& s) { s.vcpus_current = 3; }, "vcpus_current", "live",
          vcpus_online, "3"},
-        {"vcpus_current_down", [](VmSpec& s) { s.vcpus_current = 1; }, "vcpus_current", "next-boot",
-         vcpus_online, "1"},
+        {"vcpus_current_down",
+         [](VmSpec& s) {
+             s.vcpus_current = 1;
+             no_restart(s);
+         },
+         "vcpus_current",
+         "next-boot",
+         vcpus_online,
+         "1",
+         false,
+         {"vcpus_current"}},
+        {"vcpus_current_down_allowed", [](VmSpec& s) { s.vcpus_current = 1; }, "vcpus_current",
+         "next-boot", vcpus_online, "1"},
         {"vcpus_max_up", [](VmSpec& s) { s.vcpus = 4; }, "vcpus", "restart", xp("/domain/vcpu"),
          "4"},
         {"add_disk_virtio",
@@ -139,8 +171,17 @@ std::vector<Row> rows() {
          "disk[sdb]", "live", xp(disk_path("sdb", "/target/@dev")), "sdb"},
         {"remove_disk_usb", [](VmSpec& s) { s.disks.pop_back(); }, "disk[sda]", "live",
          xp(disk_path("sda", "/target/@dev")), ""},
-        {"disk_cache", [](VmSpec& s) { s.disks[0].cache = "none"; }, "disk[vda].cache", "next-boot",
-         xp(disk_path("vda", "/driver/@cache")), "none"},
+        {"disk_cache",
+         [](VmSpec& s) {
+             s.disks[0].cache = "none";
+             no_restart(s);
+         },
+         "disk[vda].cache",
+         "next-boot",
+         xp(disk_path("vda", "/driver/@cache")),
+         "none",
+         false,
+         {"disk[vda].cache"}},
         {"add_nic_virtio",
          [m3](VmSpec& s) {
              s.nics.push_back({m3, "virtio", ""});
@@ -172,13 +213,21 @@ std::vector<Row> rows() {
              s.current_memory = "48MiB";
          },
          "memory", "restart", xp("/domain/memory"), "49152"},
+        // The issue's case: 64 -> 96 MiB, never restarted: pending until the maintenance
+        // window's `apply --restart-pending`.
         {"memory_up_restart_never",
          [](VmSpec& s) {
-             s.memory = "80MiB";
-             s.current_memory = "80MiB";
-             s.restart_policy = "never";
+             s.memory = "96MiB";
+             s.current_memory = "96MiB";
+             no_restart(s);
          },
-         "memory", "restart", xp("/domain/memory"), "81920"},
+         "memory",
+         "restart",
+         xp("/domain/memory"),
+         "98304",
+         false,
+         {"memory"},
+         true},
         {"cpu_model", [](VmSpec& s) { s.cpu_model = "core2duo"; }, "cpu_model", "restart",
          xp("/domain/cpu/model"), "core2duo"},
         // Last: the VM stays q35 (no revert to pc; its devices then sit on PCIe root ports).
@@ -186,6 +235,17 @@ std::vector<Row> rows() {
          [](const std::string& xml) { return xpath(xml, "/domain/os/type/@machine").substr(0, 6); },
          "pc-q35"},
     };
+}
+
+// The fields of the VM's entry in a plan JSON's `pending` ("diffs" or "after_apply").
+std::vector<std::string> pending_fields(const nlohmann::json& plan, const std::string& part) {
+    std::vector<std::string> out;
+    for (const auto& c : plan.value("pending", nlohmann::json::array())) {
+        if (c.value("name", "") != kVm) continue;
+        for (const auto& d : c.value(part, nlohmann::json::array()))
+            out.push_back(d.value("field", ""));
+    }
+    return out;
 }
 
 class PlanMatrix : public ::testing::Test {
@@ -205,6 +265,45 @@ class PlanMatrix : public ::testing::Test {
     void expect_law(const std::string& when) {
         CliRun p = vm(db_, "plan --detailed-exitcode");
         EXPECT_EQ(p.code, 0) << "plan after " << when << " is not empty:\n" << p.out << p.err;
+    }
+    // Nothing to apply, exactly `fields` pending on the VM: plan (text, --json,
+    // --detailed-exitcode) and drift (--json, status pending) say so.
+    void expect_pending(const std::vector<std::string>& fields, const std::string& when) {
+        CliRun t = vm(db_, "plan --detailed-exitcode");
+        EXPECT_EQ(t.code, 2) << "plan after " << when << ":\n" << t.out << t.err;
+        EXPECT_FALSE(apply_e2e::contains(t.out, "The hosts match the specs")) << t.out;
+        EXPECT_TRUE(apply_e2e::contains(t.out, "1 running VM with pending changes")) << t.out;
+        for (const auto& f : fields)
+            EXPECT_TRUE(apply_e2e::contains(t.out, "~ " + f + ": ")) << f << "\n" << t.out;
+        CliRun j = vm(db_, "plan --json");
+        auto plan = parse_json(j.out);
+        ASSERT_FALSE(plan.is_discarded()) << j.out;
+        EXPECT_TRUE(plan.value("changes", nlohmann::json::array()).empty()) << j.out;
+        std::vector<std::string> want = fields, got = pending_fields(plan, "diffs");
+        std::sort(want.begin(), want.end());
+        std::sort(got.begin(), got.end());
+        EXPECT_EQ(got, want) << j.out;
+        CliRun d = vm(db_, "drift --json");
+        EXPECT_EQ(d.code, 2) << d.out << d.err;
+        auto drift = parse_json(d.out);
+        ASSERT_FALSE(drift.is_discarded()) << d.out;
+        bool found = false;
+        for (const auto& o : drift.value("objects", nlohmann::json::array())) {
+            if (o.value("kind", "") != "vm" || o.value("name", "") != kVm) continue;
+            found = true;
+            EXPECT_EQ(o.value("status", ""), "pending") << o.dump(2);
+            std::vector<std::string> got;
+            for (const auto& df : o.value("pending", nlohmann::json::array()))
+                got.push_back(df.value("field", ""));
+            std::sort(got.begin(), got.end());
+            EXPECT_EQ(got, want) << o.dump(2);
+        }
+        EXPECT_TRUE(found) << d.out;
+        std::string st =
+            apply_e2e::sh("sqlite3 " + quote(db_) +
+                          " \"SELECT sync_status FROM virtual_machines WHERE name='" + kVm + "'\"")
+                .out;
+        EXPECT_TRUE(apply_e2e::contains(st, "pending_restart")) << st;
     }
 
     apply_e2e::TempDir dir_;
@@ -264,34 +363,100 @@ TEST_F(PlanMatrix, EveryChangeKindDoesWhatItsClassSays) {
                 EXPECT_EQ(row.probe(live), row.want) << "live XML:\n" << live;
                 outcome = "live: id kept, live+inactive = '" + row.probe(live) + "'";
             }
-        } else if (row.cls == "next-boot" || (row.cls == "restart" && never)) {
+        } else if (never) {
             EXPECT_EQ(id1, id0) << "restarted for a " << row.cls << " change";
             EXPECT_EQ(row.probe(live), live0) << "live XML changed:\n" << live;
             EXPECT_NE(row.probe(live), row.want);
             EXPECT_TRUE(apply_e2e::contains(note, "pending")) << note;
+            // The plan had announced it pending after the apply.
+            EXPECT_EQ(pending_fields(plan, "after_apply"), row.pending) << p.out;
             outcome = row.cls + ": id kept, inactive '" + row.probe(inactive) + "', live '" +
                       row.probe(live) + "' (pending)";
-        } else if (row.cls == "restart") {
+        } else {
             EXPECT_NE(id1, id0) << "not restarted";
             EXPECT_TRUE(apply_e2e::contains(virsh("domstate " + kVm), "running"));
             EXPECT_EQ(row.probe(live), row.want) << "live XML:\n" << live;
-            outcome = "restart: new id, live+inactive = '" + row.probe(live) + "'";
+            outcome = row.cls + " (restart_policy allowed): new id, live+inactive = '" +
+                      row.probe(live) + "'";
         }
-        expect_law("row " + row.name);
+        if (row.pending.empty()) {
+            EXPECT_TRUE(row.cls == "live" || !never) << "a never row must list its pending fields";
+            expect_law("row " + row.name);
+        } else {
+            expect_pending(row.pending, "row " + row.name);
+            if (row.restart_pending) {
+                // The maintenance window: plan --restart-pending shows the restart apply runs.
+                CliRun rp = vm(db_, "plan --json --restart-pending");
+                ASSERT_EQ(rp.code, 0) << rp.out << rp.err;
+                auto rplan = parse_json(rp.out);
+                std::vector<std::string> steps;
+                for (const auto& st : rplan.value("steps", nlohmann::json::array()))
+                    steps.push_back(st.value("op", ""));
+                EXPECT_EQ(steps, (std::vector<std::string>{"vm.shutdown", "vm.start"})) << rp.out;
+                r = vm(db_, "apply --auto-approve --restart-pending --target vm/" + kVm);
+                ASSERT_EQ(r.code, 0) << r.out << r.err;
+                std::string id2 = domid(kVm), live2 = live_xml(kVm);
+                EXPECT_NE(id2, id1) << "not restarted by apply --restart-pending";
+                EXPECT_EQ(row.probe(live2), row.want) << "live XML:\n" << live2;
+                expect_law("apply --restart-pending after row " + row.name);
+                outcome += "; apply --restart-pending: new id, live '" + row.probe(live2) + "'";
+            }
+        }
         report.push_back(row.name + ": field " + row.field + " planned " + planned +
                          (never ? " (restart_policy never)" : "") + " -> " + outcome);
 
-        // 3. Back to the base spec for the next row (the last row keeps q35).
+        // 3. Back to the base spec for the next row (the last row keeps q35). What was
+        // pending is cleared without a restart: the running VM still has the base values.
         if (i + 1 < all.size()) {
+            std::string id_before = domid(kVm);
             r = apply(base);
             ASSERT_EQ(r.code, 0) << "re-applying the base after " << row.name << ":\n"
                                  << r.out << r.err;
             expect_law("re-applying the base after " + row.name);
+            if (!row.pending.empty() && !row.restart_pending) {
+                EXPECT_EQ(domid(kVm), id_before) << "restarted to revert a pending change";
+            }
         }
     }
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::cout << "change-kind matrix (" << all.size() << " rows, " << secs << " s):\n";
     for (const auto& line : report) std::cout << "  " << line << "\n";
+}
+
+// Live-only differences (issue 11): a disk hot-plugged with `virsh attach-disk --live` and one
+// detached with `virsh detach-disk --live` are pending with their device labels (the config
+// still matches the spec); `apply --restart-pending` restarts the VM into its config.
+TEST_F(PlanMatrix, LiveOnlyDeviceChangesArePending) {
+    VmSpec base;
+    base.restart_policy = "never";
+    CliRun r = apply(base);
+    ASSERT_EQ(r.code, 0) << r.out << r.err;
+    expect_law("creating the base VM");
+    const std::string img = "/var/lib/libvirt/images/vmr-e2e-mx-hot.img";
+    apply_e2e::sh("truncate -s 1M " + img);
+    std::string out =
+        virsh("attach-disk " + kVm + " " + img + " sdc --targetbus usb --subdriver raw --live") +
+        virsh("detach-disk " + kVm + " sda --live");
+    std::string live = live_xml(kVm), inactive = inactive_xml(kVm);
+    ASSERT_EQ(xpath(live, disk_path("sdc", "/target/@dev")), "sdc") << out << live;
+    ASSERT_EQ(xpath(live, disk_path("sda", "/target/@dev")), "") << out << live;
+    ASSERT_EQ(xpath(inactive, disk_path("sdc", "/target/@dev")), "") << inactive;
+    ASSERT_EQ(xpath(inactive, disk_path("sda", "/target/@dev")), "sda") << inactive;
+    expect_pending({"disk[sda]", "disk[sdc]"}, "virsh attach-disk/detach-disk --live");
+    CliRun t = vm(db_, "plan");
+    EXPECT_TRUE(apply_e2e::contains(t.out, "disk[sdc]: (present in the running VM) -> (removed)"))
+        << t.out;
+    EXPECT_TRUE(apply_e2e::contains(t.out, "disk[sda]: (absent in the running VM) -> (added)"))
+        << t.out;
+    std::string id0 = domid(kVm);
+    r = vm(db_, "apply --auto-approve --restart-pending");
+    ASSERT_EQ(r.code, 0) << r.out << r.err;
+    EXPECT_NE(domid(kVm), id0) << "not restarted";
+    live = live_xml(kVm);
+    EXPECT_EQ(xpath(live, disk_path("sdc", "/target/@dev")), "") << live;
+    EXPECT_EQ(xpath(live, disk_path("sda", "/target/@dev")), "sda") << live;
+    expect_law("apply --restart-pending");
+    apply_e2e::sh("rm -f " + img);
 }
 
 } // namespace

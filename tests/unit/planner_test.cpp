@@ -734,3 +734,254 @@ TEST(Planner, VirtioMemRequestedIsLiveAudioIsNextBoot) {
     EXPECT_EQ(df->cls, ChangeClass::NextBoot);
     EXPECT_EQ(ops(p), (std::vector<std::string>{"vm.define"}));
 }
+
+// Pending changes (docs/pending.md): the spec is compared with the running VM's live XML the
+// same way as with its config. Each row: the live XML is the config with `live_edit` applied
+// (a VM running an older config, or changed live behind our back), the spec gets `spec_edit`.
+namespace {
+
+std::string replaced(std::string xml, const std::string& from, const std::string& to) {
+    auto pos = xml.find(from);
+    if (pos == std::string::npos) throw std::runtime_error("fixture has no " + from);
+    return xml.replace(pos, from.size(), to);
+}
+
+struct PendingCase {
+    std::string name;
+    std::function<std::string(const std::string&)> live_edit;
+    std::function<void(Spec&, PlanOptions&)> spec_edit;
+    std::string state;                             // observed state
+    std::vector<std::string> pending;              // fields pending now
+    std::vector<std::string> after_apply;          // fields planned now, pending after the apply
+    std::vector<std::string> expected_ops;         // the plan's steps
+    std::vector<std::string> pending_befores = {}; // running values of `pending` (when given)
+};
+
+std::vector<std::string> fields_of(const std::vector<FieldDiff>& ds) {
+    std::vector<std::string> v;
+    for (const auto& d : ds) v.push_back(d.field);
+    return v;
+}
+
+class PlannerPending : public ::testing::TestWithParam<PendingCase> {};
+
+} // namespace
+
+TEST_P(PlannerPending, ComparesConfigAndRunningVm) {
+    const PendingCase& tc = GetParam();
+    DesiredState d = base_desired();
+    PlanOptions opts;
+    tc.spec_edit(d.vms[0], opts);
+    ObservedHost h = observed_running();
+    h.domains[0].state = tc.state;
+    h.domains[0].live_xml = tc.live_edit(h.domains[0].inactive_xml);
+    Plan p = make_plan(d, {h}, opts);
+    EXPECT_EQ(ops(p), tc.expected_ops);
+    std::vector<std::string> now, after, befores;
+    for (const auto& pc : p.pending) {
+        EXPECT_EQ(pc.address(), "local/vm/vmr-fixture-web");
+        EXPECT_NE(pc.effect.find("the next restart of the VM"), std::string::npos) << pc.effect;
+        EXPECT_NE(pc.effect.find("--restart-pending"), std::string::npos) << pc.effect;
+        for (const auto& df : pc.diffs) {
+            now.push_back(df.field);
+            befores.push_back(df.before);
+        }
+        for (const auto& f : fields_of(pc.after_apply)) after.push_back(f);
+    }
+    EXPECT_EQ(now, tc.pending);
+    EXPECT_EQ(after, tc.after_apply);
+    if (!tc.pending_befores.empty()) {
+        EXPECT_EQ(befores, tc.pending_befores);
+    }
+    EXPECT_EQ(p.settled(), tc.pending.empty() && tc.expected_ops.empty());
+    // Pending survives the saved plan.
+    Plan q = plan_from_json(plan_to_json(p));
+    ASSERT_EQ(q.pending.size(), p.pending.size());
+    EXPECT_EQ(plan_to_json(q), plan_to_json(p));
+
+    // drift: the same comparison, reported as found.
+    auto items = detect_drift(d, {h});
+    ASSERT_EQ(items.size(), 1u);
+    if (tc.expected_ops.empty() && !tc.pending.empty()) {
+        EXPECT_EQ(items[0].status, "pending");
+        EXPECT_EQ(fields_of(items[0].pending), tc.pending);
+    }
+    if (tc.state == "shutoff") {
+        EXPECT_TRUE(items[0].pending.empty());
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Matrix, PlannerPending,
+    ::testing::Values(
+        // The case: memory raised, config redefined, the VM still runs 64 MiB.
+        PendingCase{"config_matches_live_differs",
+                    [](const std::string& x) {
+                        return replaced(
+                            replaced(x, "<memory unit='KiB'>131072", "<memory unit='KiB'>65536"),
+                            "<currentMemory unit='KiB'>131072", "<currentMemory unit='KiB'>65536");
+                    },
+                    [](Spec&, PlanOptions&) {},
+                    "running",
+                    {"memory"},
+                    {},
+                    {},
+                    {"67108864"}},
+        PendingCase{"shut_off_has_nothing_pending",
+                    [](const std::string& x) {
+                        return replaced(x, "<memory unit='KiB'>131072", "<memory unit='KiB'>65536");
+                    },
+                    [](Spec&, PlanOptions&) {},
+                    "shutoff",
+                    {},
+                    {},
+                    {"vm.start"}},
+        PendingCase{"to_be_stopped_has_nothing_pending",
+                    [](const std::string& x) {
+                        return replaced(x, "<memory unit='KiB'>131072", "<memory unit='KiB'>65536");
+                    },
+                    [](Spec& s, PlanOptions&) { s.vm.state = "shutoff"; },
+                    "running",
+                    {},
+                    {},
+                    {"vm.shutdown"}},
+        PendingCase{"restart_policy_allowed_restarts",
+                    [](const std::string& x) {
+                        return replaced(x, "<memory unit='KiB'>131072", "<memory unit='KiB'>65536");
+                    },
+                    [](Spec& s, PlanOptions&) { s.vm.restart_policy = "allowed"; },
+                    "running",
+                    {},
+                    {},
+                    {"vm.shutdown", "vm.start"}},
+        PendingCase{
+            "restart_pending_flag_restarts",
+            [](const std::string& x) { return replaced(x, "cache='none'", "cache='writeback'"); },
+            [](Spec&, PlanOptions& o) { o.restart_pending = true; },
+            "running",
+            {},
+            {},
+            {"vm.shutdown", "vm.start"}},
+        PendingCase{
+            "restart_pending_flag_outside_the_targets",
+            [](const std::string& x) { return replaced(x, "cache='none'", "cache='writeback'"); },
+            [](Spec&, PlanOptions& o) {
+                o.restart_pending = true;
+                o.targets = {"vm/another"};
+            },
+            "running",
+            {},
+            {},
+            {}},
+        PendingCase{
+            "disk_cache_pending",
+            [](const std::string& x) { return replaced(x, "cache='none'", "cache='writeback'"); },
+            [](Spec&, PlanOptions&) {},
+            "running",
+            {"disk[vda].cache"},
+            {},
+            {},
+            {"writeback"}},
+        PendingCase{
+            "vcpus_current_decrease_pending",
+            [](const std::string& x) { return replaced(x, "current='1'>2<", "current='2'>2<"); },
+            [](Spec&, PlanOptions&) {},
+            "running",
+            {"vcpus_current"},
+            {},
+            {},
+            {"2"}},
+        PendingCase{"live_only_extra_device",
+                    [](const std::string& x) {
+                        return replaced(
+                            x, "</devices>",
+                            "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+                            "<source file='/tmp/hot.img'/><target dev='vdb' bus='virtio'/>"
+                            "</disk></devices>");
+                    },
+                    [](Spec&, PlanOptions&) {},
+                    "running",
+                    {"disk[vdb]"},
+                    {},
+                    {},
+                    {"(present)"}},
+        PendingCase{"live_detached_device",
+                    [](const std::string& x) {
+                        auto a = x.find("<interface"), e = x.find("</interface>");
+                        return std::string(x).erase(a, e + 12 - a);
+                    },
+                    [](Spec&, PlanOptions&) {},
+                    "running",
+                    {"interface[52:54:00:12:34:56]"},
+                    {},
+                    {},
+                    {""}},
+        // The balloon's actual size is the guest's business: no pending on current_memory.
+        PendingCase{"balloon_size_is_not_pending",
+                    [](const std::string& x) {
+                        return replaced(x, "<currentMemory unit='KiB'>131072",
+                                        "<currentMemory unit='KiB'>65536");
+                    },
+                    [](Spec&, PlanOptions&) {},
+                    "running",
+                    {},
+                    {},
+                    {}},
+        // A next-boot change planned now becomes pending after the apply.
+        PendingCase{"planned_next_boot_change_is_pending_after_apply",
+                    [](const std::string& x) { return x; },
+                    [](Spec& s, PlanOptions&) { device(s, "disk").fields["cache"] = "writeback"; },
+                    "running",
+                    {},
+                    {"disk[vda].cache"},
+                    {"vm.define"}},
+        PendingCase{"planned_next_boot_change_with_restart_pending",
+                    [](const std::string& x) { return x; },
+                    [](Spec& s, PlanOptions& o) {
+                        device(s, "disk").fields["cache"] = "writeback";
+                        o.restart_pending = true;
+                    },
+                    "running",
+                    {},
+                    {},
+                    {"vm.define", "vm.shutdown", "vm.start"}}),
+    [](const ::testing::TestParamInfo<PendingCase>& i) { return i.param.name; });
+
+// The restart for pending changes shows what it applies and is a restart-class change.
+TEST(Planner, RestartForPendingShowsTheRunningValues) {
+    DesiredState d = base_desired();
+    ObservedHost h = observed_running();
+    h.domains[0].live_xml = replaced(h.domains[0].inactive_xml, "<memory unit='KiB'>131072",
+                                     "<memory unit='KiB'>65536");
+    PlanOptions o;
+    o.restart_pending = true;
+    Plan p = make_plan(d, {h}, o);
+    ASSERT_EQ(p.changes.size(), 1u);
+    EXPECT_EQ(p.changes[0].cls, ChangeClass::Restart);
+    const FieldDiff* df = find_diff(p, "memory");
+    ASSERT_NE(df, nullptr);
+    EXPECT_EQ(df->before, "67108864"); // bytes
+    EXPECT_EQ(df->after, "134217728");
+    EXPECT_NE(p.changes[0].note.find("--restart-pending"), std::string::npos);
+    EXPECT_TRUE(p.pending.empty());
+    // Without the flag: nothing to apply, one VM pending.
+    p = make_plan(d, {h}, {});
+    EXPECT_TRUE(p.empty());
+    EXPECT_FALSE(p.settled());
+    ASSERT_EQ(p.pending.size(), 1u);
+}
+
+// Reverting a pending change (the config holds 64 MiB, the VM still runs 128 MiB, the spec goes
+// back to 128 MiB): config only, no restart even when allowed, nothing pending afterwards.
+TEST(Planner, RevertingAPendingChangeNeedsNoRestart) {
+    DesiredState d = base_desired();
+    d.vms[0].vm.restart_policy = "allowed";
+    ObservedHost h = observed_running();
+    h.domains[0].live_xml = h.domains[0].inactive_xml;
+    h.domains[0].inactive_xml = replaced(h.domains[0].inactive_xml, "<memory unit='KiB'>131072",
+                                         "<memory unit='KiB'>65536");
+    Plan p = make_plan(d, {h}, {});
+    EXPECT_EQ(ops(p), std::vector<std::string>{"vm.define"});
+    ASSERT_NE(find_diff(p, "memory"), nullptr);
+    EXPECT_TRUE(p.pending.empty());
+}
