@@ -5,6 +5,7 @@
 // DEVICE_REMOVED event (via the adapter's event loop) wakes the wait, the live XML decides.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <mutex>
 #include <set>
@@ -191,8 +192,10 @@ void LibvirtHypervisor::wait_removed(virDomainPtr d, const std::string& dom, con
             std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(500));
         w->cv.wait_until(lock, next, [&] { return w->events != seen; });
     }
+    // libvirt itself waits up to 5 s inside the call: say how long it really was.
+    double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     throw Error("the guest did not release " + what + " of " + q(dom) + " within " +
-                    seconds_text(timeouts_.detach_seconds) +
+                    seconds_text(std::round(std::max(waited, timeouts_.detach_seconds) * 10) / 10) +
                     " s: it is still attached to the running VM (libvirt only asked the guest "
                     "to unplug it)",
                 "a live detach needs a guest OS that acknowledges hot-unplug (e.g. a booted "
