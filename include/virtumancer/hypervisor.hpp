@@ -13,6 +13,11 @@ struct ObservedDomain {
     std::string inactive_xml; // persistent config (virsh dumpxml --inactive)
     std::string live_xml;     // running config ("" when not running)
     std::string state;        // running | shutoff | paused | other
+    // Why it is in that state (virDomainGetState's reason, lower case: "user", "starting_up",
+    // "booted", ...). Always read for paused domains (a domain paused with "starting_up" is
+    // still being started, not paused by someone); "" when it was not asked (domains seen
+    // running or shut off in a bulk observation).
+    std::string state_reason;
     bool persistent = true;
     bool autostart = false;
     std::vector<std::string> snapshots;
@@ -112,9 +117,35 @@ class Hypervisor {
     virtual void undefine_network(const std::string& name) = 0;
 };
 
+// How long a host may take to answer. libvirt itself has no connect timeout: the connect (and
+// an observation) runs on a worker thread that is abandoned when the host does not answer in
+// time; once connected, libvirt's keepalive (driven by the adapter's event loop thread) closes
+// a connection whose peer stops answering, which fails the call waiting on it.
+struct HostTimeouts {
+    double seconds = 30; // connect; each wait for an answer while observing
+    // Keepalive probes once connected (0: off); the connection is closed after about
+    // `seconds` without an answer (keepalive_interval * (count + 1), count derived).
+    int keepalive_interval = 5;
+    // A live device detach waits this long for the device to be gone from the running
+    // domain (the guest OS must release it) before the step fails.
+    double detach_seconds = 10;
+};
+
 // Connects to a libvirt URI (qemu:///system, test:///default, qemu+ssh://...).
-// Throws Error with libvirt's message and a remedy when the host is unreachable.
-std::unique_ptr<Hypervisor> connect_libvirt(const std::string& uri);
+// Throws Error with libvirt's message and a remedy when the host is unreachable, or "no answer
+// from URI within N s" when it does not answer within `t.seconds`.
+std::unique_ptr<Hypervisor> connect_libvirt(const std::string& uri, const HostTimeouts& t = {});
+
+// Connects and observes one host. Never throws: an unreachable host, or one that stops
+// answering for `t.seconds` (connect, or any part of the observation), comes back with
+// reachable=false and the reason in `error`; the call returns within about `t.seconds` of the
+// host's last answer. The abandoned worker finishes (or stays blocked) on its own.
+ObservedHost observe_libvirt(const std::string& uri, int parallelism, const HostTimeouts& t = {});
+
+// How many connects/observations were abandoned because their host did not answer. A
+// process that abandoned any should end with _exit() after flushing its output: a worker
+// still blocked in libvirt must not wake up while static objects are being destroyed.
+int abandoned_host_calls();
 
 // Removes what libvirt adds at run time and must never be stored as desired state:
 // domain id, auto-generated aliases, autoport ports, dynamic seclabels, vnetN target

@@ -29,28 +29,47 @@ struct ApplyArgs {
     std::string plan_file, actor;
     int parallelism = 4;
     double lock_timeout = 0;
+    HostTimeouts timeouts;
 };
 
-// One connection per host, made on first use and shared by the worker threads.
+// One connection per host, made on first use and shared by the worker threads. Hosts connect
+// independently (a host that does not answer holds up only its own steps), and a failed
+// connect is remembered: the host's later steps fail at once with the same error.
 class CliHosts : public HostConnector {
   public:
-    CliHosts(const DesiredState& d, std::map<std::string, std::string> over)
-        : desired_(d), over_(std::move(over)) {}
+    CliHosts(const DesiredState& d, std::map<std::string, std::string> over, HostTimeouts t)
+        : desired_(d), over_(std::move(over)), timeouts_(t) {}
     Hypervisor& hypervisor(const std::string& host) override {
-        std::lock_guard<std::mutex> lock(mu_);
-        auto it = conns_.find(host);
-        if (it != conns_.end()) return *it->second;
-        auto hv = connect_host(desired_, host, over_);
-        Hypervisor& ref = *hv;
-        conns_[host] = std::move(hv);
-        return ref;
+        std::shared_ptr<Slot> slot;
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            auto& s = slots_[host];
+            if (!s) s = std::make_shared<Slot>();
+            slot = s;
+        }
+        std::lock_guard<std::mutex> lock(slot->mu);
+        if (slot->hv) return *slot->hv;
+        if (slot->failed) throw *slot->failed;
+        try {
+            slot->hv = connect_host(desired_, host, over_, timeouts_);
+        } catch (const Error& e) {
+            slot->failed = std::make_unique<Error>(e);
+            throw;
+        }
+        return *slot->hv;
     }
 
   private:
+    struct Slot {
+        std::mutex mu;
+        std::unique_ptr<Hypervisor> hv;
+        std::unique_ptr<Error> failed;
+    };
     const DesiredState& desired_;
     std::map<std::string, std::string> over_;
+    HostTimeouts timeouts_;
     std::mutex mu_;
-    std::map<std::string, std::unique_ptr<Hypervisor>> conns_;
+    std::map<std::string, std::shared_ptr<Slot>> slots_;
 };
 
 // Holds the apply lock for the lifetime of the object.
@@ -167,7 +186,7 @@ int run_apply(Globals& g, const ApplyArgs& a) {
         for (const auto& h : d.state.hosts)
             if (std::find(hosts.begin(), hosts.end(), h.name) != hosts.end())
                 only.hosts.push_back(h);
-        auto now = observe_hosts(only, over, a.parallelism);
+        auto now = observe_hosts(only, over, a.parallelism, a.timeouts);
         auto reasons = stale_reasons(plan, now, store.latest_revision_id());
         if (!reasons.empty()) {
             std::string all;
@@ -182,7 +201,7 @@ int run_apply(Globals& g, const ApplyArgs& a) {
         for (const auto& c : plan.changes)
             if (c.action == Action::Delete) popts.prune = true;
     } else {
-        auto observed = observe_hosts(d.state, over, a.parallelism);
+        auto observed = observe_hosts(d.state, over, a.parallelism, a.timeouts);
         plan = make_plan(d.state, observed, popts);
         plan.revision_id = d.revision_id;
     }
@@ -217,7 +236,7 @@ int run_apply(Globals& g, const ApplyArgs& a) {
     opts.actor = actor;
     opts.desired = &d.state;
     opts.plan_options = popts;
-    CliHosts hosts(d.state, over);
+    CliHosts hosts(d.state, over, a.timeouts);
     ApplyOutputMode mode = a.json                  ? ApplyOutputMode::Json
                            : isatty(STDOUT_FILENO) ? ApplyOutputMode::Terminal
                                                    : ApplyOutputMode::Plain;
@@ -244,6 +263,12 @@ void register_apply(CLI::App& app, Globals& g, Runner& run) {
                     "when stale");
     cmd->add_option("--parallelism", a->parallelism, "actions run at once")
         ->check(CLI::Range(1, 64));
+    add_host_timeout_options(cmd, a->timeouts);
+    cmd->add_option("--detach-timeout", a->timeouts.detach_seconds,
+                    "seconds a live device detach waits for the guest to release the device; "
+                    "after that the step fails and the device is reported still attached")
+        ->check(CLI::Range(0.0, 3600.0))
+        ->capture_default_str();
     cmd->add_option("--lock-timeout", a->lock_timeout,
                     "seconds to wait for another apply to finish (default 0: fail at once)")
         ->check(CLI::Range(0.0, 86400.0));

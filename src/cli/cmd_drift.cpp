@@ -161,8 +161,9 @@ void register_drift(CLI::App& app, Globals& g, Runner& run) {
         run = [&g, a] {
             auto t0 = std::chrono::steady_clock::now();
             auto db = Database::open(g.db_path);
-            auto [d, observed] = desired_and_observed(
-                *db, a->obs.paths, parse_host_uris(a->obs.host_uris), a->obs.parallelism);
+            auto [d, observed] =
+                desired_and_observed(*db, a->obs.paths, parse_host_uris(a->obs.host_uris),
+                                     a->obs.parallelism, a->obs.timeouts);
             auto items = detect_drift(d.state, observed);
             record_vm_statuses(*db, items);
             double secs =

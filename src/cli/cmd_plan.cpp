@@ -37,8 +37,9 @@ void register_plan(CLI::App& app, Globals& g, Runner& run) {
     cmd->callback([&g, &run, a] {
         run = [&g, a] {
             auto db = Database::open(g.db_path);
-            auto [d, observed] = desired_and_observed(
-                *db, a->obs.paths, parse_host_uris(a->obs.host_uris), a->obs.parallelism);
+            auto [d, observed] =
+                desired_and_observed(*db, a->obs.paths, parse_host_uris(a->obs.host_uris),
+                                     a->obs.parallelism, a->obs.timeouts);
             PlanOptions opts;
             opts.prune = a->prune;
             opts.targets = a->targets;

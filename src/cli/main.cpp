@@ -1,11 +1,14 @@
 // virtumancer: declarative configuration reconciler for libvirt virtual machines.
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include "../cli/commands.hpp"
 #include "virtumancer/diag.hpp"
+#include "virtumancer/hypervisor.hpp"
 
 using namespace virtumancer;
 
@@ -49,14 +52,23 @@ int main(int argc, char** argv) {
     if (g.verbose >= 2) lvl = spdlog::level::debug;
     if (!g.log_level.empty()) lvl = spdlog::level::from_str(g.log_level);
     spdlog::set_level(lvl);
+    int rc = kExitError;
     try {
-        return run ? run() : kExitError;
+        rc = run ? run() : kExitError;
     } catch (const Error& e) {
         std::cerr << "error: " << e.what() << "\n";
         if (!e.remedy().empty()) std::cerr << "  hint: " << e.remedy() << "\n";
-        return kExitError;
     } catch (const std::exception& e) {
         std::cerr << "error: " << e.what() << "\n";
-        return kExitError;
     }
+    if (abandoned_host_calls() > 0) {
+        // A worker still waits on a host that never answered: end without running static
+        // destructors, which it could otherwise wake up into.
+        std::cout.flush();
+        std::cerr.flush();
+        spdlog::default_logger()->flush();
+        std::fflush(nullptr);
+        _exit(rc);
+    }
+    return rc;
 }

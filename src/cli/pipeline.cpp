@@ -72,13 +72,14 @@ std::string uri_for(const DesiredState& d, const std::string& host,
 } // namespace
 
 std::unique_ptr<Hypervisor> connect_host(const DesiredState& d, const std::string& host,
-                                         const std::map<std::string, std::string>& over) {
-    return connect_libvirt(uri_for(d, host, over));
+                                         const std::map<std::string, std::string>& over,
+                                         const HostTimeouts& timeouts) {
+    return connect_libvirt(uri_for(d, host, over), timeouts);
 }
 
 std::vector<ObservedHost> observe_hosts(const DesiredState& d,
                                         const std::map<std::string, std::string>& over,
-                                        int parallelism) {
+                                        int parallelism, const HostTimeouts& timeouts) {
     std::vector<ObservedHost> out(d.hosts.size());
     std::vector<std::thread> threads;
     for (size_t i = 0; i < d.hosts.size(); ++i) {
@@ -87,9 +88,8 @@ std::vector<ObservedHost> observe_hosts(const DesiredState& d,
             ObservedHost& oh = out[i];
             try {
                 oh.uri = uri_for(d, h.name, over);
-                auto hv = connect_libvirt(oh.uri);
-                oh = hv->observe(parallelism);
-                oh.reachable = true;
+                // Returns within the timeout even when the host never answers.
+                oh = observe_libvirt(oh.uri, parallelism, timeouts);
             } catch (const std::exception& e) {
                 oh.reachable = false;
                 oh.error = e.what();
@@ -107,15 +107,31 @@ void add_observe_options(CLI::App* cmd, ObserveArgs& a) {
     cmd->add_option("--host-uri", a.host_uris, "NAME=URI: override a Host's URI (repeatable)");
     cmd->add_option("--parallelism", a.parallelism, "objects observed at once per host")
         ->check(CLI::Range(1, 64));
+    add_host_timeout_options(cmd, a.timeouts);
+}
+
+void add_host_timeout_options(CLI::App* cmd, HostTimeouts& t) {
+    cmd->add_option("--host-timeout", t.seconds,
+                    "seconds a host may take to answer (connect, observe; once connected, "
+                    "keepalive closes a connection silent that long); a host that does not "
+                    "answer is reported unreachable and the others carry on")
+        ->check(CLI::Range(0.1, 86400.0))
+        ->capture_default_str();
+    cmd->add_option("--keepalive-interval", t.keepalive_interval,
+                    "seconds between keepalive probes on a connection (0: off)")
+        ->check(CLI::Range(0, 3600))
+        ->capture_default_str();
 }
 
 PlanInputs desired_and_observed(Database& db, const std::vector<std::string>& paths,
-                                const std::map<std::string, std::string>& over, int parallelism) {
+                                const std::map<std::string, std::string>& over, int parallelism,
+                                const HostTimeouts& timeouts) {
     load_paths(db, paths);
     DesiredState hosts_only;
     hosts_only.hosts = Store(db).load_hosts();
     PlanInputs in;
-    std::thread observer([&] { in.observed = observe_hosts(hosts_only, over, parallelism); });
+    std::thread observer(
+        [&] { in.observed = observe_hosts(hosts_only, over, parallelism, timeouts); });
     try {
         in.desired = read_desired(db);
     } catch (...) {
@@ -131,7 +147,7 @@ PlanInputs desired_and_observed(Database& db, const std::vector<std::string>& pa
     const auto& want = in.desired.state.hosts;
     if (!std::equal(want.begin(), want.end(), hosts_only.hosts.begin(), hosts_only.hosts.end(),
                     same))
-        in.observed = observe_hosts(in.desired.state, over, parallelism);
+        in.observed = observe_hosts(in.desired.state, over, parallelism, timeouts);
     return in;
 }
 

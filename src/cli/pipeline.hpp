@@ -29,17 +29,23 @@ std::map<std::string, std::string> parse_host_uris(const std::vector<std::string
 
 // Observes every host of the desired state in parallel; an unreachable host is reported in
 // its ObservedHost (reachable=false, error) and does not stop the others.
+// A host that does not answer within `timeouts.seconds` is unreachable ("no answer from URI
+// within N s"); the others are observed all the same.
 std::vector<ObservedHost> observe_hosts(const DesiredState& d,
                                         const std::map<std::string, std::string>& uri_override,
-                                        int parallelism);
+                                        int parallelism, const HostTimeouts& timeouts = {});
 
 // The options of the commands that read desired state and observe hosts (plan, drift): spec
-// paths to load first, Host URI overrides, how many objects are observed at once.
+// paths to load first, Host URI overrides, how many objects are observed at once, how long a
+// host may take to answer.
 struct ObserveArgs {
     std::vector<std::string> paths, host_uris;
     int parallelism = 8;
+    HostTimeouts timeouts;
 };
 void add_observe_options(CLI::App* cmd, ObserveArgs& a);
+// --host-timeout and --keepalive-interval into `t` (plan, drift and apply).
+void add_host_timeout_options(CLI::App* cmd, HostTimeouts& t);
 
 // desired_state() and observe_hosts() together: the hosts are observed while the rest of the
 // desired state is read from the database (the two overlap; the result is the same as calling
@@ -50,11 +56,12 @@ struct PlanInputs {
 };
 PlanInputs desired_and_observed(Database& db, const std::vector<std::string>& paths,
                                 const std::map<std::string, std::string>& uri_override,
-                                int parallelism);
+                                int parallelism, const HostTimeouts& timeouts = {});
 
 // Connects to one host by spec name (honouring overrides).
 std::unique_ptr<Hypervisor> connect_host(const DesiredState& d, const std::string& host,
-                                         const std::map<std::string, std::string>& uri_override);
+                                         const std::map<std::string, std::string>& uri_override,
+                                         const HostTimeouts& timeouts = {});
 
 bool use_color(); // stdout is a terminal and NO_COLOR is unset
 

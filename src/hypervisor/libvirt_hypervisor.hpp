@@ -1,16 +1,26 @@
 // The libvirt adapter behind virtumancer::Hypervisor. Private to src/hypervisor.
 #pragma once
+#include <atomic>
+#include <chrono>
 #include <optional>
 
 #include "libvirt_handles.hpp"
+#include "virtumancer/diag.hpp"
 #include "virtumancer/hypervisor.hpp"
 
 namespace virtumancer {
 
 class LibvirtHypervisor final : public Hypervisor {
   public:
-    LibvirtHypervisor(lv::Conn conn, std::string uri)
-        : conn_(std::move(conn)), uri_(std::move(uri)) {}
+    LibvirtHypervisor(lv::Conn conn, std::string uri, HostTimeouts timeouts = {})
+        : conn_(std::move(conn)), uri_(std::move(uri)), timeouts_(timeouts) {}
+
+    // observe_libvirt() watches this clock (milliseconds of the host's last answer) to tell
+    // a slow host from one that stopped answering.
+    void set_heartbeat(std::shared_ptr<std::atomic<long long>> h) { heartbeat_ = std::move(h); }
+
+    // Device removal events of one detach (libvirt_devices.cpp).
+    struct RemovalWatch;
 
     std::string uri() const override { return uri_; }
     ObservedHost observe(int parallelism) override;
@@ -66,12 +76,37 @@ class LibvirtHypervisor final : public Hypervisor {
                                                const lv::DomainFacts* facts = nullptr) const;
     std::optional<ObservedPool> fetch_pool(virStoragePoolPtr p) const;
     std::optional<ObservedNetwork> fetch_network(virNetworkPtr n) const;
+    void answered() const; // the host answered: moves the heartbeat on
+
+    // A power call (start, resume, ...) that counts as done when libvirt refuses it because
+    // the domain already is where the call would take it (VIR_ERR_OPERATION_INVALID "domain
+    // is already running" / "not running", state re-read); any other error is thrown.
+    void power_call(const std::string& name, const char* verb, int (*call)(virDomainPtr),
+                    bool (*reached)(int state, int reason));
+    // Waits until the device `xml` names (its alias in `before_live`, or when it cannot be
+    // told apart, any device of the same element there) is gone from the running domain;
+    // throws when the guest does not release it within timeouts_.detach_seconds of `start`
+    // or reports that the removal failed.
+    void wait_removed(virDomainPtr d, const std::string& dom, const std::string& xml,
+                      const std::string& before_live, const std::shared_ptr<RemovalWatch>& w,
+                      std::chrono::steady_clock::time_point start);
 
     lv::Conn conn_;
     std::string uri_;
+    HostTimeouts timeouts_;
+    std::shared_ptr<std::atomic<long long>> heartbeat_;
 };
 
 // virDomainState -> running | shutoff | paused | other.
 std::string state_name(int state);
+// virDomainGetState's reason for that state, lower case: "user", "starting_up", "booted", ...
+std::string state_reason_name(int state, int reason);
+
+namespace lv {
+long long now_ms(); // steady clock
+void count_abandoned();
+// "no answer from URI within N s", with a remedy.
+Error no_answer(const std::string& uri, double seconds);
+} // namespace lv
 
 } // namespace virtumancer

@@ -58,29 +58,55 @@ void LibvirtHypervisor::undefine_domain(const std::string& name, bool keep_nvram
     lv::fail("cannot undefine " + q("domain", name));
 }
 
-void LibvirtHypervisor::start_domain(const std::string& name) {
+void LibvirtHypervisor::power_call(const std::string& name, const char* verb,
+                                   int (*call)(virDomainPtr),
+                                   bool (*reached)(int state, int reason)) {
     auto d = domain(name);
-    if (virDomainCreate(d.get()) < 0) lv::fail("cannot start " + q("domain", name));
+    if (call(d.get()) == 0) return;
+    std::string why = lv::last_message(); // before the state call resets it
+    if (lv::last_code() == VIR_ERR_OPERATION_INVALID) {
+        int state = 0, reason = 0;
+        if (virDomainGetState(d.get(), &state, &reason, 0) == 0 && reached(state, reason))
+            return; // already there (e.g. a re-run after a killed apply)
+    }
+    throw Error(std::string("cannot ") + verb + " " + q("domain", name) + ": " + why);
+}
+
+namespace {
+bool is_running(int state, int) {
+    return state == VIR_DOMAIN_RUNNING || state == VIR_DOMAIN_BLOCKED;
+}
+bool is_shutoff(int state, int) {
+    return state == VIR_DOMAIN_SHUTOFF;
+}
+bool is_paused(int state, int) {
+    return state == VIR_DOMAIN_PAUSED;
+}
+// Started: running, or still being started (paused with reason starting_up).
+bool is_started(int state, int reason) {
+    return is_running(state, reason) ||
+           (state == VIR_DOMAIN_PAUSED && reason == VIR_DOMAIN_PAUSED_STARTING_UP);
+}
+} // namespace
+
+void LibvirtHypervisor::start_domain(const std::string& name) {
+    power_call(name, "start", virDomainCreate, is_started);
 }
 
 void LibvirtHypervisor::shutdown_domain(const std::string& name) {
-    auto d = domain(name);
-    if (virDomainShutdown(d.get()) < 0) lv::fail("cannot shut down " + q("domain", name));
+    power_call(name, "shut down", virDomainShutdown, is_shutoff);
 }
 
 void LibvirtHypervisor::destroy_domain(const std::string& name) {
-    auto d = domain(name);
-    if (virDomainDestroy(d.get()) < 0) lv::fail("cannot destroy (power off) " + q("domain", name));
+    power_call(name, "destroy (power off)", virDomainDestroy, is_shutoff);
 }
 
 void LibvirtHypervisor::suspend_domain(const std::string& name) {
-    auto d = domain(name);
-    if (virDomainSuspend(d.get()) < 0) lv::fail("cannot pause " + q("domain", name));
+    power_call(name, "pause", virDomainSuspend, is_paused);
 }
 
 void LibvirtHypervisor::resume_domain(const std::string& name) {
-    auto d = domain(name);
-    if (virDomainResume(d.get()) < 0) lv::fail("cannot resume " + q("domain", name));
+    power_call(name, "resume", virDomainResume, is_running);
 }
 
 std::string LibvirtHypervisor::domain_state(const std::string& name) {
@@ -95,20 +121,6 @@ void LibvirtHypervisor::set_domain_autostart(const std::string& name, bool on) {
     auto d = domain(name);
     if (virDomainSetAutostart(d.get(), on ? 1 : 0) < 0)
         lv::fail("cannot set autostart of " + q("domain", name));
-}
-
-void LibvirtHypervisor::attach_device(const std::string& dom, const std::string& xml, bool live,
-                                      bool config) {
-    auto d = domain(dom);
-    if (virDomainAttachDeviceFlags(d.get(), xml.c_str(), affect(live, config)) < 0)
-        lv::fail("cannot attach a device to " + q("domain", dom));
-}
-
-void LibvirtHypervisor::detach_device(const std::string& dom, const std::string& xml, bool live,
-                                      bool config) {
-    auto d = domain(dom);
-    if (virDomainDetachDeviceFlags(d.get(), xml.c_str(), affect(live, config)) < 0)
-        lv::fail("cannot detach a device from " + q("domain", dom));
 }
 
 void LibvirtHypervisor::update_device(const std::string& dom, const std::string& xml, bool live,

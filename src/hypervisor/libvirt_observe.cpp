@@ -60,13 +60,16 @@ std::optional<ObservedDomain> LibvirtHypervisor::fetch_domain(virDomainPtr d,
         int autostart = 0;
         o.autostart = virDomainGetAutostart(d, &autostart) == 0 && autostart != 0;
     }
-    if (o.state.empty()) { // no facts, or active but neither running nor paused (blocked, ...)
+    // No facts, or active but neither running nor paused (blocked, ...), or paused: why it
+    // is paused matters (a domain paused while it is being started is not paused by anyone).
+    if (o.state.empty() || o.state == "paused") {
         int state = 0, reason = 0;
         if (virDomainGetState(d, &state, &reason, 0) < 0) {
             if (vanished()) return std::nullopt;
             lv::fail("cannot read the state of " + what);
         }
         o.state = state_name(state);
+        o.state_reason = state_reason_name(state, reason);
         if (!bulk) active = virDomainIsActive(d) == 1;
     }
 
@@ -85,6 +88,7 @@ std::optional<ObservedDomain> LibvirtHypervisor::fetch_domain(virDomainPtr d,
         }
         o.live_xml = strip_live_only_domain(lv::take(live));
     }
+    answered();
 
     if (bulk && !in(facts->has_snapshot)) return o;
     virDomainSnapshotPtr* snaps = nullptr;
@@ -96,6 +100,7 @@ std::optional<ObservedDomain> LibvirtHypervisor::fetch_domain(virDomainPtr d,
     for (auto& s : lv::adopt<lv::Snap>(snaps, n))
         o.snapshots.push_back(virDomainSnapshotGetName(s.get()));
     std::sort(o.snapshots.begin(), o.snapshots.end());
+    answered();
     return o;
 }
 
@@ -114,6 +119,7 @@ std::optional<ObservedPool> LibvirtHypervisor::fetch_pool(virStoragePoolPtr p) c
     o.active = virStoragePoolIsActive(p) == 1;
     int autostart = 0;
     o.autostart = virStoragePoolGetAutostart(p, &autostart) == 0 && autostart != 0;
+    answered();
     if (!o.active) return o; // an inactive pool cannot list its volumes
 
     virStorageVolPtr* vols = nullptr;
@@ -138,6 +144,7 @@ std::optional<ObservedPool> LibvirtHypervisor::fetch_pool(virStoragePoolPtr p) c
         }
         ov.xml = strip_live_only_volume(lv::take(vxml));
         ov.path = lv::take(virStorageVolGetPath(v.get()));
+        answered();
         o.volumes.push_back(std::move(ov));
     }
     std::sort(o.volumes.begin(), o.volumes.end(),
@@ -158,6 +165,7 @@ std::optional<ObservedNetwork> LibvirtHypervisor::fetch_network(virNetworkPtr n)
     o.active = virNetworkIsActive(n) == 1;
     int autostart = 0;
     o.autostart = virNetworkGetAutostart(n, &autostart) == 0 && autostart != 0;
+    answered();
     return o;
 }
 
@@ -169,6 +177,7 @@ ObservedHost LibvirtHypervisor::observe(int parallelism) {
     int nd = virConnectListAllDomains(conn_.get(), &draw, 0); // persistent and transient
     if (nd < 0) lv::fail("cannot list domains on " + uri_);
     auto doms = lv::adopt<lv::Domain>(draw, nd);
+    answered();
     // The per-domain facts in bulk: one list call each instead of one RPC per domain each.
     // Taken after the list above, like the per-domain calls were.
     lv::DomainFacts facts;
@@ -180,6 +189,7 @@ ObservedHost LibvirtHypervisor::observe(int parallelism) {
     facts.autostart = domain_uuids(c, VIR_CONNECT_LIST_DOMAINS_AUTOSTART, uri_, "autostart");
     facts.has_snapshot =
         domain_uuids(c, VIR_CONNECT_LIST_DOMAINS_HAS_SNAPSHOT, uri_, "snapshotted");
+    answered();
 
     virStoragePoolPtr* praw = nullptr;
     int np = virConnectListAllStoragePools(conn_.get(), &praw, 0);
@@ -190,6 +200,7 @@ ObservedHost LibvirtHypervisor::observe(int parallelism) {
     int nn = virConnectListAllNetworks(conn_.get(), &nraw, 0);
     if (nn < 0) lv::fail("cannot list networks on " + uri_);
     auto nets = lv::adopt<lv::Net>(nraw, nn);
+    answered();
 
     std::vector<std::optional<ObservedDomain>> dres(doms.size());
     std::vector<std::optional<ObservedPool>> pres(pools.size());
@@ -216,6 +227,10 @@ ObservedHost LibvirtHypervisor::observe(int parallelism) {
     std::sort(host.networks.begin(), host.networks.end(), by_name);
     host.reachable = true;
     return host;
+}
+
+void LibvirtHypervisor::answered() const {
+    if (heartbeat_) heartbeat_->store(lv::now_ms());
 }
 
 ObservedDomain LibvirtHypervisor::observe_domain(const std::string& name) {

@@ -72,6 +72,14 @@ bool is_running(const std::string& state) {
     return state == "running" || state == "paused";
 }
 
+// The power state to plan from: a domain paused while libvirt is still starting it
+// (reason starting_up) is running for planning, never resumed (vm.resume would race the start
+// and fail with "domain is already running").
+std::string power_state(const ObservedDomain& od) {
+    if (od.state == "paused" && od.state_reason == "starting_up") return "running";
+    return od.state;
+}
+
 std::string desired_power(const Spec& vm) {
     return vm.vm.is_template ? "shutoff" : vm.vm.state;
 }
@@ -745,7 +753,7 @@ void plan_vm(Builder& b, const DesiredState& d, const Spec& vm, HostPlan& hp,
         last = b.add("vm.autostart", rc.host, "vm", name, "",
                      {{"autostart", vm.vm.autostart ? "1" : "0"}}, {last}, rc.address());
     }
-    last = plan_power(b, vm, od->state, rc, last);
+    last = plan_power(b, vm, power_state(*od), rc, last);
     if (rc.diffs.empty() && !adopt) return;
     rc.action = Action::Update;
     rc.cls = ChangeClass::Live;

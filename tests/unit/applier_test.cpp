@@ -175,6 +175,35 @@ TEST_F(ApplierTest, FailedStepSkipsItsDependentsAndIndependentsFinish) {
     EXPECT_EQ(audit[0].target_id, "b");
 }
 
+// A live detach the guest never acknowledged fails its step (the adapter's error names the
+// device still attached); the VM's later steps depend on it and are not run, other VMs are.
+TEST_F(ApplierTest, UnconfirmedDetachFailsAndItsDependentsAreSkipped) {
+    Plan p;
+    const std::string nic = "<interface type='network'><mac address='52:54:00:aa:00:02'/>"
+                            "</interface>";
+    p.steps = {step(1, "vm.define", "a"),
+               step(2, "vm.detach_device", "a", {1}, {{"live", "1"}}, nic),
+               step(3, "vm.attach_device", "a", {2}, {{"live", "1"}}, "<disk/>"),
+               step(4, "vm.shutdown", "a", {3}, {{"timeout", "1"}}), step(5, "vm.start", "b")};
+    hv_.state["a"] = "running";
+    hv_.fail["detach_device a"] =
+        "the guest did not release interface (MAC 52:54:00:aa:00:02, alias net1) of domain 'a' "
+        "within 10 s: it is still attached to the running VM";
+    ApplyResult r = run(p);
+    EXPECT_EQ(result(r, 1).status, StepStatus::Completed);
+    EXPECT_EQ(result(r, 2).status, StepStatus::Failed);
+    EXPECT_NE(result(r, 2).error.find("52:54:00:aa:00:02"), std::string::npos);
+    EXPECT_EQ(result(r, 3).status, StepStatus::Skipped);
+    EXPECT_EQ(result(r, 4).status, StepStatus::Skipped);
+    EXPECT_NE(result(r, 4).error.find("step 2 (vm.detach_device"), std::string::npos)
+        << result(r, 4).error;
+    EXPECT_EQ(result(r, 5).status, StepStatus::Completed);
+    EXPECT_FALSE(hv_.called("attach_device a"));
+    EXPECT_FALSE(hv_.called("shutdown_domain a"));
+    EXPECT_EQ(hv_.domain_state("a"), "running");
+    EXPECT_FALSE(r.ok());
+}
+
 TEST_F(ApplierTest, CycleIsRefusedBeforeAnythingRuns) {
     Plan p;
     p.steps = {step(1, "vm.define", "x", {3}), step(2, "vm.start", "y"),

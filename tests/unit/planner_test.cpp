@@ -419,6 +419,31 @@ TEST(Planner, ShutdownCarriesTimeoutAndForcePolicy) {
     EXPECT_EQ(p.steps[0].args.at("force"), "1");
 }
 
+// A domain seen paused while libvirt is still starting it (reason starting_up, e.g. a re-run
+// right after a killed apply) is running for planning: resuming it would race the start and
+// fail with "domain is already running". Paused by someone else, it is resumed.
+TEST(Planner, DomainPausedWhileStartingUpIsNotResumed) {
+    DesiredState d = base_desired();
+    ObservedHost h = observed_running();
+    h.domains[0].state = "paused";
+    h.domains[0].state_reason = "starting_up";
+    Plan p = make_plan(d, {h}, {});
+    EXPECT_TRUE(p.steps.empty()) << ops(p).size() << " steps, first " << ops(p)[0];
+    EXPECT_EQ(find_diff(p, "state"), nullptr);
+
+    h.domains[0].state_reason = "user";
+    p = make_plan(d, {h}, {});
+    EXPECT_EQ(ops(p), std::vector<std::string>{"vm.resume"});
+    ASSERT_NE(find_diff(p, "state"), nullptr);
+    EXPECT_EQ(find_diff(p, "state")->before, "paused");
+
+    // Wanted paused: a domain still starting is suspended once it runs, like a running one.
+    d.vms[0].vm.state = "paused";
+    h.domains[0].state_reason = "starting_up";
+    p = make_plan(d, {h}, {});
+    EXPECT_EQ(ops(p), std::vector<std::string>{"vm.suspend"});
+}
+
 TEST(Planner, CreatesEverythingInDependencyOrder) {
     DesiredState d = base_desired();
     Spec pool;
