@@ -139,10 +139,13 @@ void LibvirtHypervisor::detach_device(const std::string& dom, const std::string&
         std::string why = lv::last_message();
         // Already detached: no definition the call was to change holds the device (a domain
         // that is not running holds nothing live).
+        auto absent = [&](bool from_live) { // an XML that cannot be read proves nothing
+            std::string now = xml_of(d.get(), from_live);
+            return !now.empty() && !devmatch::find_device(now, xml);
+        };
         bool gone = true;
-        if (live_part) gone = !devmatch::find_device(xml_of(d.get(), true), xml);
-        if (config || (!live && !running))
-            gone = gone && !devmatch::find_device(xml_of(d.get(), false), xml);
+        if (live_part) gone = absent(true);
+        if (config || (!live && !running)) gone = gone && absent(false);
         if (gone) return;
         throw Error("cannot detach a device from " + q(dom) + ": " + why);
     }
