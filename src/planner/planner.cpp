@@ -459,12 +459,21 @@ struct PreparedVm {
 
 // The running VM's differences from the spec: its live XML (live-only data already stripped
 // by the adapter) compared exactly as the config is, so only what the spec says is compared.
-// current_memory is left out: the live <currentMemory> is the balloon's actual size, which the
-// guest controls (a target set live shows there only once a guest driver gives memory back).
+// Left out, because libvirt or the guest rewrite them in a running definition:
+// - current_memory: the live <currentMemory> is the balloon's actual size, which the guest
+//   controls (a target set live shows there only once a guest driver gives memory back);
+// - cpu_check: "once the domain starts, libvirt will automatically change the check attribute
+//   to the best supported value" (libvirt's domain XML documentation; seen: none -> full);
+// - every cpu_* field of a host-model CPU: libvirt replaces it by the expanded custom model
+//   at start (same documentation).
 std::vector<FieldDiff> live_diffs_of(const Object& want, const Object& run) {
     std::vector<FieldDiff> out = diff_domain(want, run);
+    const bool host_model = want.get("cpu_mode") == "host-model";
     out.erase(std::remove_if(out.begin(), out.end(),
-                             [](const FieldDiff& d) { return d.field == "current_memory"; }),
+                             [&](const FieldDiff& d) {
+                                 return d.field == "current_memory" || d.field == "cpu_check" ||
+                                        (host_model && d.field.rfind("cpu_", 0) == 0);
+                             }),
               out.end());
     return out;
 }
