@@ -726,12 +726,23 @@ void plan_vm(Builder& b, const DesiredState& d, const Spec& vm, HostPlan& hp,
         rc.note = vm.vm.restart_policy == "allowed"
                       ? "restarted to apply (restart_policy: allowed)"
                       : "restarted to apply its pending changes (--restart-pending)";
-    } else if (restart_needed) {
-        rc.note = "needs a restart: the VM keeps running the old config and is pending "
-                  "(set restart_policy: allowed or run apply --restart-pending to let apply "
-                  "restart it)";
-    } else if (pending) {
-        rc.note = "the VM keeps running the old config until its next boot (pending)";
+    } else {
+        if (has_run) {
+            // With the running VM known, the note names only what really stays pending (a
+            // config change the running VM already has, e.g. a reverted pending one, needs none).
+            auto cls_of = [&](ChangeClass c) {
+                return std::any_of(pending_after.begin(), pending_after.end(),
+                                   [c](const FieldDiff& df) { return df.cls == c; });
+            };
+            restart_needed = cls_of(ChangeClass::Restart) || cls_of(ChangeClass::Replace);
+            pending = !pending_after.empty();
+        }
+        if (restart_needed)
+            rc.note = "needs a restart: the VM keeps running the old config and is pending "
+                      "(set restart_policy: allowed or run apply --restart-pending to let apply "
+                      "restart it)";
+        else if (pending)
+            rc.note = "the VM keeps running the old config until its next boot (pending)";
     }
     if (!will_restart && (!pending_now.empty() || !pending_after.empty())) {
         PendingChange pc;

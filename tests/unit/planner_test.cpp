@@ -993,4 +993,5 @@ TEST(Planner, RevertingAPendingChangeNeedsNoRestart) {
     EXPECT_EQ(ops(p), std::vector<std::string>{"vm.define"});
     ASSERT_NE(find_diff(p, "memory"), nullptr);
     EXPECT_TRUE(p.pending.empty());
+    EXPECT_EQ(p.changes[0].note.find("pending"), std::string::npos) << p.changes[0].note;
 }
