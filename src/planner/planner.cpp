@@ -467,12 +467,21 @@ struct PreparedVm {
 
 // The running VM's differences from the spec: its live XML (live-only data already stripped
 // by the adapter) compared exactly as the config is, so only what the spec says is compared.
-// current_memory is left out: the live <currentMemory> is the balloon's actual size, which the
-// guest controls (a target set live shows there only once a guest driver gives memory back).
+// Left out, because libvirt or the guest rewrite them in a running definition:
+// - current_memory: the live <currentMemory> is the balloon's actual size, which the guest
+//   controls (a target set live shows there only once a guest driver gives memory back);
+// - cpu_check: "once the domain starts, libvirt will automatically change the check attribute
+//   to the best supported value" (libvirt's domain XML documentation; seen: none -> full);
+// - every cpu_* field of a host-model CPU: libvirt replaces it by the expanded custom model
+//   at start (same documentation).
 std::vector<FieldDiff> live_diffs_of(const Object& want, const Object& run) {
     std::vector<FieldDiff> out = diff_domain(want, run);
+    const bool host_model = want.get("cpu_mode") == "host-model";
     out.erase(std::remove_if(out.begin(), out.end(),
-                             [](const FieldDiff& d) { return d.field == "current_memory"; }),
+                             [&](const FieldDiff& d) {
+                                 return d.field == "current_memory" || d.field == "cpu_check" ||
+                                        (host_model && d.field.rfind("cpu_", 0) == 0);
+                             }),
               out.end());
     return out;
 }
@@ -725,12 +734,23 @@ void plan_vm(Builder& b, const DesiredState& d, const Spec& vm, HostPlan& hp,
         rc.note = vm.vm.restart_policy == "allowed"
                       ? "restarted to apply (restart_policy: allowed)"
                       : "restarted to apply its pending changes (--restart-pending)";
-    } else if (restart_needed) {
-        rc.note = "needs a restart: the VM keeps running the old config and is pending "
-                  "(set restart_policy: allowed or run apply --restart-pending to let apply "
-                  "restart it)";
-    } else if (pending) {
-        rc.note = "the VM keeps running the old config until its next boot (pending)";
+    } else {
+        if (has_run) {
+            // With the running VM known, the note names only what really stays pending (a
+            // config change the running VM already has, e.g. a reverted pending one, needs none).
+            auto cls_of = [&](ChangeClass c) {
+                return std::any_of(pending_after.begin(), pending_after.end(),
+                                   [c](const FieldDiff& df) { return df.cls == c; });
+            };
+            restart_needed = cls_of(ChangeClass::Restart) || cls_of(ChangeClass::Replace);
+            pending = !pending_after.empty();
+        }
+        if (restart_needed)
+            rc.note = "needs a restart: the VM keeps running the old config and is pending "
+                      "(set restart_policy: allowed or run apply --restart-pending to let apply "
+                      "restart it)";
+        else if (pending)
+            rc.note = "the VM keeps running the old config until its next boot (pending)";
     }
     if (!will_restart && (!pending_now.empty() || !pending_after.empty())) {
         PendingChange pc;

@@ -19,6 +19,7 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <set>
 
 #include "mx_util.hpp"
 
@@ -481,6 +482,22 @@ TEST_F(PlanMatrix, LiveOnlyDeviceChangesArePending) {
         << t.out;
     EXPECT_TRUE(apply_e2e::contains(t.out, "disk[sda]: (absent in the running VM) -> (added)"))
         << t.out;
+    // drift in its other formats: text, JUnit (a failure naming the field), Prometheus.
+    const std::string junit = dir_.file("drift.xml"), prom = dir_.file("drift.prom");
+    CliRun dr = vm(db_, "drift --junit " + quote(junit) + " --prometheus " + quote(prom));
+    EXPECT_EQ(dr.code, 2) << dr.out << dr.err;
+    EXPECT_TRUE(apply_e2e::contains(dr.out, "local/vm/" + kVm + ": pending")) << dr.out;
+    EXPECT_TRUE(apply_e2e::contains(dr.out, "disk[sdc]: expected (absent), running (present)"))
+        << dr.out;
+    std::string jx = apply_e2e::sh("cat " + quote(junit)).out;
+    EXPECT_TRUE(apply_e2e::contains(jx, "<failure message=\"pending\">")) << jx;
+    EXPECT_TRUE(
+        apply_e2e::contains(jx, "disk[sdc]: expected &apos;&apos;, running &apos;(present)&apos;"))
+        << jx;
+    std::string px = apply_e2e::sh("cat " + quote(prom)).out;
+    EXPECT_TRUE(
+        apply_e2e::contains(px, "virtumancer_drift_pending_objects{host=\"local\",kind=\"vm\"} 1"))
+        << px;
     std::string id0 = domid(kVm);
     r = vm(db_, "apply --auto-approve --restart-pending");
     ASSERT_EQ(r.code, 0) << r.out << r.err;

@@ -952,6 +952,15 @@ INSTANTIATE_TEST_SUITE_P(
                     {},
                     {},
                     {}},
+        // libvirt sets <cpu check='full'> in the live definition when the VM starts.
+        PendingCase{
+            "cpu_check_set_at_start_is_not_pending",
+            [](const std::string& x) { return replaced(x, "check='none'", "check='full'"); },
+            [](Spec& s, PlanOptions&) { s.obj.fields["cpu_check"] = "none"; },
+            "running",
+            {},
+            {},
+            {}},
         // A next-boot change planned now becomes pending after the apply.
         PendingCase{"planned_next_boot_change_is_pending_after_apply",
                     [](const std::string& x) { return x; },
@@ -1009,4 +1018,5 @@ TEST(Planner, RevertingAPendingChangeNeedsNoRestart) {
     EXPECT_EQ(ops(p), std::vector<std::string>{"vm.define"});
     ASSERT_NE(find_diff(p, "memory"), nullptr);
     EXPECT_TRUE(p.pending.empty());
+    EXPECT_EQ(p.changes[0].note.find("pending"), std::string::npos) << p.changes[0].note;
 }
