@@ -81,8 +81,13 @@ void wait_for_signals(sigset_t set) {
 void install_interrupt_handling() {
     sigset_t set;
     sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
+    for (int sig : {SIGINT, SIGTERM}) {
+        // Started with the signal ignored (a background job of a non-interactive shell,
+        // nohup): keep ignoring it, as the default action would.
+        struct sigaction old {};
+        if (sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+        sigaddset(&set, sig);
+    }
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     std::thread(wait_for_signals, set).detach();
 }
