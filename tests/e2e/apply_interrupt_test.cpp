@@ -113,4 +113,44 @@ TEST_F(ApplyInterrupt, SigtermStopsTheShutdownWaitAndReleasesTheLock) {
     interrupt_shutdown(SIGTERM, "SIGTERM");
 }
 
+// A second Ctrl-C right after the first exits at once, still releasing the lock and marking the
+// running task INTERRUPTED through a connection of its own.
+TEST_F(ApplyInterrupt, SecondSigintExitsAtOnceAndStillReleasesTheLock) {
+    dir_.write("specs.yaml", host_yaml() + vm_yaml(kVm, "running"));
+    Result r = vm(db_, "apply --auto-approve " + quote(specs_));
+    ASSERT_EQ(r.code, 0) << r.out;
+    dir_.write("specs.yaml", host_yaml() + vm_yaml(kVm, "shutoff"));
+    std::string log = dir_.file("bg-twice.log");
+    pid_t pid = vm_background(db_, "apply --auto-approve " + quote(specs_), log);
+    bool waiting = false;
+    for (int i = 0; i < 300 && !waiting; ++i) {
+        waiting = count("SELECT count(*) FROM tasks WHERE status='RUNNING' AND "
+                        "type='vm.shutdown'") > 0;
+        if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_TRUE(waiting) << sh("cat " + quote(log)).out;
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    kill(pid, SIGINT);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20)); // within one 0.5 s poll
+    kill(pid, SIGINT);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    std::string out = sh("cat " + quote(log)).out;
+    ASSERT_TRUE(WIFEXITED(st)) << out;
+    EXPECT_EQ(WEXITSTATUS(st), 130) << out;
+    EXPECT_TRUE(contains(out, "SIGINT again: exiting at once; the apply lock was released")) << out;
+    EXPECT_FALSE(contains(out, "Apply interrupted by")) << "the second signal did not exit at once";
+    EXPECT_EQ(count("SELECT count(*) FROM apply_lock"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM tasks WHERE status='RUNNING'"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM tasks WHERE status='INTERRUPTED' AND "
+                    "type='vm.shutdown'"),
+              1);
+    EXPECT_TRUE(contains(virsh("list --all --name"), kVm));
+    // The lock is free: an apply (nothing to change: the guest ignored ACPI) takes it at once.
+    dir_.write("specs.yaml", host_yaml() + vm_yaml(kVm, "running"));
+    Result again = vm(db_, "apply --auto-approve " + quote(specs_));
+    EXPECT_EQ(again.code, 0) << again.out;
+    EXPECT_FALSE(contains(again.out, "took over")) << again.out;
+}
+
 } // namespace
