@@ -2,6 +2,7 @@
 // Hosts come through a HostConnector and output goes to an EventSink, so the scheduling,
 // failure propagation and bookkeeping are tested with fakes (tests/unit/applier_test.cpp).
 #pragma once
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -25,7 +26,8 @@ class HostConnector {
 };
 
 struct ApplyEvent {
-    std::string type; // apply_start | apply_progress | apply_complete | apply_errored | summary
+    std::string type; // apply_start | apply_progress | apply_complete | apply_errored |
+                      // apply_interrupted | summary
     int step = 0;
     std::string op, host, kind, name, address;
     int progress = 0;    // apply_progress: 0-100
@@ -33,7 +35,11 @@ struct ApplyEvent {
     std::string message; // apply_errored: the error; apply_progress: what it waits for
     int succeeded = 0, failed = 0, skipped = 0; // summary
     std::vector<std::string> skipped_steps;     // summary: "id op address (reason)"
-    std::vector<std::string> differences;       // summary: post-apply verification
+    // summary of an interrupted apply: the signal ("SIGINT"), the steps stopped while running
+    // and the steps never started ("id op address")
+    std::string interrupted_by;
+    std::vector<std::string> interrupted_steps, not_run_steps;
+    std::vector<std::string> differences; // summary: post-apply verification
 };
 
 // Receives events; calls are serialized by the applier.
@@ -53,9 +59,14 @@ struct ApplyOptions {
     const DesiredState* desired = nullptr;
     PlanOptions plan_options;
     double poll_interval = 0.5; // seconds between domain state polls while shutting down
+    // Polled between steps and while waiting: nonzero (the signal number) stops the apply.
+    // No step starts after that; running calls finish, waits (shutdown) stop early.
+    std::function<int()> interrupted;
 };
 
-enum class StepStatus { Pending, Completed, Failed, Skipped };
+// Interrupted: it was running when the apply was interrupted and stopped waiting (its task is
+// INTERRUPTED); NotRun: never started because the apply was interrupted (no task row).
+enum class StepStatus { Pending, Completed, Failed, Skipped, Interrupted, NotRun };
 const char* step_status_name(StepStatus s);
 
 struct StepResult {
@@ -69,11 +80,15 @@ struct StepResult {
 struct ApplyResult {
     std::string run_id;
     std::vector<StepResult> steps; // in plan order
-    int succeeded = 0, failed = 0, skipped = 0;
+    int succeeded = 0, failed = 0, skipped = 0, interrupted = 0, not_run = 0;
+    int signal = 0; // the signal that interrupted the apply (0: ran to its end)
     // "libvirt produced a different result than planned: <address> <field>: planned <after>,
     // actual <before>"
     std::vector<std::string> differences;
-    bool ok() const { return failed == 0 && skipped == 0 && differences.empty(); }
+    bool ok() const {
+        return failed == 0 && skipped == 0 && signal == 0 && interrupted == 0 && not_run == 0 &&
+               differences.empty();
+    }
 };
 
 // Throws Error before running anything when the steps' dependencies are not a DAG (a cycle,

@@ -23,6 +23,13 @@ class Database {
     static std::unique_ptr<Database> open(const std::string& path, MigrateResult* mr = nullptr);
     // Opens without migrating (db status of a foreign file); read-only.
     static std::unique_ptr<Database> open_readonly(const std::string& path);
+    // For commands that only read (plan, drift, render, tasks, audit, db status): as open(),
+    // except that a database this process cannot write (file, directory or file system
+    // read-only) is opened read-only when it is at the current schema version.
+    // Errors name what is wrong with the path (a directory, a missing directory, not SQLite).
+    static std::unique_ptr<Database> open_for_reading(const std::string& path);
+    // True when opened read-only (writes fail).
+    bool read_only() const { return read_only_; }
 
     SQLite::Database& db() { return *db_; }
     const std::string& path() const { return path_; }
@@ -53,6 +60,7 @@ class Database {
     MigrateResult migrate();
     std::string path_;
     std::unique_ptr<SQLite::Database> db_;
+    bool read_only_ = false;
 };
 
 } // namespace virtumancer

@@ -72,6 +72,8 @@ class Store {
                        const std::string& details_json);
     void task_progress(int64_t id, int progress);
     void task_finish(int64_t id, bool ok, const std::string& details_json);
+    // A task whose step stopped because the apply was interrupted (SIGINT/SIGTERM).
+    void task_interrupt(int64_t id, const std::string& details_json);
     // Marks tasks left RUNNING by a dead process INTERRUPTED; returns how many.
     int mark_interrupted_tasks();
     std::vector<TaskRow> tasks(int last, const std::string& status);
@@ -85,6 +87,10 @@ class Store {
     // A holder whose pid is dead on this machine is taken over (with *took_over set).
     std::optional<LockHolder> try_lock(const std::string& actor, bool* took_over = nullptr);
     void unlock();
+    // For an immediate exit from another thread while this process's connection may be busy:
+    // through a connection of its own, releases this process's apply lock and marks its
+    // RUNNING tasks INTERRUPTED. Best effort (short busy timeout); throws on failure.
+    static void abandon(const std::string& db_path);
 
     // Adopted domains (import --host): recorded with sync_status 'adopted'.
     // Marks the VM spec `vm` on `host` adopted; false when the database holds no such VM.

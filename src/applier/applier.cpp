@@ -17,6 +17,7 @@
 
 #include "applier_internal.hpp"
 #include "virtumancer/diag.hpp"
+#include "virtumancer/interrupt.hpp"
 
 namespace virtumancer {
 
@@ -32,6 +33,10 @@ const char* step_status_name(StepStatus s) {
         return "FAILED";
     case StepStatus::Skipped:
         return "SKIPPED";
+    case StepStatus::Interrupted:
+        return "INTERRUPTED";
+    case StepStatus::NotRun:
+        return "NOT RUN";
     }
     return "?";
 }
@@ -147,7 +152,13 @@ class Runner {
         std::vector<std::thread> workers;
         for (int i = 0; i < n; ++i) workers.emplace_back([this] { work(); });
         for (auto& w : workers) w.join();
+        result_.signal = stopped();
         for (auto& r : result_.steps) {
+            if (r.status == StepStatus::Pending && result_.signal) {
+                r.status = StepStatus::NotRun;
+                r.error =
+                    "not started: the apply was interrupted (" + signal_name(result_.signal) + ")";
+            }
             if (r.status == StepStatus::Pending) { // unreachable with a DAG; be safe
                 r.status = StepStatus::Skipped;
                 r.error = "never became ready";
@@ -155,8 +166,11 @@ class Runner {
             if (r.status == StepStatus::Completed) ++result_.succeeded;
             if (r.status == StepStatus::Failed) ++result_.failed;
             if (r.status == StepStatus::Skipped) ++result_.skipped;
+            if (r.status == StepStatus::Interrupted) ++result_.interrupted;
+            if (r.status == StepStatus::NotRun) ++result_.not_run;
         }
-        if (opts_.desired && result_.succeeded > 0) {
+        // Interrupted: leave at once; verifying would observe the hosts again.
+        if (opts_.desired && result_.succeeded > 0 && !result_.signal) {
             try {
                 result_.differences = verify(plan_, result_.steps, hosts_, opts_, &vm_status_);
             } catch (const std::exception& e) {
@@ -175,11 +189,17 @@ class Runner {
         sum.succeeded = result_.succeeded;
         sum.failed = result_.failed;
         sum.skipped = result_.skipped;
-        for (size_t i = 0; i < plan_.steps.size(); ++i)
-            if (result_.steps[i].status == StepStatus::Skipped)
-                sum.skipped_steps.push_back(std::to_string(plan_.steps[i].id) + " " +
-                                            plan_.steps[i].op + " " + plan_.steps[i].change + " (" +
-                                            result_.steps[i].error + ")");
+        for (size_t i = 0; i < plan_.steps.size(); ++i) {
+            const Step& st = plan_.steps[i];
+            std::string what = std::to_string(st.id) + " " + st.op + " " + st.change;
+            const StepResult& r = result_.steps[i];
+            if (r.status == StepStatus::Skipped)
+                sum.skipped_steps.push_back(what + " (" + r.error + ")");
+            if (r.status == StepStatus::Interrupted)
+                sum.interrupted_steps.push_back(what + " (" + r.error + ")");
+            if (r.status == StepStatus::NotRun) sum.not_run_steps.push_back(what);
+        }
+        if (result_.signal) sum.interrupted_by = signal_name(result_.signal);
         sum.differences = result_.differences;
         emit(sum);
         return result_;
@@ -191,13 +211,16 @@ class Runner {
         sink_.event(e);
     }
 
+    // The signal that interrupted the apply (0: none): no step starts after it.
+    int stopped() const { return opts_.interrupted ? opts_.interrupted() : 0; }
+
     void work() {
         while (true) {
             size_t i;
             {
                 std::unique_lock<std::mutex> lock(mu_);
-                cv_.wait(lock, [this] { return !ready_.empty() || running_ == 0; });
-                if (ready_.empty()) {
+                cv_.wait(lock, [this] { return !ready_.empty() || running_ == 0 || stopped(); });
+                if (ready_.empty() || stopped()) {
                     cv_.notify_all();
                     return;
                 }
@@ -205,17 +228,17 @@ class Runner {
                 ready_.erase(ready_.begin());
                 ++running_;
             }
-            bool ok = execute(i);
+            Outcome out = execute(i);
             {
                 std::lock_guard<std::mutex> lock(mu_);
                 --running_;
-                if (ok) {
+                if (out == Outcome::Ok) {
                     for (size_t d : dependents_[i])
                         if (--waiting_[d] == 0 && result_.steps[d].status == StepStatus::Pending)
                             ready_.insert(d);
-                } else {
+                } else if (out == Outcome::Failed) {
                     skip_dependents(i);
-                }
+                } // Interrupted: its dependents stay pending and end up NotRun
             }
             cv_.notify_all();
         }
@@ -238,7 +261,9 @@ class Runner {
         }
     }
 
-    bool execute(size_t i) {
+    enum class Outcome { Ok, Failed, Interrupted };
+
+    Outcome execute(size_t i) {
         const Step& s = plan_.steps[i];
         StepResult& r = result_.steps[i];
         auto start = std::chrono::steady_clock::now();
@@ -259,10 +284,10 @@ class Runner {
             ApplyEvent e = event_of("apply_errored", s);
             e.message = r.error;
             emit(e);
-            return false;
+            return Outcome::Failed;
         }
         emit(event_of("apply_start", s));
-        std::string error;
+        std::string error, interrupted;
         try {
             Hypervisor& hv = hosts_.hypervisor(s.host);
             run_step(s, hv, opts_, [&](int pct, const std::string& msg) {
@@ -279,6 +304,8 @@ class Runner {
                 e.elapsed = since(start);
                 emit(e);
             });
+        } catch (const StepInterrupted& e) {
+            interrupted = e.what();
         } catch (const Error& e) {
             error = e.what();
             if (!e.remedy().empty()) error += " (hint: " + e.remedy() + ")";
@@ -288,6 +315,24 @@ class Runner {
         }
         r.seconds = since(start);
         details["seconds"] = r.seconds;
+        if (!interrupted.empty()) {
+            details["interrupted"] = interrupted;
+            {
+                std::lock_guard<std::mutex> lock(store_mu_);
+                try {
+                    store_.task_interrupt(r.task_id, details.dump());
+                } catch (const std::exception& e) {
+                    spdlog::warn("could not mark task {} INTERRUPTED: {}", r.task_id, e.what());
+                }
+            }
+            ApplyEvent e = event_of("apply_interrupted", s);
+            e.elapsed = r.seconds;
+            e.message = interrupted;
+            r.error = interrupted;
+            r.status = StepStatus::Interrupted;
+            emit(e);
+            return Outcome::Interrupted;
+        }
         if (error.empty())
             details["result"] = "ok";
         else
@@ -311,7 +356,7 @@ class Runner {
         r.error = error;
         r.status = error.empty() ? StepStatus::Completed : StepStatus::Failed;
         emit(e);
-        return error.empty();
+        return error.empty() ? Outcome::Ok : Outcome::Failed;
     }
 
     const Plan& plan_;

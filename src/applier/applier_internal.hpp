@@ -2,6 +2,7 @@
 #pragma once
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,12 @@ namespace virtumancer::applier_detail {
 
 // Reports progress (0-100) and what the step waits for; may be called many times.
 using Progress = std::function<void(int percent, const std::string& message)>;
+
+// Thrown by a step that stopped waiting because the apply was interrupted (ApplyOptions::
+// interrupted); the message says how far it got and what may still happen.
+struct StepInterrupted : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
 
 // Executes one step against its host. Throws (Error with libvirt's message) on failure.
 void run_step(const Step& s, Hypervisor& hv, const ApplyOptions& opts, const Progress& progress);

@@ -8,6 +8,7 @@
 
 #include "applier_internal.hpp"
 #include "virtumancer/diag.hpp"
+#include "virtumancer/interrupt.hpp"
 #include "virtumancer/xml_string.hpp"
 
 namespace virtumancer::applier_detail {
@@ -57,6 +58,12 @@ void shutdown(const Step& s, Hypervisor& hv, const ApplyOptions& opts, const Pro
         if (hv.domain_state(s.name) == "shutoff") return;
         double waited =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        if (int sig = opts.interrupted ? opts.interrupted() : 0)
+            throw StepInterrupted("stopped waiting for VM " + s.name + " to shut down after " +
+                                  std::to_string(static_cast<long long>(waited)) + "s of " +
+                                  std::to_string(timeout) + "s (" + signal_name(sig) +
+                                  "); the ACPI shutdown request was sent, so the guest may "
+                                  "still shut down by itself");
         if (waited >= static_cast<double>(timeout)) break;
         int pct = timeout > 0 ? static_cast<int>(waited * 100 / static_cast<double>(timeout)) : 100;
         if (pct != last_pct) {

@@ -62,9 +62,22 @@ class LineOutput : public EventSink {
         } else if (e.type == "apply_errored") {
             os_ << red << "    FAILED" << reset << " " << what << " after " << seconds(e.elapsed)
                 << ": " << e.message << std::endl;
+        } else if (e.type == "apply_interrupted") {
+            os_ << red << "  STOPPED" << reset << " " << what << " after " << seconds(e.elapsed)
+                << ": " << e.message << std::endl;
         } else if (e.type == "summary") {
             os_ << "\n";
             for (const auto& s : e.skipped_steps) os_ << "skipped: " << s << "\n";
+            for (const auto& s : e.interrupted_steps) os_ << "interrupted: " << s << "\n";
+            for (const auto& s : e.not_run_steps) os_ << "not run: " << s << "\n";
+            if (!e.interrupted_by.empty()) {
+                os_ << red << "Apply interrupted by " << e.interrupted_by << " after "
+                    << seconds(e.elapsed) << reset << ": " << e.succeeded << " succeeded, "
+                    << e.failed << " failed, " << e.skipped << " skipped, "
+                    << e.interrupted_steps.size() << " interrupted, " << e.not_run_steps.size()
+                    << " not run." << std::endl;
+                return;
+            }
             for (const auto& d : e.differences) os_ << red << "error: " << reset << d << "\n";
             os_ << (e.failed || e.skipped || !e.differences.empty() ? red : green)
                 << "Apply finished in " << seconds(e.elapsed) << ": " << e.succeeded
@@ -95,6 +108,11 @@ class JsonOutput : public EventSink {
             j["skipped_steps"] = e.skipped_steps;
             j["differences"] = e.differences;
             j["elapsed"] = e.elapsed;
+            if (!e.interrupted_by.empty()) {
+                j["interrupted_by"] = e.interrupted_by;
+                j["interrupted_steps"] = e.interrupted_steps;
+                j["not_run_steps"] = e.not_run_steps;
+            }
         } else {
             j["step"] = e.step;
             j["op"] = e.op;

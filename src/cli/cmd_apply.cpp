@@ -16,6 +16,7 @@
 #include "virtumancer/actor.hpp"
 #include "virtumancer/applier.hpp"
 #include "virtumancer/diag.hpp"
+#include "virtumancer/interrupt.hpp"
 #include "virtumancer/planner.hpp"
 #include "virtumancer/store.hpp"
 
@@ -165,6 +166,9 @@ int run_apply(Globals& g, const ApplyArgs& a) {
 
     LockGuard unlock_at_exit(store);
     take_lock(store, actor, a.lock_timeout);
+    // Ctrl-C from here on: the apply lock is released (through a connection of its own).
+    set_interrupt_cleanup([path = g.db_path] { Store::abandon(path); },
+                          "the apply lock was released");
     if (int n = store.mark_interrupted_tasks())
         std::cerr << "marked " << n << " task(s) left RUNNING by an apply that died as "
                   << "INTERRUPTED (see virtumancer tasks --status INTERRUPTED); this apply "
@@ -232,6 +236,7 @@ int run_apply(Globals& g, const ApplyArgs& a) {
     }
 
     ApplyOptions opts;
+    opts.interrupted = interrupt_signal;
     opts.parallelism = a.parallelism;
     opts.actor = actor;
     opts.desired = &d.state;
@@ -242,7 +247,21 @@ int run_apply(Globals& g, const ApplyArgs& a) {
                                                    : ApplyOutputMode::Plain;
     auto sink = make_apply_output(std::cout, mode, static_cast<int>(plan.steps.size()));
     if (!a.json) std::cout << "\n";
+    // Ctrl-C while executing: running steps finish (waits stop early), no new step starts.
+    set_interrupt_cleanup([path = g.db_path] { Store::abandon(path); },
+                          "the apply lock was released and this apply's RUNNING tasks marked "
+                          "INTERRUPTED (the calls they made may still complete)");
+    set_interrupt_mode(InterruptMode::Finish);
     ApplyResult r = apply_plan(plan, hosts, store, opts, *sink);
+    if (r.signal) {
+        store.unlock();
+        std::ostream& os = a.json ? std::cerr : std::cout;
+        os << "The apply lock was released. Steps not run are listed above; tasks of steps that "
+              "were stopped are INTERRUPTED (virtumancer tasks --status INTERRUPTED). Run "
+              "`virtumancer plan` to see what is left to do."
+           << std::endl;
+        return kExitInterrupted;
+    }
     if (plan_errors && !a.json)
         std::cerr << "error: some hosts could not be planned (see above); their objects were "
                      "not changed\n";

@@ -62,7 +62,7 @@ int run_audit(const Globals& g, const AuditOpts& o) {
         type = o.target.substr(0, slash);
         id = o.target.substr(slash + 1);
     }
-    auto db = Database::open(g.db_path);
+    auto db = Database::open_for_reading(g.db_path);
     Store store(*db);
     auto rows = store.audit_rows(since_timestamp(o.since), type, id);
     if (o.json) {

@@ -29,7 +29,7 @@ void register_db(CLI::App& app, Globals& g, Runner& run) {
     db->add_subcommand("status", "Show schema version, file, size and row counts per table")
         ->callback([&] {
             run = [&g] {
-                auto d = Database::open(g.db_path);
+                auto d = Database::open_for_reading(g.db_path);
                 std::error_code ec;
                 auto size = std::filesystem::file_size(g.db_path, ec);
                 std::cout << "database: " << std::filesystem::absolute(g.db_path).string() << "\n"

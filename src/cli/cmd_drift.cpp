@@ -160,7 +160,7 @@ void register_drift(CLI::App& app, Globals& g, Runner& run) {
     cmd->callback([&g, &run, a] {
         run = [&g, a] {
             auto t0 = std::chrono::steady_clock::now();
-            auto db = Database::open(g.db_path);
+            auto db = Database::open_for_reading(g.db_path);
             auto [d, observed] =
                 desired_and_observed(*db, a->obs.paths, parse_host_uris(a->obs.host_uris),
                                      a->obs.parallelism, a->obs.timeouts);

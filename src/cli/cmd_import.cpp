@@ -35,10 +35,12 @@ int run_import(const Globals& g, const ImportOpts& o) {
     std::string why;
     if (!is_safe_name(host, &why))
         throw Error("host name `" + host + "` is not usable: " + why, "choose another --host");
-    fs::create_directories(o.out);
+    DesiredState existing = existing_specs(o.out, nullptr);
+    bool write_host = !o.no_host_file && need_host_spec(existing, host, uri, !o.uri.empty());
     // Everything is parsed and checked before anything is written.
     std::vector<ImportedDomain> doms;
     std::set<std::string> names;
+    std::error_code ec;
     for (const auto& f : o.from_xml) {
         ImportedDomain d;
         try {
@@ -53,17 +55,31 @@ int run_import(const Globals& g, const ImportOpts& o) {
         if (!names.insert(name).second)
             throw Error(f + ": a second domain named `" + name + "`",
                         "import domains of one host at a time");
+        fs::path target = fs::path(o.out) / (name + ".yaml");
+        if (const Spec* x = existing_spec(existing.vms, host, d.spec);
+            x && !(o.force && fs::equivalent(x->src.file, target, ec)))
+            throw Error(f + ": VM `" + name + "` of host " + host + " already has a spec (" +
+                            spec_place(x->src) + "); nothing was written",
+                        "remove that spec first, or import into another --out");
         for (const auto& w : d.warnings) std::cerr << "warning: " << f << ": " << w << "\n";
         if (d.was_live) std::cerr << "note: " << f << ": live XML; run-time data left out\n";
         doms.push_back(std::move(d));
     }
+    fs::path hp = fs::path(o.out) / ("host-" + host + ".yaml");
+    write_host = write_host && !fs::exists(hp);
+    for (const auto& d : doms) {
+        fs::path p = fs::path(o.out) / (d.spec.obj.name() + ".yaml");
+        if (fs::exists(p) && !o.force)
+            throw Error(p.string() + " exists; nothing was written",
+                        "remove it, choose another --out, or pass --force");
+    }
+    fs::create_directories(o.out);
     for (const auto& d : doms) {
         fs::path p = fs::path(o.out) / (d.spec.obj.name() + ".yaml");
         write_spec_file(p.string(), emit_spec_yaml("VirtualMachine", d.spec), o.force);
         std::cout << "wrote " << p.string() << "\n";
     }
-    fs::path hp = fs::path(o.out) / ("host-" + host + ".yaml");
-    if (!o.no_host_file && !fs::exists(hp)) {
+    if (write_host) {
         HostSpec h;
         h.name = host;
         h.uri = uri;
@@ -74,6 +90,53 @@ int run_import(const Globals& g, const ImportOpts& o) {
 }
 
 } // namespace
+
+DesiredState existing_specs(const std::string& out, const DesiredState* db) {
+    DesiredState all;
+    if (db) all = *db;
+    std::error_code ec;
+    if (!fs::is_directory(out, ec)) return all;
+    // Diagnostics are not ours to report here: `load` reports them. What parsed counts.
+    SpecLoadResult r = load_spec_files({out});
+    auto add = [](std::vector<Spec>& into, std::vector<Spec>& from) {
+        for (auto& s : from) into.push_back(std::move(s));
+    };
+    for (auto& h : r.state.hosts) all.hosts.push_back(std::move(h));
+    add(all.pools, r.state.pools);
+    add(all.volumes, r.state.volumes);
+    add(all.networks, r.state.networks);
+    add(all.vms, r.state.vms);
+    return all;
+}
+
+std::string spec_place(const SourceRef& src) {
+    if (src.file.empty()) return "the database";
+    return src.line > 0 ? src.file + ":" + std::to_string(src.line) : src.file;
+}
+
+bool need_host_spec(const DesiredState& existing, const std::string& host, const std::string& uri,
+                    bool uri_given) {
+    for (const auto& h : existing.hosts) {
+        if (h.name != host) continue;
+        if (h.uri != uri && uri_given)
+            throw Error("Host `" + host + "` is already defined (" + spec_place(h.src) +
+                            ") with URI " + h.uri + ", not " + uri + "; nothing was written",
+                        "import with that URI, or give this host another name (--host with "
+                        "--from-xml, --host-name with --uri)");
+        std::cerr << "note: Host " << host << " is already defined (" << spec_place(h.src)
+                  << ", uri " << h.uri << "); kept it, no Host spec written\n";
+        return false;
+    }
+    return true;
+}
+
+const Spec* existing_spec(const std::vector<Spec>& specs, const std::string& host, const Spec& s) {
+    for (const auto& x : specs)
+        if (x.host == host && x.obj.name() == s.obj.name() &&
+            x.obj.get("pool") == s.obj.get("pool"))
+            return &x;
+    return nullptr;
+}
 
 void write_spec_file(const std::string& path, const std::string& text, bool force) {
     if (fs::exists(path) && !force)

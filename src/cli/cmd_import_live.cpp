@@ -4,6 +4,7 @@
 // and the VMs marked adopted. The ownership marker is stamped by the next apply.
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <set>
 
 #include "import_cmd.hpp"
@@ -23,7 +24,7 @@ namespace {
 
 struct Target {
     std::string host, uri;
-    bool known = false; // a Host spec in the database already names it
+    bool write_host = true; // no Host spec names it yet (need_host_spec)
 };
 
 Target resolve_host(const ImportOpts& o, const DesiredState& have) {
@@ -44,7 +45,6 @@ Target resolve_host(const ImportOpts& o, const DesiredState& have) {
                         "load the specs that define it first (virtumancer load specs/), or "
                         "pass --uri URI --host-name " +
                             o.host + " instead");
-        t.known = true;
         return t;
     }
     t.host = o.host_name.empty() ? "local" : o.host_name;
@@ -53,15 +53,7 @@ Target resolve_host(const ImportOpts& o, const DesiredState& have) {
     if (!is_safe_name(t.host, &why))
         throw Error("host name `" + t.host + "` is not usable: " + why,
                     "choose another --host-name");
-    for (const auto& h : have.hosts) {
-        if (h.name != t.host) continue;
-        if (h.uri != t.uri)
-            throw Error(
-                "the database's Host spec `" + t.host + "` has URI " + h.uri + ", not " + t.uri,
-                "use --host " + t.host + ", or name this host differently with --host-name");
-        t.known = true;
-    }
-    return t;
+    return t; // a Host spec of that name with another URI: need_host_spec refuses
 }
 
 bool under(const fs::path& p, const fs::path& dir) {
@@ -98,8 +90,9 @@ bool has_marker(const ObservedDomain& d) {
     return m.present();
 }
 
-std::vector<const ObservedDomain*> select_domains(const ImportOpts& o, const ObservedHost& obs,
-                                                  const std::set<std::string>& spec_vms) {
+std::vector<const ObservedDomain*>
+select_domains(const ImportOpts& o, const ObservedHost& obs,
+               const std::map<std::string, std::string>& spec_vms /* name -> where */) {
     std::vector<const ObservedDomain*> out;
     std::string why;
     if (o.all) {
@@ -110,7 +103,8 @@ std::vector<const ObservedDomain*> select_domains(const ImportOpts& o, const Obs
             else if (has_marker(d))
                 skip = "already managed by virtumancer";
             else if (spec_vms.count(d.name))
-                skip = "already has a spec in the database (adopted; apply stamps it)";
+                skip = "already has a spec (" + spec_vms.at(d.name) +
+                       "; adopted once loaded, apply stamps it)";
             else if (!is_safe_name(d.name, &why))
                 skip = "its name cannot be a spec name (" + why + "); rename it (virsh domrename)";
             if (!skip.empty()) {
@@ -135,7 +129,8 @@ std::vector<const ObservedDomain*> select_domains(const ImportOpts& o, const Obs
             throw Error("domain `" + name + "` is already managed by virtumancer",
                         "its spec is in your spec files; drop --domain " + name);
         if (spec_vms.count(name))
-            throw Error("the database already holds a spec for VM `" + name + "` on this host",
+            throw Error("VM `" + name + "` of this host already has a spec (" + spec_vms.at(name) +
+                            ")",
                         "it is imported already; apply stamps it as managed");
         if (!is_safe_name(name, &why))
             throw Error("domain name `" + name + "` cannot be a spec name: " + why,
@@ -143,14 +138,6 @@ std::vector<const ObservedDomain*> select_domains(const ImportOpts& o, const Obs
         out.push_back(d);
     }
     return out;
-}
-
-bool in_specs(const std::vector<Spec>& v, const std::string& host, const Spec& s) {
-    for (const auto& x : v)
-        if (x.host == host && x.obj.name() == s.obj.name() &&
-            x.obj.get("pool") == s.obj.get("pool"))
-            return true;
-    return false;
 }
 
 struct File {
@@ -166,8 +153,9 @@ std::vector<File> plan_files(const ImportOpts& o, const Target& t, const HostImp
     std::string why;
     auto keep = [&](const char* kind, const std::vector<Spec>& known, const Spec& s,
                     const std::string& label) {
-        if (in_specs(known, t.host, s)) {
-            std::cerr << "note: " << kind << " " << label << " already has a spec; not written\n";
+        if (const Spec* x = existing_spec(known, t.host, s)) {
+            std::cerr << "note: " << kind << " " << label << " already has a spec ("
+                      << spec_place(x->src) << "); not written\n";
             return false;
         }
         if (!is_safe_name(s.obj.name(), &why)) {
@@ -203,7 +191,7 @@ std::vector<File> plan_files(const ImportOpts& o, const Target& t, const HostImp
                          "network " + s.obj.name()});
     }
     std::string hp = path("host-" + t.host + ".yaml");
-    if (!t.known && !o.no_host_file && !fs::exists(hp)) {
+    if (t.write_host && !fs::exists(hp)) {
         HostSpec h;
         h.name = t.host;
         h.uri = t.uri;
@@ -230,15 +218,18 @@ int run_import_live(const Globals& g, const ImportOpts& o) {
     Store store(*db);
     DesiredState have = store.load_desired();
     Target t = resolve_host(o, have);
+    // The database's specs and those already in --out: none is written a second time.
+    have = existing_specs(o.out, &have);
+    t.write_host = !o.no_host_file && need_host_spec(have, t.host, t.uri, true);
     std::vector<std::string> paths;
     if (!o.no_load) paths = load_paths(store, o.out);
 
     auto hv = connect_libvirt(t.uri);
     ObservedHost obs = hv->observe(4);
     obs.host = t.host;
-    std::set<std::string> spec_vms;
+    std::map<std::string, std::string> spec_vms;
     for (const auto& v : have.vms)
-        if (v.host == t.host) spec_vms.insert(v.obj.name());
+        if (v.host == t.host) spec_vms.emplace(v.obj.name(), spec_place(v.src));
     auto chosen = select_domains(o, obs, spec_vms);
     if (chosen.empty()) {
         std::cout << "nothing to import from " << t.uri << "\n";

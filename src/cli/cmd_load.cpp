@@ -7,6 +7,7 @@
 #include "virtumancer/actor.hpp"
 #include "virtumancer/database.hpp"
 #include "virtumancer/diag.hpp"
+#include "virtumancer/interrupt.hpp"
 #include "virtumancer/spec.hpp"
 #include "virtumancer/store.hpp"
 
@@ -21,6 +22,7 @@ struct LoadOpts {
 
 int run_load(const Globals& g, LoadOpts o) {
     if (o.paths.empty()) o.paths = {"specs"};
+    set_interrupt_note("nothing was loaded");
     auto db = Database::open(g.db_path);
     SpecsLoaded l = load_specs(*db, o.paths, current_actor(o.actor));
     if (!l.ok) {

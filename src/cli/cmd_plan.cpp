@@ -36,7 +36,7 @@ void register_plan(CLI::App& app, Globals& g, Runner& run) {
                   "changes need one, as `apply --restart-pending` does");
     cmd->callback([&g, &run, a] {
         run = [&g, a] {
-            auto db = Database::open(g.db_path);
+            auto db = Database::open_for_reading(g.db_path);
             auto [d, observed] =
                 desired_and_observed(*db, a->obs.paths, parse_host_uris(a->obs.host_uris),
                                      a->obs.parallelism, a->obs.timeouts);

@@ -23,7 +23,7 @@ std::unique_ptr<Database> open_existing(const std::string& path) {
     if (!std::filesystem::exists(path))
         throw Error("database " + path + " does not exist",
                     "pass --db (or set VIRTUMANCER_DB), or run `virtumancer load` first");
-    return Database::open(path);
+    return Database::open_for_reading(path);
 }
 
 int run_tasks(const Globals& g, const TasksOpts& o) {

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "virtumancer/actor.hpp"
+#include "virtumancer/interrupt.hpp"
 #include "virtumancer/spec.hpp"
 
 namespace virtumancer::cli {
@@ -40,7 +41,11 @@ SpecsLoaded load_specs(Database& db, const std::vector<std::string>& paths,
     }
     std::vector<std::string> hashes;
     for (const auto& f : r.files) hashes.push_back(f.content_hash);
+    // Ctrl-C now ends the process inside the load's one transaction: SQLite rolls it back.
+    set_interrupt_note("the load was not committed: the database holds what it held before");
     out.summary = store.save_desired(r, spec_revision(paths, hashes), actor, paths);
+    set_interrupt_note("the specs had been loaded (revision " + out.summary.revision +
+                       "); nothing more was done");
     out.ok = true;
     return out;
 }

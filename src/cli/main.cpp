@@ -9,10 +9,12 @@
 #include "../cli/commands.hpp"
 #include "virtumancer/diag.hpp"
 #include "virtumancer/hypervisor.hpp"
+#include "virtumancer/interrupt.hpp"
 
 using namespace virtumancer;
 
 int main(int argc, char** argv) {
+    install_interrupt_handling(); // before any thread starts: they inherit the blocked signals
     CLI::App app{"virtumancer: declarative configuration reconciler for libvirt virtual machines.\n"
                  "Specs (YAML) are loaded into a SQLite database; plan compares them with what "
                  "libvirt holds, apply makes it so, drift reports what changed behind our back."};

@@ -21,6 +21,11 @@ namespace virtumancer::cli {
 namespace {
 void load_paths(Database& db, const std::vector<std::string>& paths) {
     if (!paths.empty()) {
+        if (db.read_only())
+            throw Error("database " + db.path() +
+                            " is read-only: the spec paths given cannot be loaded into it",
+                        "run without spec paths to use the specs the database holds, or make "
+                        "it writable");
         SpecsLoaded l = load_specs(db, paths, current_actor());
         if (!l.ok)
             throw Error(std::to_string(l.errors) + " error(s) in the specs; nothing was loaded",

@@ -1,7 +1,13 @@
 #include "virtumancer/database.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <optional>
 #include <spdlog/spdlog.h>
+#include <sqlite3.h>
+#include <unistd.h>
 
 #include "virtumancer/diag.hpp"
 #include "virtumancer/migrations.hpp"
@@ -10,6 +16,82 @@ namespace fs = std::filesystem;
 
 namespace virtumancer {
 namespace {
+
+const char* kReadOnlyRemedy =
+    "plan, drift, render, tasks, audit and db status read it as it is; to load, apply, import "
+    "or migrate, make it writable or copy it somewhere writable and point --db at the copy";
+
+std::string parent_of(const std::string& path) {
+    fs::path p = fs::path(path).parent_path();
+    return p.empty() ? std::string(".") : p.string();
+}
+
+// What is wrong with `path` as the database file, as far as the file system tells: a
+// directory, a missing or non-directory parent, a file that is not SQLite, and (when `write`)
+// a file or directory this process cannot write. Empty when none of these is found.
+std::optional<Error> path_problem(const std::string& path, bool write) {
+    std::error_code ec;
+    fs::file_status st = fs::status(path, ec);
+    if (fs::is_directory(st))
+        return Error("--db " + path + " is a directory, not a database file",
+                     "point --db (or VIRTUMANCER_DB) at a file, e.g. " +
+                         (fs::path(path) / "virtumancer.db").string());
+    std::string dir = parent_of(path);
+    fs::file_status dst = fs::status(dir, ec);
+    if (!fs::exists(dst))
+        return Error("the directory " + dir + " of database " + path + " does not exist",
+                     "create it (mkdir -p " + dir +
+                         ") or point --db at a file in an existing "
+                         "directory");
+    if (!fs::is_directory(dst))
+        return Error("database " + path + ": " + dir + " is not a directory",
+                     "point --db at a file in a directory");
+    bool exists = fs::exists(st);
+    if (exists && !fs::is_regular_file(st))
+        return Error("database " + path + " is not a regular file",
+                     "point --db at a SQLite database file");
+    if (exists) {
+        std::ifstream in(path, std::ios::binary);
+        char head[16] = {0};
+        in.read(head, sizeof head);
+        std::streamsize n = in.gcount();
+        if (n > 0 && (n < 16 || std::memcmp(head, "SQLite format 3", 16) != 0))
+            return Error("database " + path +
+                             " is not a SQLite database file (it does not start "
+                             "with SQLite's header); it was not touched",
+                         "point --db at a virtumancer database, or at a new file name to create "
+                         "one");
+    }
+    if (!write) return std::nullopt;
+    if (exists && ::access(path.c_str(), W_OK) != 0) {
+        int err = errno;
+        if (err == EROFS)
+            return Error("database " + path + " is on a read-only file system", kReadOnlyRemedy);
+        return Error("database " + path + " is read-only (" + std::strerror(err) +
+                         ": no write permission for this user, or the file is immutable)",
+                     kReadOnlyRemedy);
+    }
+    if (::access(dir.c_str(), W_OK) != 0) {
+        int err = errno;
+        std::string why = err == EROFS ? "is on a read-only file system" : "is read-only";
+        if (!exists)
+            return Error("cannot create database " + path + ": its directory " + dir + " " + why,
+                         "point --db at a file in a writable directory");
+        return Error("the directory " + dir + " of database " + path + " " + why +
+                         ": SQLite writes its journal (" + fs::path(path).filename().string() +
+                         "-wal, -shm) beside the database",
+                     "make the directory writable or move the database into a writable one; " +
+                         std::string(kReadOnlyRemedy));
+    }
+    return std::nullopt;
+}
+
+// The error for a failed open or first statement: what the path check finds, else SQLite's.
+Error open_error(const std::string& path, const std::string& sqlite_message, bool write) {
+    if (auto e = path_problem(path, write)) return *e;
+    return Error("cannot open database " + path + ": " + sqlite_message,
+                 "check the path and permissions, or point --db at another file");
+}
 
 void configure(SQLite::Database& db) {
     db.setBusyTimeout(10000);
@@ -29,10 +111,18 @@ int Database::version() {
 }
 
 std::unique_ptr<Database> Database::open(const std::string& path, MigrateResult* mr) {
-    bool existed = fs::exists(path) && fs::file_size(path) > 0;
+    // A directory or a missing parent fails before SQLite (and would be a raw filesystem error).
+    if (auto e = path_problem(path, false)) throw *e;
+    std::error_code ec;
+    bool existed = fs::exists(path, ec) && fs::file_size(path, ec) > 0;
     std::unique_ptr<SQLite::Database> db;
     try {
         db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        // SQLite opens a file it may not write read-only without saying so.
+        if (sqlite3_db_readonly(db->getHandle(), "main") == 1) {
+            if (auto e = path_problem(path, true)) throw *e;
+            throw Error("database " + path + " can only be opened read-only", kReadOnlyRemedy);
+        }
         configure(*db);
         // Validates that the file is a database before anything is written.
         int v = db->execAndGet("PRAGMA user_version").getInt();
@@ -43,8 +133,7 @@ std::unique_ptr<Database> Database::open(const std::string& path, MigrateResult*
                         "use a newer virtumancer, or point --db at another file");
         db->exec("PRAGMA journal_mode = WAL");
     } catch (const SQLite::Exception& e) {
-        throw Error("cannot open database " + path + ": " + e.what(),
-                    "check the path and permissions, or point --db at another file");
+        throw open_error(path, e.what(), true);
     }
     std::unique_ptr<Database> out(new Database(path, std::move(db)));
     int v = out->version();
@@ -65,17 +154,54 @@ std::unique_ptr<Database> Database::open(const std::string& path, MigrateResult*
 }
 
 std::unique_ptr<Database> Database::open_readonly(const std::string& path) {
+    if (auto e = path_problem(path, false)) throw *e;
     if (!fs::exists(path))
         throw Error("database " + path + " does not exist",
                     "run `virtumancer db migrate` or `virtumancer load` to create it");
+    std::unique_ptr<SQLite::Database> db;
     try {
-        auto db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READONLY);
+        db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READONLY);
         db->setBusyTimeout(10000);
         db->exec("PRAGMA foreign_keys = ON");
-        return std::unique_ptr<Database>(new Database(path, std::move(db)));
+        db->execAndGet("PRAGMA user_version");
     } catch (const SQLite::Exception& e) {
-        throw Error("cannot open database " + path + ": " + e.what(), "check the path");
+        // A WAL database in a directory this process cannot write: SQLite cannot create the
+        // -shm file even to read. Nobody can write it there either, so read it as immutable.
+        if (e.getErrorCode() != SQLITE_READONLY && e.getErrorCode() != SQLITE_CANTOPEN)
+            throw open_error(path, e.what(), false);
+        try {
+            std::string uri = "file:" + fs::absolute(path).string() + "?immutable=1";
+            db = std::make_unique<SQLite::Database>(uri, SQLite::OPEN_READONLY | SQLite::OPEN_URI);
+            db->exec("PRAGMA foreign_keys = ON");
+            db->execAndGet("PRAGMA user_version");
+            spdlog::info("{}: its directory is not writable; read as an immutable file", path);
+        } catch (const SQLite::Exception& e2) {
+            throw open_error(path, e2.what(), false);
+        }
     }
+    auto out = std::unique_ptr<Database>(new Database(path, std::move(db)));
+    out->read_only_ = true;
+    return out;
+}
+
+std::unique_ptr<Database> Database::open_for_reading(const std::string& path) {
+    std::error_code ec;
+    // A database this process cannot write (or whose journal it cannot create) is read as it
+    // is; anything else opens as for writing (created and migrated when needed).
+    if (!fs::exists(path, ec) || !path_problem(path, true)) return open(path);
+    if (auto e = path_problem(path, false)) throw *e;
+    auto db = open_readonly(path);
+    int v = db->version();
+    if (v != latest_version())
+        throw Error("database " + path + " is read-only and at schema version " +
+                        std::to_string(v) + "; this virtumancer reads version " +
+                        std::to_string(latest_version()) + " (migrating would write to it)",
+                    v < latest_version()
+                        ? "make it writable and run `virtumancer db migrate`, or use the "
+                          "virtumancer that wrote it"
+                        : "use a newer virtumancer");
+    spdlog::info("{} is read-only: opened for reading", path);
+    return db;
 }
 
 MigrateResult Database::migrate() {

@@ -69,6 +69,15 @@ void Store::task_finish(int64_t id, bool ok, const std::string& details_json) {
     q.exec();
 }
 
+void Store::task_interrupt(int64_t id, const std::string& details_json) {
+    SQLite::Statement q(db_.db(), std::string("UPDATE tasks SET status='INTERRUPTED', details=?, "
+                                              "finished_at=") +
+                                      kNow + ", updated_at=" + kNow + " WHERE id=?");
+    q.bind(1, details_json.empty() ? "{}" : details_json);
+    q.bind(2, static_cast<int64_t>(id));
+    q.exec();
+}
+
 int Store::mark_interrupted_tasks() {
     int n = 0;
     std::string host = this_host();
@@ -193,6 +202,22 @@ void Store::unlock() {
     SQLite::Statement q(db_.db(), "DELETE FROM apply_lock WHERE id=1 AND pid=? AND hostname=?");
     store_detail::bind_all(q, {std::to_string(getpid()), this_host()});
     q.exec();
+}
+
+void Store::abandon(const std::string& db_path) {
+    SQLite::Database db(db_path, SQLite::OPEN_READWRITE);
+    db.setBusyTimeout(3000);
+    std::string me = std::to_string(getpid()), host = this_host();
+    db.exec("BEGIN IMMEDIATE");
+    SQLite::Statement t(db, std::string("UPDATE tasks SET status='INTERRUPTED', finished_at=") +
+                                kNow + ", updated_at=" + kNow +
+                                " WHERE status='RUNNING' AND pid=? AND hostname=?");
+    store_detail::bind_all(t, {me, host});
+    t.exec();
+    SQLite::Statement l(db, "DELETE FROM apply_lock WHERE id=1 AND pid=? AND hostname=?");
+    store_detail::bind_all(l, {me, host});
+    l.exec();
+    db.exec("COMMIT");
 }
 
 } // namespace virtumancer

@@ -3,11 +3,14 @@
 // post-apply verification and saved-plan staleness.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "fake_hypervisor.hpp"
 #include "virtumancer/applier.hpp"
@@ -376,6 +379,77 @@ TEST_F(ApplierTest, CleanAcpiShutdownNeedsNoDestroy) {
     EXPECT_TRUE(run(p).ok());
     EXPECT_FALSE(hv_.called("destroy_domain web"));
     EXPECT_EQ(hv_.domain_state("web"), "shutoff");
+}
+
+// Ctrl-C (ApplyOptions::interrupted) while a shutdown waits: the wait stops within a poll,
+// its task is INTERRUPTED (not left RUNNING), nothing else starts, the VM is not forced off.
+TEST_F(ApplierTest, InterruptStopsTheShutdownWaitAndStartsNoNewStep) {
+    hv_.acpi_works = false;
+    hv_.state["web"] = "running";
+    opts_.parallelism = 1;
+    std::atomic<int> sig{0};
+    opts_.interrupted = [&] { return sig.load(); };
+    Plan p;
+    p.steps = {step(1, "vm.shutdown", "web", {}, {{"timeout", "60"}, {"force", "1"}}),
+               step(2, "vm.start", "web", {1}), step(3, "vm.define", "other")};
+    std::thread ctrl_c([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        sig = SIGINT;
+    });
+    auto t0 = std::chrono::steady_clock::now();
+    ApplyResult r = run(p);
+    double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ctrl_c.join();
+    EXPECT_LT(took, 3.0) << "the shutdown wait did not notice the interrupt";
+    EXPECT_EQ(r.signal, SIGINT);
+    EXPECT_FALSE(r.ok());
+    EXPECT_EQ(r.steps[0].status, StepStatus::Interrupted);
+    EXPECT_NE(r.steps[0].error.find("stopped waiting for VM web to shut down"), std::string::npos)
+        << r.steps[0].error;
+    EXPECT_NE(r.steps[0].error.find("SIGINT"), std::string::npos);
+    EXPECT_EQ(r.steps[1].status, StepStatus::NotRun);
+    EXPECT_EQ(r.steps[2].status, StepStatus::NotRun);
+    EXPECT_EQ(r.interrupted, 1);
+    EXPECT_EQ(r.not_run, 2);
+    EXPECT_FALSE(hv_.called("destroy_domain web")) << "force_stop must not run on an interrupt";
+    EXPECT_FALSE(hv_.called("define_domain other"));
+    EXPECT_EQ(hv_.domain_state("web"), "running");
+    EXPECT_TRUE(store_->tasks(0, "RUNNING").empty());
+    auto tasks = store_->tasks(0, "INTERRUPTED");
+    ASSERT_EQ(tasks.size(), 1u);
+    EXPECT_EQ(tasks[0].type, "vm.shutdown");
+    EXPECT_NE(tasks[0].details.find("stopped waiting"), std::string::npos) << tasks[0].details;
+    EXPECT_EQ(store_->tasks(0, "").size(), 1u) << "steps not run get no task row";
+    const ApplyEvent& sum = log_.events.back();
+    EXPECT_EQ(sum.type, "summary");
+    EXPECT_EQ(sum.interrupted_by, "SIGINT");
+    EXPECT_EQ(sum.interrupted_steps.size(), 1u);
+    ASSERT_EQ(sum.not_run_steps.size(), 2u);
+    EXPECT_EQ(sum.not_run_steps[0], "2 vm.start local/vm/web");
+}
+
+// A call already running when the interrupt comes completes and is recorded; its dependents
+// do not start.
+TEST_F(ApplierTest, InterruptLetsRunningCallsFinish) {
+    std::atomic<int> sig{0};
+    opts_.interrupted = [&] { return sig.load(); };
+    hv_.delay_ms["start_domain a"] = 400;
+    Plan p;
+    p.steps = {step(1, "vm.start", "a"), step(2, "vm.autostart", "a", {1}, {{"autostart", "1"}})};
+    std::thread ctrl_c([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        sig = SIGTERM;
+    });
+    ApplyResult r = run(p);
+    ctrl_c.join();
+    EXPECT_EQ(r.signal, SIGTERM);
+    EXPECT_EQ(r.steps[0].status, StepStatus::Completed);
+    EXPECT_EQ(r.steps[1].status, StepStatus::NotRun);
+    EXPECT_NE(r.steps[1].error.find("SIGTERM"), std::string::npos) << r.steps[1].error;
+    EXPECT_EQ(hv_.domain_state("a"), "running");
+    EXPECT_FALSE(hv_.called("set_domain_autostart a"));
+    EXPECT_EQ(store_->tasks(0, "COMPLETED").size(), 1u);
+    EXPECT_TRUE(store_->tasks(0, "RUNNING").empty());
 }
 
 TEST_F(ApplierTest, UnreachableHostFailsItsStepsOnly) {
