@@ -221,41 +221,40 @@ void plan_pools(Builder& b, const DesiredState& d, HostPlan& hp) {
             b.plan.changes.push_back(rc);
             continue;
         }
-        Object have = parse_xml(op->xml, pool_kind());
-        diff_fields(ps.obj, have, "", &rc.diffs);
+        rc.diffs = planner::diff_pool(ps.obj, *op);
         int last = 0;
-        if (!rc.diffs.empty()) {
-            rc.action = Action::Update;
+        bool settings = false;
+        for (const auto& df : rc.diffs) {
+            if (df.field == "active")
+                last = b.add("pool.start", rc.host, "pool", rc.name, "", {}, {}, rc.address());
+            else if (df.field == "autostart")
+                last = b.add("pool.autostart", rc.host, "pool", rc.name, "",
+                             {{"autostart", autostart ? "1" : "0"}}, {last}, rc.address());
+            else
+                settings = true;
+        }
+        hp.pool_ready[rc.name] = last;
+        if (rc.diffs.empty()) continue;
+        rc.action = Action::Update;
+        for (auto& df : rc.diffs) rc.cls = max_class(rc.cls, df.cls);
+        if (settings) {
             rc.cls = ChangeClass::Replace;
             rc.note = "pool settings differ; virtumancer never recreates a pool holding volumes: "
                       "change it by hand or remove and re-add the spec";
         }
-        if (!op->active) {
-            rc.diffs.push_back({"active", "no", "yes", ChangeClass::Live});
-            last = b.add("pool.start", rc.host, "pool", rc.name, "", {}, {}, rc.address());
-        }
-        if (op->autostart != autostart) {
-            rc.diffs.push_back({"autostart", op->autostart ? "yes" : "no", autostart ? "yes" : "no",
-                                ChangeClass::Live});
-            last = b.add("pool.autostart", rc.host, "pool", rc.name, "",
-                         {{"autostart", autostart ? "1" : "0"}}, {last}, rc.address());
-        }
-        hp.pool_ready[rc.name] = last;
-        if (!rc.diffs.empty()) {
-            if (rc.action == Action::NoOp) rc.action = Action::Update;
-            for (auto& df : rc.diffs) rc.cls = max_class(rc.cls, df.cls);
-            b.plan.changes.push_back(rc);
-        }
+        b.plan.changes.push_back(rc);
     }
 }
 
-std::string pool_path(const DesiredState& d, const HostPlan& hp, const std::string& pool) {
-    if (const ObservedPool* op = hp.obs->pool(pool)) {
+// The target path of a pool: as libvirt has it, else as its spec says.
+std::string pool_path(const DesiredState& d, const ObservedHost& obs, const std::string& host,
+                      const std::string& pool) {
+    if (const ObservedPool* op = obs.pool(pool)) {
         Object have = parse_xml(op->xml, pool_kind());
         if (have.has("path")) return have.get("path");
     }
     for (const auto& ps : d.pools)
-        if (ps.host == hp.host->name && ps.obj.name() == pool) return ps.obj.get("path");
+        if (ps.host == host && ps.obj.name() == pool) return ps.obj.get("path");
     return "";
 }
 
@@ -264,6 +263,18 @@ const Spec* find_volume(const DesiredState& d, const std::string& host, const st
     for (const auto& v : d.volumes)
         if (v.host == host && v.obj.get("pool") == pool && v.obj.name() == name) return &v;
     return nullptr;
+}
+
+// A volume as it is created (and compared): its backing_volume as the backing file's path
+// and format.
+Object volume_to_create(const DesiredState& d, const ObservedHost& obs, const Spec& vs) {
+    Object want = vs.obj;
+    std::string pool = want.get("pool"), back = want.get("backing_volume");
+    if (back.empty()) return want;
+    want.fields["backing_path"] = path_join(pool_path(d, obs, vs.host, pool), back);
+    const Spec* bv = find_volume(d, vs.host, pool, back);
+    want.fields["backing_format"] = bv ? bv->obj.get("format", "qcow2") : "qcow2";
+    return want;
 }
 
 void plan_volumes(Builder& b, const DesiredState& d, HostPlan& hp) {
@@ -289,16 +300,11 @@ void plan_volumes(Builder& b, const DesiredState& d, HostPlan& hp) {
         if (op)
             for (const auto& v : op->volumes)
                 if (v.name == vs->obj.name()) ov = &v;
+        Object want = volume_to_create(d, *hp.obs, *vs);
         if (!ov) {
-            Object want = vs->obj;
             std::string back = want.get("backing_volume");
             std::vector<int> deps = {hp.pool_ready[pool]};
-            if (!back.empty()) {
-                want.fields["backing_path"] = path_join(pool_path(d, hp, pool), back);
-                const Spec* bv = find_volume(d, vs->host, pool, back);
-                want.fields["backing_format"] = bv ? bv->obj.get("format", "qcow2") : "qcow2";
-                deps.push_back(hp.volume_ready[pool + "/" + back]);
-            }
+            if (!back.empty()) deps.push_back(hp.volume_ready[pool + "/" + back]);
             rc.action = Action::Create;
             rc.cls = ChangeClass::Live;
             for (auto& [k, v] : want.fields) rc.diffs.push_back({k, "", v, ChangeClass::Live});
@@ -307,35 +313,48 @@ void plan_volumes(Builder& b, const DesiredState& d, HostPlan& hp) {
             b.plan.changes.push_back(rc);
             continue;
         }
-        Object have = parse_xml(ov->xml, volume_kind());
         hp.volume_ready[key] = 0;
-        unsigned long long want_cap = std::stoull(vs->obj.get("capacity", "0"));
-        unsigned long long have_cap = std::stoull(have.get("capacity", "0"));
-        if (want_cap > have_cap) {
-            rc.action = Action::Update;
-            rc.cls = ChangeClass::Live;
-            rc.diffs.push_back({"capacity", std::to_string(have_cap), std::to_string(want_cap),
-                                ChangeClass::Live});
-            hp.volume_ready[key] =
-                b.add("volume.resize", rc.host, "volume", key, "",
-                      {{"pool", pool}, {"bytes", std::to_string(want_cap)}}, {}, rc.address());
-        } else if (want_cap < have_cap) {
-            b.plan.errors.push_back({Severity::Warning, vs->src.file, vs->src.line, 0,
-                                     "volume " + key + " on host " + rc.host + " is " +
-                                         std::to_string(have_cap) + " bytes, the spec asks for " +
-                                         std::to_string(want_cap) +
-                                         ": shrinking a volume loses data and is never planned"});
+        std::vector<std::string> fixed; // fields that cannot change in place
+        for (auto& df : planner::diff_volume(want, parse_xml(ov->xml, volume_kind()))) {
+            if (df.field == "capacity" && df.cls == ChangeClass::Live) {
+                hp.volume_ready[key] =
+                    b.add("volume.resize", rc.host, "volume", key, "",
+                          {{"pool", pool}, {"bytes", df.after}}, {}, rc.address());
+            } else if (df.field == "capacity") {
+                b.plan.errors.push_back({Severity::Warning, vs->src.file, vs->src.line, 0,
+                                         "volume " + key + " on host " + rc.host + " is " +
+                                             df.before + " bytes, the spec asks for " + df.after +
+                                             ": shrinking a volume loses data and is never "
+                                             "planned"});
+                continue;
+            } else {
+                fixed.push_back(df.field);
+            }
+            rc.diffs.push_back(df);
         }
-        std::string fmt = vs->obj.get("format");
-        if (!fmt.empty() && have.has("format") && fmt != have.get("format")) {
-            rc.action = Action::Update;
-            rc.cls = ChangeClass::Replace;
-            rc.diffs.push_back({"format", have.get("format"), fmt, ChangeClass::Replace});
-            rc.note = "a volume's format cannot change in place; virtumancer deletes volumes only "
-                      "when asked: remove it (with --prune) and re-add it";
+        if (rc.diffs.empty()) continue;
+        rc.action = Action::Update;
+        rc.cls = ChangeClass::Live;
+        for (auto& df : rc.diffs) rc.cls = max_class(rc.cls, df.cls);
+        if (!fixed.empty()) {
+            std::string list;
+            for (const auto& f : fixed) list += (list.empty() ? "" : ", ") + f;
+            rc.note = "a volume's " + list +
+                      " cannot change in place; virtumancer deletes volumes only when asked: "
+                      "remove it (with --prune) and re-add it";
         }
-        if (!rc.diffs.empty()) b.plan.changes.push_back(rc);
+        b.plan.changes.push_back(rc);
     }
+}
+
+// The network XML to redefine: the spec's, with what libvirt chose when the network was
+// defined (UUID, bridge MAC, bridge name) when the spec leaves them out. A redefine without
+// the existing UUID is refused ("already exists with uuid").
+Object merge_network(const Object& want, const Object& have) {
+    Object out = want;
+    for (const char* k : {"uuid", "mac", "bridge"})
+        if (!out.has(k) && have.has(k)) out.fields[k] = have.get(k);
+    return out;
 }
 
 void plan_networks(Builder& b, const DesiredState& d, HostPlan& hp) {
@@ -354,34 +373,36 @@ void plan_networks(Builder& b, const DesiredState& d, HostPlan& hp) {
             b.plan.changes.push_back(rc);
             continue;
         }
-        Object have = parse_xml(on->xml, network_kind());
-        diff_fields(ns.obj, have, "", &rc.diffs);
-        auto pairs = match_devices(ns.obj, have);
-        for (auto& p : pairs) {
-            if (p.desired && p.observed)
-                diff_fields(*p.desired, *p.observed, p.label + ".", &rc.diffs);
-            else if (p.desired)
-                rc.diffs.push_back({p.label, "", "(added)", ChangeClass::Replace});
-            else
-                rc.diffs.push_back({p.label, "(present)", "", ChangeClass::Replace});
-        }
+        planner::NetworkComparison cmp = planner::diff_network(ns.obj, *on);
+        rc.diffs = cmp.diffs;
         int last = 0;
-        if (!rc.diffs.empty()) {
-            rc.note = "network settings apply when the network restarts; VMs on it lose "
-                      "connectivity briefly then";
-            last = b.add("network.define", rc.host, "network", rc.name, render_xml(ns.obj),
-                         {{"start", "0"}, {"autostart", autostart ? "1" : "0"}}, {}, rc.address());
-        }
-        if (!on->active) {
-            rc.diffs.push_back({"active", "no", "yes", ChangeClass::Live});
+        // DHCP ranges and hosts change in place, on the running network too.
+        for (const auto& u : cmp.updates)
+            last = b.add("network.update", rc.host, "network", rc.name, u.xml,
+                         {{"section", u.section},
+                          {"command", u.command},
+                          {"parent_index", std::to_string(u.parent_index)},
+                          {"live", on->active ? "1" : "0"},
+                          {"config", "1"}},
+                         {last}, rc.address());
+        if (cmp.redefine) {
+            Object want = merge_network(ns.obj, parse_xml(on->xml, network_kind()));
             last =
-                b.add("network.start", rc.host, "network", rc.name, "", {}, {last}, rc.address());
+                b.add("network.define", rc.host, "network", rc.name, render_xml(want),
+                      {{"start", "0"}, {"autostart", autostart ? "1" : "0"}}, {last}, rc.address());
+            if (on->active)
+                rc.note = "the redefined settings take effect when the network is restarted "
+                          "(VMs on it lose connectivity briefly); virtumancer does not restart "
+                          "networks: run virsh net-destroy " +
+                          rc.name + " && virsh net-start " + rc.name + " when convenient";
         }
-        if (on->autostart != autostart) {
-            rc.diffs.push_back({"autostart", on->autostart ? "yes" : "no", autostart ? "yes" : "no",
-                                ChangeClass::Live});
-            last = b.add("network.autostart", rc.host, "network", rc.name, "",
-                         {{"autostart", autostart ? "1" : "0"}}, {last}, rc.address());
+        for (const auto& df : cmp.diffs) {
+            if (df.field == "active")
+                last = b.add("network.start", rc.host, "network", rc.name, "", {}, {last},
+                             rc.address());
+            else if (df.field == "autostart")
+                last = b.add("network.autostart", rc.host, "network", rc.name, "",
+                             {{"autostart", autostart ? "1" : "0"}}, {last}, rc.address());
         }
         hp.network_ready[rc.name] = last;
         if (!rc.diffs.empty()) {
@@ -674,8 +695,21 @@ void plan_snapshots(Builder& b, const DesiredState& d, HostPlan& hp,
     for (const auto& s : d.snapshots) {
         if (s.host != hp.host->name) continue;
         const ObservedDomain* od = hp.obs->domain(s.vm);
-        if (od && std::count(od->snapshots.begin(), od->snapshots.end(), s.name)) continue;
+        auto it = vm_last.find(s.vm);
+        int after_vm = it == vm_last.end() ? 0 : it->second;
         ResourceChange rc = change_of(s.host, "snapshot", s.vm + "/" + s.name);
+        if (od && std::count(od->snapshots.begin(), od->snapshots.end(), s.name)) {
+            rc.diffs = planner::diff_snapshot(s, *od);
+            if (rc.diffs.empty()) continue;
+            rc.action = Action::Update;
+            rc.cls = ChangeClass::Live;
+            rc.note = "the snapshot's metadata is redefined; its disk and memory state stay";
+            b.add("snapshot.set_description", s.host, "snapshot", rc.name, "",
+                  {{"domain", s.vm}, {"snapshot", s.name}, {"description", s.description}},
+                  {after_vm}, rc.address());
+            b.plan.changes.push_back(rc);
+            continue;
+        }
         rc.action = Action::Create;
         rc.cls = ChangeClass::Live;
         rc.diffs.push_back({"memory", "", s.memory ? "yes" : "no", ChangeClass::Live});
@@ -687,10 +721,8 @@ void plan_snapshots(Builder& b, const DesiredState& d, HostPlan& hp,
         }
         xml += s.memory ? "<memory snapshot='internal'/>" : "<memory snapshot='no'/>";
         xml += "</domainsnapshot>";
-        auto it = vm_last.find(s.vm);
         b.add("snapshot.create", s.host, "snapshot", s.vm + "/" + s.name, xml,
-              {{"domain", s.vm}, {"memory", s.memory ? "1" : "0"}},
-              {it == vm_last.end() ? 0 : it->second}, rc.address());
+              {{"domain", s.vm}, {"memory", s.memory ? "1" : "0"}}, {after_vm}, rc.address());
         b.plan.changes.push_back(rc);
     }
 }
@@ -933,14 +965,11 @@ std::vector<DriftItem> detect_drift(const DesiredState& desired,
         for (const auto& ps : desired.pools) {
             if (ps.host != host.name) continue;
             DriftItem it{host.name, "pool", ps.obj.name(), "in_sync", {}};
-            const ObservedPool* op = oh->pool(ps.obj.name());
-            if (!op) {
+            if (const ObservedPool* op = oh->pool(ps.obj.name()))
+                it.diffs = planner::diff_pool(ps.obj, *op);
+            else
                 it.status = "missing";
-            } else {
-                diff_fields(ps.obj, parse_xml(op->xml, pool_kind()), "", &it.diffs);
-                if (!op->active) it.diffs.push_back({"active", "no", "yes", ChangeClass::Live});
-                if (!it.diffs.empty()) it.status = "drifted";
-            }
+            if (!it.diffs.empty()) it.status = "drifted";
             out.push_back(it);
         }
         for (const auto& vs : desired.volumes) {
@@ -951,10 +980,8 @@ std::vector<DriftItem> detect_drift(const DesiredState& desired,
                 for (const auto& v : op->volumes)
                     if (v.name == vs.obj.name()) {
                         it.status = "in_sync";
-                        Object have = parse_xml(v.xml, volume_kind());
-                        if (have.get("capacity") != vs.obj.get("capacity"))
-                            it.diffs.push_back({"capacity", have.get("capacity"),
-                                                vs.obj.get("capacity"), ChangeClass::Live});
+                        it.diffs = planner::diff_volume(volume_to_create(desired, *oh, vs),
+                                                        parse_xml(v.xml, volume_kind()));
                         if (!it.diffs.empty()) it.status = "drifted";
                     }
             out.push_back(it);
@@ -962,13 +989,20 @@ std::vector<DriftItem> detect_drift(const DesiredState& desired,
         for (const auto& ns : desired.networks) {
             if (ns.host != host.name) continue;
             DriftItem it{host.name, "network", ns.obj.name(), "in_sync", {}};
-            const ObservedNetwork* on = oh->network(ns.obj.name());
-            if (!on) {
+            if (const ObservedNetwork* on = oh->network(ns.obj.name()))
+                it.diffs = planner::diff_network(ns.obj, *on).diffs;
+            else
                 it.status = "missing";
-            } else {
-                diff_fields(ns.obj, parse_xml(on->xml, network_kind()), "", &it.diffs);
-                if (!on->active) it.diffs.push_back({"active", "no", "yes", ChangeClass::Live});
-                if (!it.diffs.empty()) it.status = "drifted";
+            if (!it.diffs.empty()) it.status = "drifted";
+            out.push_back(it);
+        }
+        for (const auto& sn : desired.snapshots) {
+            if (sn.host != host.name) continue;
+            DriftItem it{host.name, "snapshot", sn.vm + "/" + sn.name, "missing", {}};
+            const ObservedDomain* od = oh->domain(sn.vm);
+            if (od && std::count(od->snapshots.begin(), od->snapshots.end(), sn.name)) {
+                it.diffs = planner::diff_snapshot(sn, *od);
+                it.status = it.diffs.empty() ? "in_sync" : "drifted";
             }
             out.push_back(it);
         }
