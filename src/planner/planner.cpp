@@ -863,8 +863,11 @@ std::map<std::string, std::string> fingerprints(const std::vector<ObservedHost>&
     std::map<std::string, std::string> out;
     for (const auto& h : observed) {
         if (!h.reachable) continue;
-        for (const auto& d : h.domains)
+        for (const auto& d : h.domains) {
             out[h.host + "/vm/" + d.name] = fnv1a_hex(d.inactive_xml + "|" + d.state);
+            for (const auto& [snap, description] : d.snapshot_descriptions)
+                out[h.host + "/snapshot/" + d.name + "/" + snap] = fnv1a_hex(description);
+        }
         for (const auto& p : h.pools) {
             out[h.host + "/pool/" + p.name] = fnv1a_hex(p.xml + (p.active ? "|a" : "|i"));
             for (const auto& v : p.volumes)

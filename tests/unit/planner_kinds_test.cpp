@@ -377,3 +377,10 @@ TEST(PlannerKinds, SnapshotDescriptionIsInDriftAsInPlan) {
         }
     EXPECT_TRUE(reported);
 }
+
+TEST(PlannerKinds, SnapshotDescriptionIsPartOfTheFingerprints) {
+    // A saved plan is refused when a snapshot's description changed after planning.
+    auto before = fingerprints({with_observed_snapshot("before")});
+    ASSERT_EQ(before.count("local/snapshot/vm1/s1"), 1u);
+    EXPECT_NE(before, fingerprints({with_observed_snapshot("edited with virsh")}));
+}
