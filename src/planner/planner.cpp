@@ -854,6 +854,79 @@ void apply_targets(Plan& p, const std::vector<std::string>& targets) {
 
 } // namespace
 
+namespace {
+
+std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+// VM specs whose `uuid` libvirt has under another domain name (new name -> old name): the
+// VM was renamed in its spec. Not planned: defining the new name would fail ("already exists
+// with uuid") and the old name would look like a VM without a spec (deleted with --prune).
+// Each is refused with the remedy; neither name is planned.
+std::map<std::string, std::string> renamed_vms(const DesiredState& d, const HostPlan& hp,
+                                               Plan& plan) {
+    std::map<std::string, std::string> out;
+    for (const auto& vm : d.vms) {
+        if (vm.host != hp.host->name || !vm.obj.has("uuid")) continue;
+        const std::string name = vm.obj.name();
+        if (hp.obs->domain(name)) continue;
+        std::string uuid = lower(vm.obj.get("uuid"));
+        for (const auto& od : hp.obs->domains) {
+            if (od.name == name || od.uuid.empty() || lower(od.uuid) != uuid) continue;
+            out[name] = od.name;
+            plan.errors.push_back(
+                {Severity::Error, vm.src.file.empty() ? hp.host->name + "/vm/" + name : vm.src.file,
+                 vm.src.line, vm.src.column,
+                 "VM " + name + " on host " + hp.host->name + " has uuid " + vm.obj.get("uuid") +
+                     ", which libvirt has as domain '" + od.name +
+                     "': a rename, which virtumancer does not plan (it would be a create and a "
+                     "delete); neither name was planned. Rename it while it is shut off "
+                     "(virsh domrename " +
+                     od.name + " " + name +
+                     "; interfaces without a `mac` then derive a new one from the new name: "
+                     "give them the old MACs), or keep the old name in the spec"});
+        }
+    }
+    return out;
+}
+
+// Removes every change and step of a refused rename: the old name's (a delete, a warning),
+// the snapshots of the new one.
+void drop_renamed(Plan& plan, const std::string& host,
+                  const std::map<std::string, std::string>& renamed) {
+    auto gone = [&](const std::string& address) {
+        for (const auto& [nu, old] : renamed)
+            if (address == host + "/vm/" + old ||
+                address.rfind(host + "/snapshot/" + nu + "/", 0) == 0)
+                return true;
+        return false;
+    };
+    std::set<int> dropped;
+    std::vector<Step> steps;
+    for (auto& st : plan.steps)
+        if (gone(st.change))
+            dropped.insert(st.id);
+        else
+            steps.push_back(std::move(st));
+    for (auto& st : steps)
+        st.deps.erase(std::remove_if(st.deps.begin(), st.deps.end(),
+                                     [&](int id) { return dropped.count(id) > 0; }),
+                      st.deps.end());
+    plan.steps = std::move(steps);
+    plan.changes.erase(std::remove_if(plan.changes.begin(), plan.changes.end(),
+                                      [&](const ResourceChange& c) { return gone(c.address()); }),
+                       plan.changes.end());
+    plan.errors.erase(std::remove_if(plan.errors.begin(), plan.errors.end(),
+                                     [&](const Diagnostic& e) {
+                                         return e.severity == Severity::Warning && gone(e.file);
+                                     }),
+                      plan.errors.end());
+}
+
+} // namespace
+
 std::string desired_domain_xml(const Spec& vm, const std::string& revision) {
     OwnerMarker marker{owner_address(vm.host, vm.obj.name()), vm.content_hash, revision, {}};
     return render_xml(vm.obj, &marker);
@@ -899,7 +972,9 @@ Plan make_plan(const DesiredState& desired, const std::vector<ObservedHost>& obs
         plan_volumes(b, desired, hp);
         plan_networks(b, desired, hp);
         std::map<std::string, int> vm_last;
+        auto renamed = renamed_vms(desired, hp, b.plan);
         each_prepared_vm(desired, host.name, *oh, [&](const Spec& vm, PreparedVm& pre) {
+            if (renamed.count(vm.obj.name())) return;
             size_t before = b.plan.steps.size();
             plan_vm(b, desired, vm, hp, opts, &pre);
             add_password_args(b.plan, before, vm);
@@ -907,6 +982,7 @@ Plan make_plan(const DesiredState& desired, const std::vector<ObservedHost>& obs
         });
         plan_snapshots(b, desired, hp, vm_last);
         plan_deletions(b, desired, hp, opts);
+        if (!renamed.empty()) drop_renamed(b.plan, host.name, renamed);
     }
     apply_targets(b.plan, opts.targets);
     return b.plan;

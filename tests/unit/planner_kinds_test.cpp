@@ -384,3 +384,41 @@ TEST(PlannerKinds, SnapshotDescriptionIsPartOfTheFingerprints) {
     ASSERT_EQ(before.count("local/snapshot/vm1/s1"), 1u);
     EXPECT_NE(before, fingerprints({with_observed_snapshot("edited with virsh")}));
 }
+
+TEST(PlannerKinds, RenamedVmIsRefusedNeverCreatedAndDeleted) {
+    // The spec keeps the domain's UUID under a new name; libvirt has it as "old-name",
+    // managed by this database (owner marker).
+    DesiredState d = desired_host();
+    d.owner_id = "db1";
+    Spec vm = spec_of("<domain type='qemu'><name>new-name</name>"
+                      "<uuid>0a0b0c0d-0000-4000-8000-000000000001</uuid>"
+                      "<memory unit='KiB'>65536</memory><vcpu>1</vcpu>"
+                      "<os><type arch='x86_64' machine='pc'>hvm</type></os></domain>",
+                      domain_kind());
+    vm.vm.state = "shutoff";
+    d.vms.push_back(vm);
+    d.snapshots.push_back({"s1", "new-name", "local", "", false, {}});
+    ObservedHost h = observed_host();
+    ObservedDomain od;
+    od.name = "old-name";
+    od.uuid = "0A0B0C0D-0000-4000-8000-000000000001";
+    od.state = "shutoff";
+    od.inactive_xml =
+        "<domain type='qemu'><name>old-name</name><uuid>0a0b0c0d-0000-4000-8000-000000000001"
+        "</uuid><metadata><virtumancer:owner xmlns:virtumancer='https://virtumancer.dev/xmlns/"
+        "owner/1' spec='local/vm/old-name' hash='x' revision='r' db='db1'/></metadata>"
+        "<memory unit='KiB'>65536</memory><vcpu>1</vcpu>"
+        "<os><type arch='x86_64' machine='pc'>hvm</type></os></domain>";
+    h.domains.push_back(od);
+    PlanOptions prune;
+    prune.prune = true;
+    for (const PlanOptions& opts : {PlanOptions{}, prune}) {
+        Plan p = make_plan(d, {h}, opts);
+        EXPECT_TRUE(p.steps.empty()) << ops(p).size();
+        EXPECT_TRUE(p.changes.empty());
+        ASSERT_EQ(p.errors.size(), 1u);
+        EXPECT_EQ(p.errors[0].severity, Severity::Error);
+        EXPECT_NE(p.errors[0].message.find("virsh domrename old-name new-name"), std::string::npos)
+            << p.errors[0].message;
+    }
+}
