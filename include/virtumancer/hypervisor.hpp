@@ -69,6 +69,9 @@ class Hypervisor {
     virtual void resume_domain(const std::string& name) = 0;
     virtual std::string domain_state(const std::string& name) = 0;
     virtual void set_domain_autostart(const std::string& name, bool on) = 0;
+    // virDomainRename: an inactive domain gets a new name, keeping its UUID, disks, NVRAM and
+    // snapshots. Not pure; the default throws Error.
+    virtual void rename_domain(const std::string& name, const std::string& new_name);
     // live/config select VIR_DOMAIN_AFFECT_LIVE / _CONFIG.
     virtual void attach_device(const std::string& domain, const std::string& xml, bool live,
                                bool config) = 0;

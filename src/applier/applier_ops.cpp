@@ -162,6 +162,8 @@ void run_step(const Step& s, Hypervisor& hv, const ApplyOptions& opts, const Pro
     } else if (op == "vm.set_memory") {
         hv.set_memory(n, static_cast<unsigned long long>(number(s, "kib")), flag(s, "live"),
                       flag(s, "config"));
+    } else if (op == "vm.rename") {
+        hv.rename_domain(n, arg(s, "new_name"));
     } else if (op == "vm.autostart") {
         hv.set_domain_autostart(n, flag(s, "autostart"));
     } else if (op == "vm.suspend") {

@@ -39,6 +39,7 @@ class LibvirtHypervisor final : public Hypervisor {
     std::string domain_xml_with_secrets(const std::string& name) override;
     void create_snapshot(const std::string& domain, const std::string& xml) override;
     void delete_snapshot(const std::string& domain, const std::string& name) override;
+    void rename_domain(const std::string& name, const std::string& new_name) override;
     void set_snapshot_description(const std::string& domain, const std::string& name,
                                   const std::string& description) override;
 

@@ -100,6 +100,12 @@ void LibvirtHypervisor::set_domain_autostart(const std::string& name, bool on) {
         lv::fail("cannot set autostart of " + q("domain", name));
 }
 
+void LibvirtHypervisor::rename_domain(const std::string& name, const std::string& new_name) {
+    auto d = domain(name);
+    if (virDomainRename(d.get(), new_name.c_str(), 0) < 0)
+        lv::fail("cannot rename " + q("domain", name) + " to '" + new_name + "'");
+}
+
 void LibvirtHypervisor::attach_device(const std::string& dom, const std::string& xml, bool live,
                                       bool config) {
     auto d = domain(dom);

@@ -72,6 +72,11 @@ void Hypervisor::set_snapshot_description(const std::string& domain, const std::
                 ": not supported by this hypervisor adapter");
 }
 
+void Hypervisor::rename_domain(const std::string& name, const std::string& new_name) {
+    throw Error("cannot rename domain '" + name + "' to '" + new_name + "' on " + uri() +
+                ": not supported by this hypervisor adapter");
+}
+
 void Hypervisor::update_network(const std::string& name, const std::string& section,
                                 const std::string&, int, const std::string&, bool, bool) {
     throw Error("cannot update the " + section + " of network '" + name + "' on " + uri() +

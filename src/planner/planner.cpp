@@ -862,12 +862,16 @@ std::string lower(std::string s) {
 }
 
 // VM specs whose `uuid` libvirt has under another domain name (new name -> old name): the
-// VM was renamed in its spec. Not planned: defining the new name would fail ("already exists
-// with uuid") and the old name would look like a VM without a spec (deleted with --prune).
-// Each is refused with the remedy; neither name is planned.
-std::map<std::string, std::string> renamed_vms(const DesiredState& d, const HostPlan& hp,
-                                               Plan& plan) {
-    std::map<std::string, std::string> out;
+// VM was renamed in its spec. A shut-off domain of this database is renamed
+// (virDomainRename keeps its UUID, disks, NVRAM and snapshots); any other is refused with the
+// remedy and neither name is planned: defining the new name would fail ("already exists with
+// uuid") and the old name would look like a VM without a spec (deleted with --prune).
+struct Renames {
+    std::map<std::string, std::string> planned, refused;
+};
+
+Renames renamed_vms(const DesiredState& d, const HostPlan& hp, Plan& plan) {
+    Renames out;
     for (const auto& vm : d.vms) {
         if (vm.host != hp.host->name || !vm.obj.has("uuid")) continue;
         const std::string name = vm.obj.name();
@@ -875,20 +879,50 @@ std::map<std::string, std::string> renamed_vms(const DesiredState& d, const Host
         std::string uuid = lower(vm.obj.get("uuid"));
         for (const auto& od : hp.obs->domains) {
             if (od.name == name || od.uuid.empty() || lower(od.uuid) != uuid) continue;
-            out[name] = od.name;
+            OwnerMarker m;
+            try {
+                parse_xml(od.inactive_xml, domain_kind(), &m);
+            } catch (...) {
+            }
+            std::string why;
+            if (!m.present() || m.foreign_to(d.owner_id))
+                why = "it is not managed by this virtumancer database";
+            else if (od.state != "shutoff")
+                why = "libvirt renames only a shut-off domain and it is " + od.state;
+            if (why.empty()) {
+                out.planned[name] = od.name;
+                break;
+            }
+            out.refused[name] = od.name;
             plan.errors.push_back(
                 {Severity::Error, vm.src.file.empty() ? hp.host->name + "/vm/" + name : vm.src.file,
                  vm.src.line, vm.src.column,
                  "VM " + name + " on host " + hp.host->name + " has uuid " + vm.obj.get("uuid") +
-                     ", which libvirt has as domain '" + od.name +
-                     "': a rename, which virtumancer does not plan (it would be a create and a "
-                     "delete); neither name was planned. Rename it while it is shut off "
-                     "(virsh domrename " +
-                     od.name + " " + name +
-                     "; interfaces without a `mac` then derive a new one from the new name: "
-                     "give them the old MACs), or keep the old name in the spec"});
+                     ", which libvirt has as domain '" + od.name + "': a rename, refused because " +
+                     why +
+                     "; neither name was planned (never a create and a delete). Shut it down "
+                     "(state: shutoff) and plan again, rename it by hand (virsh domrename " +
+                     od.name + " " + name + "), or keep the old name in the spec"});
+            break;
         }
     }
+    return out;
+}
+
+// The observed host as it is after the planned renames: each domain under its new name.
+ObservedHost after_renames(const ObservedHost& obs, const std::map<std::string, std::string>& r) {
+    ObservedHost out = obs;
+    for (const auto& [nu, old] : r)
+        for (auto& od : out.domains) {
+            if (od.name != old) continue;
+            od.name = nu;
+            for (std::string* xml : {&od.inactive_xml, &od.live_xml}) {
+                auto pos = xml->find("<name>" + old + "</name>");
+                if (pos != std::string::npos) xml->replace(pos + 6, old.size(), nu);
+            }
+        }
+    std::sort(out.domains.begin(), out.domains.end(),
+              [](const ObservedDomain& a, const ObservedDomain& b) { return a.name < b.name; });
     return out;
 }
 
@@ -972,17 +1006,50 @@ Plan make_plan(const DesiredState& desired, const std::vector<ObservedHost>& obs
         plan_volumes(b, desired, hp);
         plan_networks(b, desired, hp);
         std::map<std::string, int> vm_last;
-        auto renamed = renamed_vms(desired, hp, b.plan);
-        each_prepared_vm(desired, host.name, *oh, [&](const Spec& vm, PreparedVm& pre) {
-            if (renamed.count(vm.obj.name())) return;
+        Renames renamed = renamed_vms(desired, hp, b.plan);
+        ObservedHost renamed_host; // the host as it is after the planned renames
+        if (!renamed.planned.empty()) {
+            renamed_host = after_renames(*oh, renamed.planned);
+            hp.obs = &renamed_host;
+        }
+        each_prepared_vm(desired, host.name, *hp.obs, [&](const Spec& vm, PreparedVm& pre) {
+            const std::string& name = vm.obj.name();
+            if (renamed.refused.count(name)) return;
             size_t before = b.plan.steps.size();
+            int rename = 0;
+            auto rn = renamed.planned.find(name);
+            if (rn != renamed.planned.end())
+                rename = b.add("vm.rename", host.name, "vm", rn->second, "", {{"new_name", name}},
+                               {}, owner_address(host.name, name));
+            size_t first = b.plan.steps.size();
             plan_vm(b, desired, vm, hp, opts, &pre);
             add_password_args(b.plan, before, vm);
-            vm_last[vm.obj.name()] = b.plan.steps.size() > before ? b.plan.steps.back().id : 0;
+            vm_last[name] = b.plan.steps.size() > before ? b.plan.steps.back().id : 0;
+            if (!rename) return;
+            // The VM's own steps run on the renamed domain.
+            for (size_t i = first; i < b.plan.steps.size(); ++i) {
+                auto& deps = b.plan.steps[i].deps;
+                deps.insert(deps.begin(), rename);
+                std::sort(deps.begin(), deps.end());
+            }
+            std::string addr = owner_address(host.name, name);
+            auto it = std::find_if(b.plan.changes.begin(), b.plan.changes.end(),
+                                   [&](const ResourceChange& c) { return c.address() == addr; });
+            if (it == b.plan.changes.end()) {
+                ResourceChange rc = change_of(host.name, "vm", name);
+                rc.action = Action::Update;
+                rc.cls = ChangeClass::Live;
+                b.plan.changes.push_back(rc);
+                it = b.plan.changes.end() - 1;
+            }
+            it->diffs.insert(it->diffs.begin(), {"name", rn->second, name, ChangeClass::Live});
+            it->note = "renamed in place (virDomainRename: same UUID, disks, NVRAM and "
+                       "snapshots)" +
+                       (it->note.empty() ? "" : "; " + it->note);
         });
         plan_snapshots(b, desired, hp, vm_last);
         plan_deletions(b, desired, hp, opts);
-        if (!renamed.empty()) drop_renamed(b.plan, host.name, renamed);
+        if (!renamed.refused.empty()) drop_renamed(b.plan, host.name, renamed.refused);
     }
     apply_targets(b.plan, opts.targets);
     return b.plan;

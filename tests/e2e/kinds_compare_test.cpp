@@ -206,4 +206,36 @@ TEST_F(KindsCompare, SnapshotDescriptionChangeIsPlannedAndRedefined) {
     expect_plan_empty_and_drift_clean("snapshot", kVm + "/kc-snap");
 }
 
+// A VM renamed in its spec (same uuid) while shut off: renamed in place, same UUID, its
+// interface's derived MAC unchanged; the next plan is empty. Never a create and a delete.
+TEST_F(KindsCompare, ShutOffVmRenamedInItsSpecIsRenamedInPlace) {
+    auto vm_spec = [](const std::string& name) {
+        return network_spec("10.213.57.199") + "---\nkind: VirtualMachine\nname: " + name +
+               "\nhost: local\nuuid: 6b630000-0000-4000-8000-00000000c0de\ndomain_type: qemu\n"
+               "machine: pc\nmemory: 64MiB\nvcpus: 1\nstate: shutoff\n"
+               "interfaces:\n  - network: " +
+               kNet + "\n";
+    };
+    const std::string renamed = kVm + "-renamed";
+    write(vm_spec(kVm));
+    Result r = run("apply --auto-approve");
+    ASSERT_EQ(r.code, 0) << r.out;
+    std::string mac = virsh("domiflist " + kVm);
+    ASSERT_TRUE(contains(mac, "52:54:00:")) << mac;
+    mac = mac.substr(mac.find("52:54:00:"), 17);
+
+    write(vm_spec(renamed));
+    Result p = run("plan --detailed-exitcode");
+    EXPECT_EQ(p.code, 2) << p.out;
+    EXPECT_TRUE(contains(p.out, "name: " + kVm + " -> " + renamed)) << p.out;
+    EXPECT_TRUE(contains(p.out, "Plan: 0 to create")) << p.out; // never a create
+    Result a = run("apply --auto-approve");
+    ASSERT_EQ(a.code, 0) << a.out;
+    EXPECT_TRUE(contains(virsh("domuuid " + renamed), "6b630000-0000-4000-8000-00000000c0de"));
+    EXPECT_TRUE(contains(virsh("domiflist " + renamed), mac)) << virsh("domiflist " + renamed);
+    EXPECT_FALSE(contains(virsh("list --all --name"), kVm + "\n"));
+    Result again = run("plan --detailed-exitcode");
+    EXPECT_EQ(again.code, 0) << again.out;
+}
+
 } // namespace

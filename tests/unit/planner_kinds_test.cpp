@@ -6,6 +6,7 @@
 #include <set>
 
 #include "virtumancer/planner.hpp"
+#include "virtumancer/spec.hpp"
 #include "virtumancer/xml_codec.hpp"
 
 using namespace virtumancer;
@@ -385,40 +386,100 @@ TEST(PlannerKinds, SnapshotDescriptionIsPartOfTheFingerprints) {
     EXPECT_NE(before, fingerprints({with_observed_snapshot("edited with virsh")}));
 }
 
-TEST(PlannerKinds, RenamedVmIsRefusedNeverCreatedAndDeleted) {
-    // The spec keeps the domain's UUID under a new name; libvirt has it as "old-name",
-    // managed by this database (owner marker).
-    DesiredState d = desired_host();
-    d.owner_id = "db1";
+namespace {
+
+// A spec keeping the domain's UUID under a new name; libvirt has it as "old-name", managed by
+// this database (owner marker), in `state`.
+struct RenameCase {
+    DesiredState d;
+    ObservedHost h;
+};
+
+RenameCase rename_case(const std::string& state) {
+    RenameCase c;
+    c.d = desired_host();
+    c.d.owner_id = "db1";
     Spec vm = spec_of("<domain type='qemu'><name>new-name</name>"
                       "<uuid>0a0b0c0d-0000-4000-8000-000000000001</uuid>"
                       "<memory unit='KiB'>65536</memory><vcpu>1</vcpu>"
                       "<os><type arch='x86_64' machine='pc'>hvm</type></os></domain>",
                       domain_kind());
     vm.vm.state = "shutoff";
-    d.vms.push_back(vm);
-    d.snapshots.push_back({"s1", "new-name", "local", "", false, {}});
-    ObservedHost h = observed_host();
+    c.d.vms.push_back(vm);
+    c.d.snapshots.push_back({"s1", "new-name", "local", "", false, {}});
+    c.h = observed_host();
     ObservedDomain od;
     od.name = "old-name";
     od.uuid = "0A0B0C0D-0000-4000-8000-000000000001";
-    od.state = "shutoff";
+    od.state = state;
+    od.snapshots = {"s1"};
+    od.snapshot_descriptions = {{"s1", ""}};
     od.inactive_xml =
         "<domain type='qemu'><name>old-name</name><uuid>0a0b0c0d-0000-4000-8000-000000000001"
         "</uuid><metadata><virtumancer:owner xmlns:virtumancer='https://virtumancer.dev/xmlns/"
         "owner/1' spec='local/vm/old-name' hash='x' revision='r' db='db1'/></metadata>"
         "<memory unit='KiB'>65536</memory><vcpu>1</vcpu>"
         "<os><type arch='x86_64' machine='pc'>hvm</type></os></domain>";
-    h.domains.push_back(od);
-    PlanOptions prune;
-    prune.prune = true;
-    for (const PlanOptions& opts : {PlanOptions{}, prune}) {
-        Plan p = make_plan(d, {h}, opts);
+    c.h.domains.push_back(od);
+    return c;
+}
+
+PlanOptions pruning() {
+    PlanOptions o;
+    o.prune = true;
+    return o;
+}
+
+} // namespace
+
+TEST(PlannerKinds, RenamedShutOffVmIsRenamedInPlaceNeverCreatedAndDeleted) {
+    RenameCase c = rename_case("shutoff");
+    for (const PlanOptions& opts : {PlanOptions{}, pruning()}) {
+        Plan p = make_plan(c.d, {c.h}, opts);
+        ASSERT_EQ(ops(p), std::vector<std::string>{"vm.rename"}) << p.changes.size();
+        EXPECT_EQ(p.steps[0].name, "old-name");
+        EXPECT_EQ(p.steps[0].args.at("new_name"), "new-name");
+        EXPECT_TRUE(p.errors.empty());
+        ASSERT_EQ(p.changes.size(), 1u); // its snapshot was found under the new name
+        EXPECT_EQ(p.changes[0].address(), "local/vm/new-name");
+        EXPECT_EQ(p.changes[0].action, Action::Update);
+        const FieldDiff* df = find_diff(p, "name");
+        ASSERT_TRUE(df);
+        EXPECT_EQ(df->before, "old-name");
+        EXPECT_EQ(df->after, "new-name");
+    }
+    // A change besides the name: its steps follow the rename.
+    c.d.vms[0].obj.fields["memory"] = std::to_string(128 * 1024 * 1024);
+    Plan p = make_plan(c.d, {c.h}, {});
+    ASSERT_EQ(ops(p), (std::vector<std::string>{"vm.rename", "vm.define"}));
+    EXPECT_EQ(p.steps[1].deps, std::vector<int>{p.steps[0].id});
+    EXPECT_NE(p.steps[1].xml.find("<name>new-name</name>"), std::string::npos);
+}
+
+TEST(PlannerKinds, RenamedRunningVmIsRefusedNeverCreatedAndDeleted) {
+    RenameCase c = rename_case("running");
+    for (const PlanOptions& opts : {PlanOptions{}, pruning()}) {
+        Plan p = make_plan(c.d, {c.h}, opts);
         EXPECT_TRUE(p.steps.empty()) << ops(p).size();
         EXPECT_TRUE(p.changes.empty());
         ASSERT_EQ(p.errors.size(), 1u);
         EXPECT_EQ(p.errors[0].severity, Severity::Error);
+        EXPECT_NE(p.errors[0].message.find("shut-off"), std::string::npos) << p.errors[0].message;
         EXPECT_NE(p.errors[0].message.find("virsh domrename old-name new-name"), std::string::npos)
             << p.errors[0].message;
     }
+}
+
+TEST(PlannerKinds, DerivedMacsOfAVmWithAUuidSurviveARename) {
+    Object a = parse_xml("<domain><name>a</name><uuid>0A0B0C0D-0000-4000-8000-000000000001</uuid>"
+                         "</domain>",
+                         domain_kind());
+    Object b = a;
+    b.fields["name"] = "b";
+    EXPECT_EQ(derived_mac("h", mac_seed(a), 0), derived_mac("h", mac_seed(b), 0));
+    Object c = a, d = b;
+    c.fields.erase("uuid");
+    d.fields.erase("uuid");
+    EXPECT_EQ(mac_seed(c), "a"); // without a uuid: the name, as before
+    EXPECT_NE(derived_mac("h", mac_seed(c), 0), derived_mac("h", mac_seed(d), 0));
 }
