@@ -21,6 +21,7 @@ struct ObservedDomain {
     bool persistent = true;
     bool autostart = false;
     std::vector<std::string> snapshots;
+    std::map<std::string, std::string> snapshot_descriptions; // name -> <description> ("" none)
 };
 
 struct ObservedVolume {
@@ -73,6 +74,9 @@ class Hypervisor {
     virtual void resume_domain(const std::string& name) = 0;
     virtual std::string domain_state(const std::string& name) = 0;
     virtual void set_domain_autostart(const std::string& name, bool on) = 0;
+    // virDomainRename: an inactive domain gets a new name, keeping its UUID, disks, NVRAM and
+    // snapshots. Not pure; the default throws Error.
+    virtual void rename_domain(const std::string& name, const std::string& new_name);
     // live/config select VIR_DOMAIN_AFFECT_LIVE / _CONFIG.
     virtual void attach_device(const std::string& domain, const std::string& xml, bool live,
                                bool config) = 0;
@@ -95,6 +99,11 @@ class Hypervisor {
     virtual std::string domain_xml_with_secrets(const std::string& name);
     virtual void create_snapshot(const std::string& domain, const std::string& xml) = 0;
     virtual void delete_snapshot(const std::string& domain, const std::string& name) = 0;
+    // Rewrites an existing snapshot's <description> (its metadata redefined with
+    // VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE, staying current if it was). Not pure; the default
+    // throws Error.
+    virtual void set_snapshot_description(const std::string& domain, const std::string& name,
+                                          const std::string& description);
 
     // Storage
     virtual void define_pool(const std::string& xml, bool build, bool start, bool autostart) = 0;
@@ -115,6 +124,13 @@ class Hypervisor {
     // Networks
     virtual void define_network(const std::string& xml, bool start, bool autostart) = 0;
     virtual void undefine_network(const std::string& name) = 0;
+    // virNetworkUpdate: changes one part of a defined network in place. section:
+    // ip-dhcp-range | ip-dhcp-host; command: add-last | delete | modify; parent_index: which
+    // <ip> element; live/config: VIR_NETWORK_UPDATE_AFFECT_LIVE / _CONFIG. Not pure; the
+    // default throws Error.
+    virtual void update_network(const std::string& name, const std::string& section,
+                                const std::string& command, int parent_index,
+                                const std::string& xml, bool live, bool config);
 };
 
 // How long a host may take to answer. libvirt itself has no connect timeout: the connect (and

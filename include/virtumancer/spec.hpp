@@ -53,4 +53,8 @@ bool is_safe_name(const std::string& name, std::string* why = nullptr);
 // Stable MAC for an interface without one: 52:54:00 + 3 bytes of hash(host, vm, index).
 std::string derived_mac(const std::string& host, const std::string& vm, int index);
 
+// What a VM's derived MACs hash (the `vm` of derived_mac): its spec `uuid` when it sets one,
+// so the MACs survive a rename; else its name.
+std::string mac_seed(const Object& vm);
+
 } // namespace virtumancer

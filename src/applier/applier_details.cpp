@@ -52,6 +52,8 @@ bool relevant(const std::string& op, const std::string& device, const std::strin
     if (suffix == "autostart") return field == "autostart";
     if (op == "vm.set_vcpus") return starts_with(field, "vcpu");
     if (op == "vm.set_memory") return field.find("memory") != std::string::npos;
+    if (op == "network.update") return field.find(".dhcp_") != std::string::npos;
+    if (op == "vm.rename") return field == "name";
     if (starts_with(op, "vm.") && op.find("_device") != std::string::npos)
         return !device.empty() && (field == device || starts_with(field, device + "["));
     return field != "state" && field != "active" && field != "autostart";

@@ -169,6 +169,8 @@ void run_step(const Step& s, Hypervisor& hv, const ApplyOptions& opts, const Pro
     } else if (op == "vm.set_memory") {
         hv.set_memory(n, static_cast<unsigned long long>(number(s, "kib")), flag(s, "live"),
                       flag(s, "config"));
+    } else if (op == "vm.rename") {
+        hv.rename_domain(n, arg(s, "new_name"));
     } else if (op == "vm.autostart") {
         hv.set_domain_autostart(n, flag(s, "autostart"));
     } else if (op == "vm.suspend") {
@@ -195,10 +197,19 @@ void run_step(const Step& s, Hypervisor& hv, const ApplyOptions& opts, const Pro
         hv.start_network(n);
     } else if (op == "network.autostart") {
         hv.set_network_autostart(n, flag(s, "autostart"));
+    } else if (op == "network.update") {
+        hv.update_network(n, arg(s, "section"), arg(s, "command"),
+                          static_cast<int>(number(s, "parent_index")), s.xml, flag(s, "live"),
+                          flag(s, "config"));
     } else if (op == "snapshot.create") {
         std::string dom = arg(s, "domain");
         if (dom.empty()) dom = n.substr(0, n.find('/'));
         hv.create_snapshot(dom, s.xml);
+    } else if (op == "snapshot.set_description") {
+        std::string dom = arg(s, "domain");
+        if (dom.empty()) dom = n.substr(0, n.find('/'));
+        hv.set_snapshot_description(dom, arg(s, "snapshot", n.substr(n.find('/') + 1)),
+                                    arg(s, "description"));
     } else if (op == "snapshot.delete") {
         std::string dom = arg(s, "domain");
         if (dom.empty()) dom = n.substr(0, n.find('/'));

@@ -49,6 +49,9 @@ class LibvirtHypervisor final : public Hypervisor {
     std::string domain_xml_with_secrets(const std::string& name) override;
     void create_snapshot(const std::string& domain, const std::string& xml) override;
     void delete_snapshot(const std::string& domain, const std::string& name) override;
+    void rename_domain(const std::string& name, const std::string& new_name) override;
+    void set_snapshot_description(const std::string& domain, const std::string& name,
+                                  const std::string& description) override;
 
     void define_pool(const std::string& xml, bool build, bool start, bool autostart) override;
     void set_pool_autostart(const std::string& name, bool on) override;
@@ -63,6 +66,9 @@ class LibvirtHypervisor final : public Hypervisor {
 
     void define_network(const std::string& xml, bool start, bool autostart) override;
     void undefine_network(const std::string& name) override;
+    void update_network(const std::string& name, const std::string& section,
+                        const std::string& command, int parent_index, const std::string& xml,
+                        bool live, bool config) override;
 
   private:
     lv::Domain domain(const std::string& name) const;

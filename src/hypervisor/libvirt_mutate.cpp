@@ -1,8 +1,11 @@
 // Every change the adapter makes: one libvirt call each, errors naming the object.
 // Object handles are held in locals until after lv::fail(): freeing one (a libvirt API call)
 // resets the thread's last error, and the message would be lost.
+#include <pugixml.hpp>
+
 #include "libvirt_hypervisor.hpp"
 #include "virtumancer/diag.hpp"
+#include "virtumancer/xml_string.hpp"
 
 namespace virtumancer {
 namespace {
@@ -123,6 +126,12 @@ void LibvirtHypervisor::set_domain_autostart(const std::string& name, bool on) {
         lv::fail("cannot set autostart of " + q("domain", name));
 }
 
+void LibvirtHypervisor::rename_domain(const std::string& name, const std::string& new_name) {
+    auto d = domain(name);
+    if (virDomainRename(d.get(), new_name.c_str(), 0) < 0)
+        lv::fail("cannot rename " + q("domain", name) + " to '" + new_name + "'");
+}
+
 void LibvirtHypervisor::update_device(const std::string& dom, const std::string& xml, bool live,
                                       bool config) {
     auto d = domain(dom);
@@ -172,6 +181,39 @@ void LibvirtHypervisor::delete_snapshot(const std::string& dom, const std::strin
     lv::Snap owner(s);
     if (virDomainSnapshotDelete(s, 0) < 0)
         lv::fail("cannot delete " + q("snapshot", name) + " of " + q("domain", dom));
+}
+
+// The snapshot's own XML with the description replaced, redefined over it (what
+// `virsh snapshot-edit` does); REDEFINE needs the full XML libvirt gave, domain included.
+void LibvirtHypervisor::set_snapshot_description(const std::string& dom, const std::string& name,
+                                                 const std::string& description) {
+    auto d = domain(dom);
+    virDomainSnapshotPtr s = virDomainSnapshotLookupByName(d.get(), name.c_str(), 0);
+    if (!s) lv::fail(q("snapshot", name) + " of " + q("domain", dom));
+    lv::Snap owner(s);
+    char* raw = virDomainSnapshotGetXMLDesc(s, VIR_DOMAIN_SNAPSHOT_XML_SECURE);
+    if (!raw) lv::fail("cannot read " + q("snapshot", name) + " of " + q("domain", dom));
+    std::string xml = lv::take(raw);
+    pugi::xml_document doc;
+    if (!doc.load_string(xml.c_str(), pugi::parse_default | pugi::parse_ws_pcdata_single))
+        throw Error("libvirt returned malformed XML for " + q("snapshot", name) + " of " +
+                    q("domain", dom));
+    pugi::xml_node root = doc.document_element();
+    root.remove_child("description");
+    if (!description.empty()) {
+        pugi::xml_node n = root.child("name");
+        pugi::xml_node desc =
+            n ? root.insert_child_after("description", n) : root.prepend_child("description");
+        desc.text().set(description.c_str());
+    }
+    unsigned flags = VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE;
+    if (virDomainSnapshotIsCurrent(s, 0) == 1) flags |= VIR_DOMAIN_SNAPSHOT_CREATE_CURRENT;
+    virDomainSnapshotPtr out =
+        virDomainSnapshotCreateXML(d.get(), xml_document_string(doc).c_str(), flags);
+    if (!out)
+        lv::fail("cannot redefine " + q("snapshot", name) + " of " + q("domain", dom) +
+                 " with a new description");
+    lv::Snap done(out);
 }
 
 // ---- storage ----
@@ -268,6 +310,28 @@ void LibvirtHypervisor::define_network(const std::string& xml, bool start, bool 
         lv::fail("cannot start " + q("network", name));
     if (autostart && virNetworkSetAutostart(raw, 1) < 0)
         lv::fail("cannot set autostart of " + q("network", name));
+}
+
+void LibvirtHypervisor::update_network(const std::string& name, const std::string& section,
+                                       const std::string& command, int parent_index,
+                                       const std::string& xml, bool live, bool config) {
+    int sec = section == "ip-dhcp-range"  ? VIR_NETWORK_SECTION_IP_DHCP_RANGE
+              : section == "ip-dhcp-host" ? VIR_NETWORK_SECTION_IP_DHCP_HOST
+                                          : -1;
+    int cmd = command == "add-last" ? VIR_NETWORK_UPDATE_COMMAND_ADD_LAST
+              : command == "delete" ? VIR_NETWORK_UPDATE_COMMAND_DELETE
+              : command == "modify" ? VIR_NETWORK_UPDATE_COMMAND_MODIFY
+                                    : -1;
+    if (sec < 0 || cmd < 0)
+        throw Error("cannot update " + q("network", name) + ": unknown section '" + section +
+                        "' or command '" + command + "'",
+                    "the plan is malformed; make a new one with virtumancer plan");
+    auto n = network(name);
+    unsigned flags = (live ? unsigned{VIR_NETWORK_UPDATE_AFFECT_LIVE} : 0u) |
+                     (config ? unsigned{VIR_NETWORK_UPDATE_AFFECT_CONFIG} : 0u);
+    if (virNetworkUpdate(n.get(), static_cast<unsigned>(cmd), static_cast<unsigned>(sec),
+                         parent_index, xml.c_str(), flags) < 0)
+        lv::fail("cannot " + command + " " + section + " " + xml + " of " + q("network", name));
 }
 
 void LibvirtHypervisor::undefine_network(const std::string& name) {

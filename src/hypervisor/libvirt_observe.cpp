@@ -2,6 +2,7 @@
 // XML, many at once over one connection (libvirt connections are thread-safe).
 #include <algorithm>
 #include <functional>
+#include <pugixml.hpp>
 #include <unordered_set>
 
 #include "libvirt_hypervisor.hpp"
@@ -97,8 +98,21 @@ std::optional<ObservedDomain> LibvirtHypervisor::fetch_domain(virDomainPtr d,
         if (vanished()) return std::nullopt;
         lv::fail("cannot list the snapshots of " + what);
     }
-    for (auto& s : lv::adopt<lv::Snap>(snaps, n))
-        o.snapshots.push_back(virDomainSnapshotGetName(s.get()));
+    for (auto& s : lv::adopt<lv::Snap>(snaps, n)) {
+        std::string name = virDomainSnapshotGetName(s.get());
+        char* sx = virDomainSnapshotGetXMLDesc(s.get(), 0);
+        if (!sx) {
+            if (lv::last_code() == VIR_ERR_NO_DOMAIN_SNAPSHOT) continue; // deleted meanwhile
+            if (vanished()) return std::nullopt;
+            lv::fail("cannot read snapshot '" + name + "' of " + what);
+        }
+        pugi::xml_document doc;
+        std::string text = lv::take(sx);
+        o.snapshots.push_back(name);
+        if (doc.load_string(text.c_str(), pugi::parse_default | pugi::parse_ws_pcdata_single))
+            o.snapshot_descriptions[name] =
+                doc.document_element().child("description").text().get();
+    }
     std::sort(o.snapshots.begin(), o.snapshots.end());
     answered();
     return o;

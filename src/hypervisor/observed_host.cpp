@@ -66,6 +66,23 @@ void Hypervisor::set_max_memory(const std::string& domain, unsigned long long) {
                 ": not supported by this hypervisor adapter");
 }
 
+void Hypervisor::set_snapshot_description(const std::string& domain, const std::string& name,
+                                          const std::string&) {
+    throw Error("cannot change snapshot '" + name + "' of domain '" + domain + "' on " + uri() +
+                ": not supported by this hypervisor adapter");
+}
+
+void Hypervisor::rename_domain(const std::string& name, const std::string& new_name) {
+    throw Error("cannot rename domain '" + name + "' to '" + new_name + "' on " + uri() +
+                ": not supported by this hypervisor adapter");
+}
+
+void Hypervisor::update_network(const std::string& name, const std::string& section,
+                                const std::string&, int, const std::string&, bool, bool) {
+    throw Error("cannot update the " + section + " of network '" + name + "' on " + uri() +
+                ": not supported by this hypervisor adapter");
+}
+
 std::string Hypervisor::domain_xml_with_secrets(const std::string& name) {
     throw Error("cannot read the secrets of domain '" + name + "' on " + uri() +
                 ": not supported by this hypervisor adapter");

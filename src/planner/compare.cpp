@@ -4,6 +4,9 @@
 #include <pugixml.hpp>
 #include <set>
 
+#include "virtumancer/xml_codec.hpp"
+#include "virtumancer/xml_string.hpp"
+
 namespace virtumancer::planner {
 namespace {
 
@@ -236,6 +239,168 @@ std::vector<FieldDiff> diff_domain(const Object& desired, const Object& observed
             out.push_back({p.label, "(present)", "", p.observed->kind->add_remove});
         }
     }
+    return out;
+}
+
+namespace {
+
+const char* yes_no(bool b) {
+    return b ? "yes" : "no";
+}
+
+// autostart of a pool or network spec: true unless the spec says false.
+bool wants_autostart(const Object& o) {
+    std::string v = o.get("autostart", "yes");
+    return !(v == "no" || v == "false" || v == "off");
+}
+
+// "start=192.168.150.100 end=192.168.150.199": an object's typed values, for a diff of a
+// whole item (added or removed).
+std::string summary(const Object& o) {
+    std::string out;
+    for (const auto& f : o.kind->fields) {
+        auto it = o.fields.find(f.key);
+        if (it == o.fields.end()) continue;
+        if (!out.empty()) out += " ";
+        out += f.key + "=" + it->second;
+    }
+    return out.empty() ? "(present)" : out;
+}
+
+// The <dns> element of a network's residue ("" when none).
+std::string dns_of(const std::string& residue) {
+    if (residue.empty()) return "";
+    pugi::xml_document doc;
+    if (!doc.load_string(residue.c_str())) return "";
+    pugi::xml_node dns = doc.document_element().child("dns");
+    return dns ? xml_string(dns) : "";
+}
+
+bool same_xml(const std::string& a, const std::string& b) {
+    if (a.empty() || b.empty()) return a == b;
+    return residue_contained(a, b, nullptr) && residue_contained(b, a, nullptr);
+}
+
+} // namespace
+
+std::vector<FieldDiff> diff_pool(const Object& desired, const ObservedPool& observed) {
+    std::vector<FieldDiff> out;
+    diff_fields(desired, parse_xml(observed.xml, pool_kind()), "", &out);
+    if (!observed.active) out.push_back({"active", "no", "yes", ChangeClass::Live});
+    bool autostart = wants_autostart(desired);
+    if (observed.autostart != autostart)
+        out.push_back(
+            {"autostart", yes_no(observed.autostart), yes_no(autostart), ChangeClass::Live});
+    return out;
+}
+
+std::vector<FieldDiff> diff_volume(const Object& desired, const Object& observed) {
+    std::vector<FieldDiff> out;
+    std::string want_cap = desired.get("capacity"), have_cap = observed.get("capacity");
+    long long w = 0, h = 0;
+    if (!want_cap.empty() && !(parse_ll(want_cap, &w) && parse_ll(have_cap, &h) && w == h)) {
+        bool shrink = parse_ll(want_cap, &w) && parse_ll(have_cap, &h) && w < h;
+        out.push_back(
+            {"capacity", have_cap, want_cap, shrink ? ChangeClass::Replace : ChangeClass::Live});
+    }
+    // The rest of the typed fields and the residue; capacity is above, allocation is only
+    // what to preallocate at creation.
+    Object rest = desired;
+    rest.fields.erase("capacity");
+    rest.fields.erase("allocation");
+    if (!observed.has("format")) rest.fields.erase("format"); // pools without image formats
+    diff_fields(rest, observed, "", &out);
+    // An overlay the spec does not ask for is a difference too (libvirt reports the chain).
+    for (const char* k : {"backing_path", "backing_format"})
+        if (!desired.has(k) && observed.has(k))
+            out.push_back({k, observed.get(k), "", ChangeClass::Replace});
+    return out;
+}
+
+NetworkComparison diff_network(const Object& desired, const ObservedNetwork& observed) {
+    NetworkComparison out;
+    Object have = parse_xml(observed.xml, network_kind());
+    auto redefine = [&](FieldDiff df) {
+        // A redefined network config applies when the network restarts: pending, never a
+        // replace (virtumancer keeps its UUID), except a UUID the spec changes.
+        if (df.field != "uuid" && df.field != "name") df.cls = ChangeClass::NextBoot;
+        out.diffs.push_back(std::move(df));
+        out.redefine = true;
+    };
+    std::vector<FieldDiff> top;
+    diff_fields(desired, have, "", &top);
+    for (auto& df : top) redefine(df);
+    // libvirt adds no <dns> by itself: one the spec does not have is a difference.
+    std::string want_dns = dns_of(desired.extra_xml), have_dns = dns_of(have.extra_xml);
+    if (!same_xml(want_dns, have_dns)) {
+        bool reported = false; // a residue diff already covers a <dns> the spec has
+        for (const auto& df : top) reported |= df.field == "xml";
+        if (!reported) redefine({"dns", have_dns, want_dns, ChangeClass::NextBoot});
+    }
+    int ip_index = -1;
+    std::map<const Object*, int> index_of;
+    for (const auto& c : have.children)
+        if (c.kind->kind == "ip") index_of[&c] = ++ip_index;
+    for (const auto& p : match_devices(desired, have)) {
+        if (!p.desired) {
+            redefine({p.label, summary(*p.observed), "", ChangeClass::NextBoot});
+            continue;
+        }
+        if (!p.observed) {
+            redefine({p.label, "", summary(*p.desired), ChangeClass::NextBoot});
+            continue;
+        }
+        std::vector<FieldDiff> ipd;
+        diff_fields(*p.desired, *p.observed, p.label + ".", &ipd);
+        for (auto& df : ipd) redefine(df);
+        int parent = index_of.count(p.observed) ? index_of[p.observed] : 0;
+        for (const auto& q : match_devices(*p.desired, *p.observed)) {
+            const Object& item = q.desired ? *q.desired : *q.observed;
+            std::string section =
+                item.kind->kind == "dhcp_range" ? "ip-dhcp-range" : "ip-dhcp-host";
+            std::string label = p.label + "." + q.label;
+            if (q.desired && q.observed) {
+                std::vector<FieldDiff> d;
+                diff_fields(*q.desired, *q.observed, label + ".", &d);
+                if (d.empty()) continue;
+                for (auto& df : d) {
+                    df.cls = ChangeClass::Live;
+                    out.diffs.push_back(df);
+                }
+                if (section == "ip-dhcp-host") {
+                    out.updates.push_back({section, "modify", parent, render_xml(*q.desired)});
+                } else { // libvirt cannot modify a range in place: delete it, add the new one
+                    out.updates.push_back({section, "delete", parent, render_xml(*q.observed)});
+                    out.updates.push_back({section, "add-last", parent, render_xml(*q.desired)});
+                }
+            } else if (q.desired) {
+                out.diffs.push_back({label, "", summary(*q.desired), ChangeClass::Live});
+                out.updates.push_back({section, "add-last", parent, render_xml(*q.desired)});
+            } else {
+                out.diffs.push_back({label, summary(*q.observed), "", ChangeClass::Live});
+                out.updates.push_back({section, "delete", parent, render_xml(*q.observed)});
+            }
+        }
+    }
+    // Removals before additions: a host moved to another address must leave first.
+    std::stable_sort(out.updates.begin(), out.updates.end(),
+                     [](const NetworkUpdate& a, const NetworkUpdate& b) {
+                         return (a.command == "delete") > (b.command == "delete");
+                     });
+    if (!observed.active) out.diffs.push_back({"active", "no", "yes", ChangeClass::Live});
+    bool autostart = wants_autostart(desired);
+    if (observed.autostart != autostart)
+        out.diffs.push_back(
+            {"autostart", yes_no(observed.autostart), yes_no(autostart), ChangeClass::Live});
+    return out;
+}
+
+std::vector<FieldDiff> diff_snapshot(const SnapshotSpec& desired, const ObservedDomain& observed) {
+    std::vector<FieldDiff> out;
+    auto it = observed.snapshot_descriptions.find(desired.name);
+    if (it == observed.snapshot_descriptions.end()) return out;
+    if (it->second != desired.description)
+        out.push_back({"description", it->second, desired.description, ChangeClass::Live});
     return out;
 }
 

@@ -36,4 +36,39 @@ void diff_fields(const Object& desired, const Object& observed, const std::strin
 // Full comparison of a VM: domain fields, residue, devices.
 std::vector<FieldDiff> diff_domain(const Object& desired, const Object& observed);
 
+// One comparison per kind below, shared by make_plan and detect_drift: what plan changes
+// and what drift reports are the same diffs.
+
+// A pool: the typed fields and residue the spec sets, `active` (always wanted) and
+// `autostart` (spec default true).
+std::vector<FieldDiff> diff_pool(const Object& desired, const ObservedPool& observed);
+
+// A volume. `desired` is the volume as it would be created (backing_path and backing_format
+// filled in from backing_volume). capacity (a grow is live, a shrink is classed replace),
+// format, the backing file and its format (also when the spec has none and the volume has one),
+// the other typed fields and the residue. allocation is compared only at creation.
+std::vector<FieldDiff> diff_volume(const Object& desired, const Object& observed);
+
+// A change libvirt makes to a defined network in place (virNetworkUpdate), live and in its
+// config: DHCP ranges and hosts.
+struct NetworkUpdate {
+    std::string section;  // ip-dhcp-range | ip-dhcp-host
+    std::string command;  // add-last | delete | modify
+    int parent_index = 0; // index of the <ip> element among the network's <ip> elements
+    std::string xml;      // the <range>/<host> element
+};
+
+struct NetworkComparison {
+    std::vector<FieldDiff> diffs;
+    std::vector<NetworkUpdate> updates; // the DHCP part of `diffs`, as in-place updates
+    bool redefine = false; // some diff is not a DHCP range/host: the config must be redefined
+};
+
+// A network: typed fields, residue, DNS (both ways: libvirt adds none itself), each <ip>
+// with its DHCP ranges and hosts (both ways), `active` and `autostart`.
+NetworkComparison diff_network(const Object& desired, const ObservedNetwork& observed);
+
+// A snapshot that exists: its description.
+std::vector<FieldDiff> diff_snapshot(const SnapshotSpec& desired, const ObservedDomain& observed);
+
 } // namespace virtumancer::planner

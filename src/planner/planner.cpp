@@ -229,41 +229,40 @@ void plan_pools(Builder& b, const DesiredState& d, HostPlan& hp) {
             b.plan.changes.push_back(rc);
             continue;
         }
-        Object have = parse_xml(op->xml, pool_kind());
-        diff_fields(ps.obj, have, "", &rc.diffs);
+        rc.diffs = planner::diff_pool(ps.obj, *op);
         int last = 0;
-        if (!rc.diffs.empty()) {
-            rc.action = Action::Update;
+        bool settings = false;
+        for (const auto& df : rc.diffs) {
+            if (df.field == "active")
+                last = b.add("pool.start", rc.host, "pool", rc.name, "", {}, {}, rc.address());
+            else if (df.field == "autostart")
+                last = b.add("pool.autostart", rc.host, "pool", rc.name, "",
+                             {{"autostart", autostart ? "1" : "0"}}, {last}, rc.address());
+            else
+                settings = true;
+        }
+        hp.pool_ready[rc.name] = last;
+        if (rc.diffs.empty()) continue;
+        rc.action = Action::Update;
+        for (auto& df : rc.diffs) rc.cls = max_class(rc.cls, df.cls);
+        if (settings) {
             rc.cls = ChangeClass::Replace;
             rc.note = "pool settings differ; virtumancer never recreates a pool holding volumes: "
                       "change it by hand or remove and re-add the spec";
         }
-        if (!op->active) {
-            rc.diffs.push_back({"active", "no", "yes", ChangeClass::Live});
-            last = b.add("pool.start", rc.host, "pool", rc.name, "", {}, {}, rc.address());
-        }
-        if (op->autostart != autostart) {
-            rc.diffs.push_back({"autostart", op->autostart ? "yes" : "no", autostart ? "yes" : "no",
-                                ChangeClass::Live});
-            last = b.add("pool.autostart", rc.host, "pool", rc.name, "",
-                         {{"autostart", autostart ? "1" : "0"}}, {last}, rc.address());
-        }
-        hp.pool_ready[rc.name] = last;
-        if (!rc.diffs.empty()) {
-            if (rc.action == Action::NoOp) rc.action = Action::Update;
-            for (auto& df : rc.diffs) rc.cls = max_class(rc.cls, df.cls);
-            b.plan.changes.push_back(rc);
-        }
+        b.plan.changes.push_back(rc);
     }
 }
 
-std::string pool_path(const DesiredState& d, const HostPlan& hp, const std::string& pool) {
-    if (const ObservedPool* op = hp.obs->pool(pool)) {
+// The target path of a pool: as libvirt has it, else as its spec says.
+std::string pool_path(const DesiredState& d, const ObservedHost& obs, const std::string& host,
+                      const std::string& pool) {
+    if (const ObservedPool* op = obs.pool(pool)) {
         Object have = parse_xml(op->xml, pool_kind());
         if (have.has("path")) return have.get("path");
     }
     for (const auto& ps : d.pools)
-        if (ps.host == hp.host->name && ps.obj.name() == pool) return ps.obj.get("path");
+        if (ps.host == host && ps.obj.name() == pool) return ps.obj.get("path");
     return "";
 }
 
@@ -272,6 +271,18 @@ const Spec* find_volume(const DesiredState& d, const std::string& host, const st
     for (const auto& v : d.volumes)
         if (v.host == host && v.obj.get("pool") == pool && v.obj.name() == name) return &v;
     return nullptr;
+}
+
+// A volume as it is created (and compared): its backing_volume as the backing file's path
+// and format.
+Object volume_to_create(const DesiredState& d, const ObservedHost& obs, const Spec& vs) {
+    Object want = vs.obj;
+    std::string pool = want.get("pool"), back = want.get("backing_volume");
+    if (back.empty()) return want;
+    want.fields["backing_path"] = path_join(pool_path(d, obs, vs.host, pool), back);
+    const Spec* bv = find_volume(d, vs.host, pool, back);
+    want.fields["backing_format"] = bv ? bv->obj.get("format", "qcow2") : "qcow2";
+    return want;
 }
 
 void plan_volumes(Builder& b, const DesiredState& d, HostPlan& hp) {
@@ -297,16 +308,11 @@ void plan_volumes(Builder& b, const DesiredState& d, HostPlan& hp) {
         if (op)
             for (const auto& v : op->volumes)
                 if (v.name == vs->obj.name()) ov = &v;
+        Object want = volume_to_create(d, *hp.obs, *vs);
         if (!ov) {
-            Object want = vs->obj;
             std::string back = want.get("backing_volume");
             std::vector<int> deps = {hp.pool_ready[pool]};
-            if (!back.empty()) {
-                want.fields["backing_path"] = path_join(pool_path(d, hp, pool), back);
-                const Spec* bv = find_volume(d, vs->host, pool, back);
-                want.fields["backing_format"] = bv ? bv->obj.get("format", "qcow2") : "qcow2";
-                deps.push_back(hp.volume_ready[pool + "/" + back]);
-            }
+            if (!back.empty()) deps.push_back(hp.volume_ready[pool + "/" + back]);
             rc.action = Action::Create;
             rc.cls = ChangeClass::Live;
             for (auto& [k, v] : want.fields) rc.diffs.push_back({k, "", v, ChangeClass::Live});
@@ -315,35 +321,48 @@ void plan_volumes(Builder& b, const DesiredState& d, HostPlan& hp) {
             b.plan.changes.push_back(rc);
             continue;
         }
-        Object have = parse_xml(ov->xml, volume_kind());
         hp.volume_ready[key] = 0;
-        unsigned long long want_cap = std::stoull(vs->obj.get("capacity", "0"));
-        unsigned long long have_cap = std::stoull(have.get("capacity", "0"));
-        if (want_cap > have_cap) {
-            rc.action = Action::Update;
-            rc.cls = ChangeClass::Live;
-            rc.diffs.push_back({"capacity", std::to_string(have_cap), std::to_string(want_cap),
-                                ChangeClass::Live});
-            hp.volume_ready[key] =
-                b.add("volume.resize", rc.host, "volume", key, "",
-                      {{"pool", pool}, {"bytes", std::to_string(want_cap)}}, {}, rc.address());
-        } else if (want_cap < have_cap) {
-            b.plan.errors.push_back({Severity::Warning, vs->src.file, vs->src.line, 0,
-                                     "volume " + key + " on host " + rc.host + " is " +
-                                         std::to_string(have_cap) + " bytes, the spec asks for " +
-                                         std::to_string(want_cap) +
-                                         ": shrinking a volume loses data and is never planned"});
+        std::vector<std::string> fixed; // fields that cannot change in place
+        for (auto& df : planner::diff_volume(want, parse_xml(ov->xml, volume_kind()))) {
+            if (df.field == "capacity" && df.cls == ChangeClass::Live) {
+                hp.volume_ready[key] =
+                    b.add("volume.resize", rc.host, "volume", key, "",
+                          {{"pool", pool}, {"bytes", df.after}}, {}, rc.address());
+            } else if (df.field == "capacity") {
+                b.plan.errors.push_back({Severity::Warning, vs->src.file, vs->src.line, 0,
+                                         "volume " + key + " on host " + rc.host + " is " +
+                                             df.before + " bytes, the spec asks for " + df.after +
+                                             ": shrinking a volume loses data and is never "
+                                             "planned"});
+                continue;
+            } else {
+                fixed.push_back(df.field);
+            }
+            rc.diffs.push_back(df);
         }
-        std::string fmt = vs->obj.get("format");
-        if (!fmt.empty() && have.has("format") && fmt != have.get("format")) {
-            rc.action = Action::Update;
-            rc.cls = ChangeClass::Replace;
-            rc.diffs.push_back({"format", have.get("format"), fmt, ChangeClass::Replace});
-            rc.note = "a volume's format cannot change in place; virtumancer deletes volumes only "
-                      "when asked: remove it (with --prune) and re-add it";
+        if (rc.diffs.empty()) continue;
+        rc.action = Action::Update;
+        rc.cls = ChangeClass::Live;
+        for (auto& df : rc.diffs) rc.cls = max_class(rc.cls, df.cls);
+        if (!fixed.empty()) {
+            std::string list;
+            for (const auto& f : fixed) list += (list.empty() ? "" : ", ") + f;
+            rc.note = "a volume's " + list +
+                      " cannot change in place; virtumancer deletes volumes only when asked: "
+                      "remove it (with --prune) and re-add it";
         }
-        if (!rc.diffs.empty()) b.plan.changes.push_back(rc);
+        b.plan.changes.push_back(rc);
     }
+}
+
+// The network XML to redefine: the spec's, with what libvirt chose when the network was
+// defined (UUID, bridge MAC, bridge name) when the spec leaves them out. A redefine without
+// the existing UUID is refused ("already exists with uuid").
+Object merge_network(const Object& want, const Object& have) {
+    Object out = want;
+    for (const char* k : {"uuid", "mac", "bridge"})
+        if (!out.has(k) && have.has(k)) out.fields[k] = have.get(k);
+    return out;
 }
 
 void plan_networks(Builder& b, const DesiredState& d, HostPlan& hp) {
@@ -362,34 +381,36 @@ void plan_networks(Builder& b, const DesiredState& d, HostPlan& hp) {
             b.plan.changes.push_back(rc);
             continue;
         }
-        Object have = parse_xml(on->xml, network_kind());
-        diff_fields(ns.obj, have, "", &rc.diffs);
-        auto pairs = match_devices(ns.obj, have);
-        for (auto& p : pairs) {
-            if (p.desired && p.observed)
-                diff_fields(*p.desired, *p.observed, p.label + ".", &rc.diffs);
-            else if (p.desired)
-                rc.diffs.push_back({p.label, "", "(added)", ChangeClass::Replace});
-            else
-                rc.diffs.push_back({p.label, "(present)", "", ChangeClass::Replace});
-        }
+        planner::NetworkComparison cmp = planner::diff_network(ns.obj, *on);
+        rc.diffs = cmp.diffs;
         int last = 0;
-        if (!rc.diffs.empty()) {
-            rc.note = "network settings apply when the network restarts; VMs on it lose "
-                      "connectivity briefly then";
-            last = b.add("network.define", rc.host, "network", rc.name, render_xml(ns.obj),
-                         {{"start", "0"}, {"autostart", autostart ? "1" : "0"}}, {}, rc.address());
-        }
-        if (!on->active) {
-            rc.diffs.push_back({"active", "no", "yes", ChangeClass::Live});
+        // DHCP ranges and hosts change in place, on the running network too.
+        for (const auto& u : cmp.updates)
+            last = b.add("network.update", rc.host, "network", rc.name, u.xml,
+                         {{"section", u.section},
+                          {"command", u.command},
+                          {"parent_index", std::to_string(u.parent_index)},
+                          {"live", on->active ? "1" : "0"},
+                          {"config", "1"}},
+                         {last}, rc.address());
+        if (cmp.redefine) {
+            Object want = merge_network(ns.obj, parse_xml(on->xml, network_kind()));
             last =
-                b.add("network.start", rc.host, "network", rc.name, "", {}, {last}, rc.address());
+                b.add("network.define", rc.host, "network", rc.name, render_xml(want),
+                      {{"start", "0"}, {"autostart", autostart ? "1" : "0"}}, {last}, rc.address());
+            if (on->active)
+                rc.note = "the redefined settings take effect when the network is restarted "
+                          "(VMs on it lose connectivity briefly); virtumancer does not restart "
+                          "networks: run virsh net-destroy " +
+                          rc.name + " && virsh net-start " + rc.name + " when convenient";
         }
-        if (on->autostart != autostart) {
-            rc.diffs.push_back({"autostart", on->autostart ? "yes" : "no", autostart ? "yes" : "no",
-                                ChangeClass::Live});
-            last = b.add("network.autostart", rc.host, "network", rc.name, "",
-                         {{"autostart", autostart ? "1" : "0"}}, {last}, rc.address());
+        for (const auto& df : cmp.diffs) {
+            if (df.field == "active")
+                last = b.add("network.start", rc.host, "network", rc.name, "", {}, {last},
+                             rc.address());
+            else if (df.field == "autostart")
+                last = b.add("network.autostart", rc.host, "network", rc.name, "",
+                             {{"autostart", autostart ? "1" : "0"}}, {last}, rc.address());
         }
         hp.network_ready[rc.name] = last;
         if (!rc.diffs.empty()) {
@@ -788,8 +809,21 @@ void plan_snapshots(Builder& b, const DesiredState& d, HostPlan& hp,
     for (const auto& s : d.snapshots) {
         if (s.host != hp.host->name) continue;
         const ObservedDomain* od = hp.obs->domain(s.vm);
-        if (od && std::count(od->snapshots.begin(), od->snapshots.end(), s.name)) continue;
+        auto it = vm_last.find(s.vm);
+        int after_vm = it == vm_last.end() ? 0 : it->second;
         ResourceChange rc = change_of(s.host, "snapshot", s.vm + "/" + s.name);
+        if (od && std::count(od->snapshots.begin(), od->snapshots.end(), s.name)) {
+            rc.diffs = planner::diff_snapshot(s, *od);
+            if (rc.diffs.empty()) continue;
+            rc.action = Action::Update;
+            rc.cls = ChangeClass::Live;
+            rc.note = "the snapshot's metadata is redefined; its disk and memory state stay";
+            b.add("snapshot.set_description", s.host, "snapshot", rc.name, "",
+                  {{"domain", s.vm}, {"snapshot", s.name}, {"description", s.description}},
+                  {after_vm}, rc.address());
+            b.plan.changes.push_back(rc);
+            continue;
+        }
         rc.action = Action::Create;
         rc.cls = ChangeClass::Live;
         rc.diffs.push_back({"memory", "", s.memory ? "yes" : "no", ChangeClass::Live});
@@ -801,10 +835,8 @@ void plan_snapshots(Builder& b, const DesiredState& d, HostPlan& hp,
         }
         xml += s.memory ? "<memory snapshot='internal'/>" : "<memory snapshot='no'/>";
         xml += "</domainsnapshot>";
-        auto it = vm_last.find(s.vm);
         b.add("snapshot.create", s.host, "snapshot", s.vm + "/" + s.name, xml,
-              {{"domain", s.vm}, {"memory", s.memory ? "1" : "0"}},
-              {it == vm_last.end() ? 0 : it->second}, rc.address());
+              {{"domain", s.vm}, {"memory", s.memory ? "1" : "0"}}, {after_vm}, rc.address());
         b.plan.changes.push_back(rc);
     }
 }
@@ -940,6 +972,113 @@ void apply_targets(Plan& p, const std::vector<std::string>& targets) {
 
 } // namespace
 
+namespace {
+
+std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+// VM specs whose `uuid` libvirt has under another domain name (new name -> old name): the
+// VM was renamed in its spec. A shut-off domain of this database is renamed
+// (virDomainRename keeps its UUID, disks, NVRAM and snapshots); any other is refused with the
+// remedy and neither name is planned: defining the new name would fail ("already exists with
+// uuid") and the old name would look like a VM without a spec (deleted with --prune).
+struct Renames {
+    std::map<std::string, std::string> planned, refused;
+};
+
+Renames renamed_vms(const DesiredState& d, const HostPlan& hp, Plan& plan) {
+    Renames out;
+    for (const auto& vm : d.vms) {
+        if (vm.host != hp.host->name || !vm.obj.has("uuid")) continue;
+        const std::string name = vm.obj.name();
+        if (hp.obs->domain(name)) continue;
+        std::string uuid = lower(vm.obj.get("uuid"));
+        for (const auto& od : hp.obs->domains) {
+            if (od.name == name || od.uuid.empty() || lower(od.uuid) != uuid) continue;
+            OwnerMarker m;
+            try {
+                parse_xml(od.inactive_xml, domain_kind(), &m);
+            } catch (...) {
+            }
+            std::string why;
+            if (!m.present() || m.foreign_to(d.owner_id))
+                why = "it is not managed by this virtumancer database";
+            else if (od.state != "shutoff")
+                why = "libvirt renames only a shut-off domain and it is " + od.state;
+            if (why.empty()) {
+                out.planned[name] = od.name;
+                break;
+            }
+            out.refused[name] = od.name;
+            plan.errors.push_back(
+                {Severity::Error, vm.src.file.empty() ? hp.host->name + "/vm/" + name : vm.src.file,
+                 vm.src.line, vm.src.column,
+                 "VM " + name + " on host " + hp.host->name + " has uuid " + vm.obj.get("uuid") +
+                     ", which libvirt has as domain '" + od.name + "': a rename, refused because " +
+                     why +
+                     "; neither name was planned (never a create and a delete). Shut it down "
+                     "(state: shutoff) and plan again, rename it by hand (virsh domrename " +
+                     od.name + " " + name + "), or keep the old name in the spec"});
+            break;
+        }
+    }
+    return out;
+}
+
+// The observed host as it is after the planned renames: each domain under its new name.
+ObservedHost after_renames(const ObservedHost& obs, const std::map<std::string, std::string>& r) {
+    ObservedHost out = obs;
+    for (const auto& [nu, old] : r)
+        for (auto& od : out.domains) {
+            if (od.name != old) continue;
+            od.name = nu;
+            for (std::string* xml : {&od.inactive_xml, &od.live_xml}) {
+                auto pos = xml->find("<name>" + old + "</name>");
+                if (pos != std::string::npos) xml->replace(pos + 6, old.size(), nu);
+            }
+        }
+    std::sort(out.domains.begin(), out.domains.end(),
+              [](const ObservedDomain& a, const ObservedDomain& b) { return a.name < b.name; });
+    return out;
+}
+
+// Removes every change and step of a refused rename: the old name's (a delete, a warning),
+// the snapshots of the new one.
+void drop_renamed(Plan& plan, const std::string& host,
+                  const std::map<std::string, std::string>& renamed) {
+    auto gone = [&](const std::string& address) {
+        for (const auto& [nu, old] : renamed)
+            if (address == host + "/vm/" + old ||
+                address.rfind(host + "/snapshot/" + nu + "/", 0) == 0)
+                return true;
+        return false;
+    };
+    std::set<int> dropped;
+    std::vector<Step> steps;
+    for (auto& st : plan.steps)
+        if (gone(st.change))
+            dropped.insert(st.id);
+        else
+            steps.push_back(std::move(st));
+    for (auto& st : steps)
+        st.deps.erase(std::remove_if(st.deps.begin(), st.deps.end(),
+                                     [&](int id) { return dropped.count(id) > 0; }),
+                      st.deps.end());
+    plan.steps = std::move(steps);
+    plan.changes.erase(std::remove_if(plan.changes.begin(), plan.changes.end(),
+                                      [&](const ResourceChange& c) { return gone(c.address()); }),
+                       plan.changes.end());
+    plan.errors.erase(std::remove_if(plan.errors.begin(), plan.errors.end(),
+                                     [&](const Diagnostic& e) {
+                                         return e.severity == Severity::Warning && gone(e.file);
+                                     }),
+                      plan.errors.end());
+}
+
+} // namespace
+
 std::string desired_domain_xml(const Spec& vm, const std::string& revision) {
     OwnerMarker marker{owner_address(vm.host, vm.obj.name()), vm.content_hash, revision, {}};
     return render_xml(vm.obj, &marker);
@@ -949,8 +1088,11 @@ std::map<std::string, std::string> fingerprints(const std::vector<ObservedHost>&
     std::map<std::string, std::string> out;
     for (const auto& h : observed) {
         if (!h.reachable) continue;
-        for (const auto& d : h.domains)
+        for (const auto& d : h.domains) {
             out[h.host + "/vm/" + d.name] = fnv1a_hex(d.inactive_xml + "|" + d.state);
+            for (const auto& [snap, description] : d.snapshot_descriptions)
+                out[h.host + "/snapshot/" + d.name + "/" + snap] = fnv1a_hex(description);
+        }
         for (const auto& p : h.pools) {
             out[h.host + "/pool/" + p.name] = fnv1a_hex(p.xml + (p.active ? "|a" : "|i"));
             for (const auto& v : p.volumes)
@@ -982,14 +1124,50 @@ Plan make_plan(const DesiredState& desired, const std::vector<ObservedHost>& obs
         plan_volumes(b, desired, hp);
         plan_networks(b, desired, hp);
         std::map<std::string, int> vm_last;
-        each_prepared_vm(desired, host.name, *oh, [&](const Spec& vm, PreparedVm& pre) {
+        Renames renamed = renamed_vms(desired, hp, b.plan);
+        ObservedHost renamed_host; // the host as it is after the planned renames
+        if (!renamed.planned.empty()) {
+            renamed_host = after_renames(*oh, renamed.planned);
+            hp.obs = &renamed_host;
+        }
+        each_prepared_vm(desired, host.name, *hp.obs, [&](const Spec& vm, PreparedVm& pre) {
+            const std::string& name = vm.obj.name();
+            if (renamed.refused.count(name)) return;
             size_t before = b.plan.steps.size();
+            int rename = 0;
+            auto rn = renamed.planned.find(name);
+            if (rn != renamed.planned.end())
+                rename = b.add("vm.rename", host.name, "vm", rn->second, "", {{"new_name", name}},
+                               {}, owner_address(host.name, name));
+            size_t first = b.plan.steps.size();
             plan_vm(b, desired, vm, hp, opts, &pre);
             add_password_args(b.plan, before, vm);
-            vm_last[vm.obj.name()] = b.plan.steps.size() > before ? b.plan.steps.back().id : 0;
+            vm_last[name] = b.plan.steps.size() > before ? b.plan.steps.back().id : 0;
+            if (!rename) return;
+            // The VM's own steps run on the renamed domain.
+            for (size_t i = first; i < b.plan.steps.size(); ++i) {
+                auto& deps = b.plan.steps[i].deps;
+                deps.insert(deps.begin(), rename);
+                std::sort(deps.begin(), deps.end());
+            }
+            std::string addr = owner_address(host.name, name);
+            auto it = std::find_if(b.plan.changes.begin(), b.plan.changes.end(),
+                                   [&](const ResourceChange& c) { return c.address() == addr; });
+            if (it == b.plan.changes.end()) {
+                ResourceChange rc = change_of(host.name, "vm", name);
+                rc.action = Action::Update;
+                rc.cls = ChangeClass::Live;
+                b.plan.changes.push_back(rc);
+                it = b.plan.changes.end() - 1;
+            }
+            it->diffs.insert(it->diffs.begin(), {"name", rn->second, name, ChangeClass::Live});
+            it->note = "renamed in place (virDomainRename: same UUID, disks, NVRAM and "
+                       "snapshots)" +
+                       (it->note.empty() ? "" : "; " + it->note);
         });
         plan_snapshots(b, desired, hp, vm_last);
         plan_deletions(b, desired, hp, opts);
+        if (!renamed.refused.empty()) drop_renamed(b.plan, host.name, renamed.refused);
     }
     apply_targets(b.plan, opts.targets);
     return b.plan;
@@ -1062,14 +1240,11 @@ std::vector<DriftItem> detect_drift(const DesiredState& desired,
         for (const auto& ps : desired.pools) {
             if (ps.host != host.name) continue;
             DriftItem it{host.name, "pool", ps.obj.name(), "in_sync", {}};
-            const ObservedPool* op = oh->pool(ps.obj.name());
-            if (!op) {
+            if (const ObservedPool* op = oh->pool(ps.obj.name()))
+                it.diffs = planner::diff_pool(ps.obj, *op);
+            else
                 it.status = "missing";
-            } else {
-                diff_fields(ps.obj, parse_xml(op->xml, pool_kind()), "", &it.diffs);
-                if (!op->active) it.diffs.push_back({"active", "no", "yes", ChangeClass::Live});
-                if (!it.diffs.empty()) it.status = "drifted";
-            }
+            if (!it.diffs.empty()) it.status = "drifted";
             out.push_back(it);
         }
         for (const auto& vs : desired.volumes) {
@@ -1080,10 +1255,8 @@ std::vector<DriftItem> detect_drift(const DesiredState& desired,
                 for (const auto& v : op->volumes)
                     if (v.name == vs.obj.name()) {
                         it.status = "in_sync";
-                        Object have = parse_xml(v.xml, volume_kind());
-                        if (have.get("capacity") != vs.obj.get("capacity"))
-                            it.diffs.push_back({"capacity", have.get("capacity"),
-                                                vs.obj.get("capacity"), ChangeClass::Live});
+                        it.diffs = planner::diff_volume(volume_to_create(desired, *oh, vs),
+                                                        parse_xml(v.xml, volume_kind()));
                         if (!it.diffs.empty()) it.status = "drifted";
                     }
             out.push_back(it);
@@ -1091,13 +1264,20 @@ std::vector<DriftItem> detect_drift(const DesiredState& desired,
         for (const auto& ns : desired.networks) {
             if (ns.host != host.name) continue;
             DriftItem it{host.name, "network", ns.obj.name(), "in_sync", {}};
-            const ObservedNetwork* on = oh->network(ns.obj.name());
-            if (!on) {
+            if (const ObservedNetwork* on = oh->network(ns.obj.name()))
+                it.diffs = planner::diff_network(ns.obj, *on).diffs;
+            else
                 it.status = "missing";
-            } else {
-                diff_fields(ns.obj, parse_xml(on->xml, network_kind()), "", &it.diffs);
-                if (!on->active) it.diffs.push_back({"active", "no", "yes", ChangeClass::Live});
-                if (!it.diffs.empty()) it.status = "drifted";
+            if (!it.diffs.empty()) it.status = "drifted";
+            out.push_back(it);
+        }
+        for (const auto& sn : desired.snapshots) {
+            if (sn.host != host.name) continue;
+            DriftItem it{host.name, "snapshot", sn.vm + "/" + sn.name, "missing", {}};
+            const ObservedDomain* od = oh->domain(sn.vm);
+            if (od && std::count(od->snapshots.begin(), od->snapshots.end(), sn.name)) {
+                it.diffs = planner::diff_snapshot(sn, *od);
+                it.status = it.diffs.empty() ? "in_sync" : "drifted";
             }
             out.push_back(it);
         }

@@ -210,7 +210,7 @@ struct Checker {
             int idx = static_cast<int>(i);
             int nic_index = n++;
             if (!nic.has("mac") && !is_null("VirtualMachine", host, name, idx, "mac"))
-                nic.fields["mac"] = derived_mac(host, name, nic_index);
+                nic.fields["mac"] = derived_mac(host, mac_seed(vm.obj), nic_index);
             if (nic.has("mac")) {
                 std::string mac = nic.get("mac");
                 std::transform(mac.begin(), mac.end(), mac.begin(), ::tolower);

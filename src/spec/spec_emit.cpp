@@ -249,7 +249,7 @@ std::string emit_host_yaml(const HostSpec& h) {
 std::string emit_spec_yaml(const std::string& kind, const Spec& s) {
     Emitter e;
     e.host = s.host;
-    e.vm_name = s.obj.name();
+    e.vm_name = mac_seed(s.obj); // what its derived MACs hash
     e.os << "kind: " << kind << "\nname: " << scalar(s.obj.name()) << "\nhost: " << scalar(s.host)
          << "\n";
     if (kind == "VirtualMachine") {

@@ -247,4 +247,11 @@ std::string derived_mac(const std::string& host, const std::string& vm, int inde
     return "52:54:00:" + h.substr(0, 2) + ":" + h.substr(2, 2) + ":" + h.substr(4, 2);
 }
 
+std::string mac_seed(const Object& vm) {
+    if (!vm.has("uuid")) return vm.name();
+    std::string u = vm.get("uuid");
+    for (auto& c : u) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return "uuid:" + u;
+}
+
 } // namespace virtumancer
