@@ -190,6 +190,13 @@ int run_apply(Globals& g, const ApplyArgs& a) {
     else
         print_plan(std::cout, plan, use_color());
     bool plan_errors = has_errors(plan);
+    if (!plan.blocked.empty()) {
+        // A blocked deletion or unsafe change: nothing of the plan runs (docs/safety.md).
+        std::cerr << "error: " << plan.blocked.size()
+                  << " change(s) are BLOCKED (see above); apply refuses the whole plan and "
+                     "executed nothing\n";
+        return kExitError;
+    }
     if (plan.empty()) {
         if (a.json) {
             ApplyEvent sum;
