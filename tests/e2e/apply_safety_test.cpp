@@ -376,7 +376,8 @@ TEST_F(PruneSafety, TwoHostSpecsForOneLibvirtAreRefused) {
     Result r = vm(db_, "validate " + quote(specs()));
     EXPECT_EQ(r.code, 1) << r.out;
     EXPECT_TRUE(contains(r.out, "same uri")) << r.out;
-    EXPECT_TRUE(contains(r.out, "specs.yaml:1:")) << r.out; // the first one's place
+    EXPECT_TRUE(contains(r.out, "specs.yaml:2:7)")) << r.out; // the first one's place
+    EXPECT_TRUE(contains(r.out, "specs.yaml:7:")) << r.out;   // the second one
 
     std::string vm_on = safe_vm("running", {});
     write("kind: Host\nname: local\nuri: qemu:///system\n" + vm_on);
