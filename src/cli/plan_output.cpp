@@ -75,10 +75,15 @@ std::string plan_summary(const Plan& p) {
 void print_plan(std::ostream& os, const Plan& p, bool color) {
     const char* reset = color ? "\033[0m" : "";
     const char* dim = color ? "\033[2m" : "";
-    for (const auto& e : p.errors)
+    for (const auto& e : p.errors) {
+        // A blocked change's error is printed with it, below (its users and field changes).
+        bool shown_below = false;
+        for (const auto& bl : p.blocked) shown_below |= e.message.rfind(bl.reason, 0) == 0;
+        if (shown_below) continue;
         os << severity_name(e.severity) << ": " << e.file
            << (e.line > 0 ? ":" + std::to_string(e.line) : std::string()) << ": " << e.message
            << "\n";
+    }
     if (p.changes.empty() && !p.blocked.empty()) {
         os << "No change can be applied: every change below is BLOCKED.\n";
     } else if (p.changes.empty()) {
@@ -125,7 +130,7 @@ void print_plan(std::ostream& os, const Plan& p, bool color) {
             for (const auto& d : bl.diffs)
                 os << "      ~ " << d.field << ": " << display_value(d.field, d.before) << " -> "
                    << display_value(d.field, d.after) << "\n";
-            os << "      " << dim << bl.reason << reset << "\n\n";
+            os << "      error: " << bl.reason << "\n\n";
         }
     }
     if (!p.unmanaged.empty()) {

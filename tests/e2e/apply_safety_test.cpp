@@ -360,6 +360,14 @@ TEST_F(PruneSafety, ShrinkFormatChangeAndRunningDiskSnapshotArePlanErrors) {
     EXPECT_TRUE(contains(virsh("dumpxml --inactive " + kSafe + "vm"), "type='qcow2'"))
         << "the disk driver was retargeted";
 
+    // A pool path change: an error, the pool keeps its path.
+    std::string moved = safe_pool("a");
+    moved.replace(moved.find(kSafeDir + "/a"), kSafeDir.size() + 2, kSafeDir + "/elsewhere");
+    write(host + moved + safe_volume("a", "root.qcow2") + vm_on);
+    r = vm(db_, "plan --detailed-exitcode " + quote(specs()));
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_TRUE(contains(r.out, "changes path of an existing pool")) << r.out;
+
     std::string snap = "---\nkind: Snapshot\nname: disk-only\nhost: local\nvm: " + kSafe + "vm\n";
     write(host + safe_pool("a") + safe_volume("a", "root.qcow2") + vm_on + snap);
     r = vm(db_, "plan --detailed-exitcode " + quote(specs()));
