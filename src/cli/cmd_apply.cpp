@@ -256,7 +256,9 @@ void register_apply(CLI::App& app, Globals& g, Runner& run) {
                     "who is applying (default: VIRTUMANCER_ACTOR, the CI user, the OS user)");
     cmd->add_flag("--json", a->json, "a stream of JSON events, one per line");
     cmd->add_option("--host-uri", a->host_uris, "NAME=URI: override a Host's URI (repeatable)");
-    cmd->add_flag("--prune", a->prune, "delete managed objects whose spec was removed");
+    cmd->add_flag("--prune", a->prune,
+                  "delete managed objects whose spec was removed (snapshots, VMs, volumes, pools, "
+                  "networks; never one something on the host still uses)");
     cmd->add_option("--target", a->targets, "KIND/NAME: restrict the plan (repeatable)");
     cmd->callback([&g, &run, a] { run = [&g, a] { return run_apply(g, *a); }; });
 }

@@ -29,7 +29,9 @@ void register_plan(CLI::App& app, Globals& g, Runner& run) {
     cmd->add_flag("--json", a->json, "print the plan as JSON (stable, versioned format)");
     cmd->add_option("--out", a->out, "save the plan (with fingerprints) for `apply --plan`");
     cmd->add_flag("--detailed-exitcode", a->detailed, "exit 0 no changes, 1 error, 2 changes");
-    cmd->add_flag("--prune", a->prune, "delete managed objects whose spec was removed");
+    cmd->add_flag("--prune", a->prune,
+                  "delete managed objects whose spec was removed (snapshots, VMs, volumes, pools, "
+                  "networks; never one something on the host still uses)");
     cmd->callback([&g, &run, a] {
         run = [&g, a] {
             auto db = Database::open(g.db_path);

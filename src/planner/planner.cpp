@@ -771,8 +771,7 @@ void plan_snapshots(Builder& b, const DesiredState& d, HostPlan& hp,
 
 // The host as the plan's steps on it leave it (in step order): what each domain's config and
 // running config refer to, which volumes exist and what backs them.
-Usage projected_usage(const Plan& plan, const ObservedHost& obs, const std::string& host) {
-    Usage u(obs);
+Usage projected_usage(Usage u, const Plan& plan, const std::string& host) {
     auto live = [](const Step& s) {
         auto it = s.args.find("live");
         return it != s.args.end() && it->second == "1";
@@ -921,7 +920,7 @@ void plan_deletions(Builder& b, const DesiredState& d, HostPlan& hp, const PlanO
     if (vols.empty() && pools.empty() && nets.empty()) return;
 
     Usage before(*hp.obs);
-    Usage after = projected_usage(b.plan, *hp.obs, host);
+    Usage after = projected_usage(before, b.plan, host);
     std::vector<int> vm_deletes;
     for (const auto& s : b.plan.steps)
         if (s.op == "vm.undefine" && s.host == host) vm_deletes.push_back(s.id);

@@ -10,6 +10,7 @@
 #include "virtumancer/applier.hpp"
 #include "virtumancer/database.hpp"
 #include "virtumancer/planner.hpp"
+#include "virtumancer/spec.hpp"
 #include "virtumancer/store.hpp"
 #include "virtumancer/usage.hpp"
 #include "virtumancer/xml_codec.hpp"
@@ -455,4 +456,20 @@ TEST(Safety, ApplierRefusesADeleteWhenAUserAppeared) {
     EXPECT_THROW(apply_plan(p, conn, store, opts, log), Error);
     EXPECT_EQ(hv.names().size(), 1u) << "the blocked plan ran a step";
     std::filesystem::remove_all(tmpl);
+}
+
+TEST(Safety, TwoHostSpecsWithOneUriAreAValidationErrorNamingBoth) {
+    SpecLoadResult r =
+        load_spec_text("hosts.yaml", "kind: Host\nname: a\nuri: qemu:///system\n---\n"
+                                     "kind: Host\nname: b\nuri: qemu:///system\n");
+    ASSERT_EQ(r.diags.error_count(), 1u) << r.diags.json();
+    const Diagnostic& e = r.diags.items().at(0);
+    EXPECT_EQ(e.file, "hosts.yaml");
+    EXPECT_EQ(e.line, 7); // the second Host's uri
+    EXPECT_NE(e.message.find("as Host `a` (defined at hosts.yaml:2:7)"), std::string::npos)
+        << e.message;
+    SpecLoadResult ok = load_spec_text("hosts.yaml", "kind: Host\nname: a\nuri: qemu:///system\n"
+                                                     "---\nkind: Host\nname: b\nuri: "
+                                                     "qemu+ssh://b/system\n");
+    EXPECT_FALSE(ok.diags.has_errors()) << ok.diags.json();
 }
