@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <sstream>
 #include <unistd.h>
+
+#include "../../src/cli/plan_output.hpp"
 
 #include "fake_hypervisor.hpp"
 #include "virtumancer/applier.hpp"
@@ -472,4 +475,45 @@ TEST(Safety, TwoHostSpecsWithOneUriAreAValidationErrorNamingBoth) {
                                                      "---\nkind: Host\nname: b\nuri: "
                                                      "qemu+ssh://b/system\n");
     EXPECT_FALSE(ok.diags.has_errors()) << ok.diags.json();
+}
+
+// What people read: a replace-class VM change is a redefine in place (nothing is destroyed),
+// and a blocked deletion is listed with each user.
+TEST(Safety, PlanOutputSaysRedefineAndListsBlockedUsers) {
+    Plan p;
+    ResourceChange c;
+    c.host = "local";
+    c.kind = "vm";
+    c.name = "web";
+    c.action = Action::Replace;
+    c.cls = ChangeClass::Replace;
+    c.diffs.push_back({"domain_type", "qemu", "kvm", ChangeClass::Replace});
+    p.changes.push_back(c);
+    Blocked bl{"local",
+               "volume",
+               "p/x.qcow2",
+               "volume.delete",
+               "volume p/x.qcow2 is in use",
+               {"domain web (disk vdb)", "volume p/o.qcow2 (backing file)"},
+               {},
+               "",
+               0};
+    p.errors.push_back({Severity::Error, bl.address(), 0, 0, bl.reason + "; used by ..."});
+    p.blocked.push_back(bl);
+    std::ostringstream os;
+    cli::print_plan(os, p, false);
+    std::string out = os.str();
+    EXPECT_NE(out.find("will be redefined in place (nothing is destroyed)"), std::string::npos);
+    EXPECT_EQ(out.find("-/+"), std::string::npos) << out;
+    EXPECT_NE(out.find("~! vm \"web\""), std::string::npos) << out;
+    EXPECT_NE(out.find("# local/volume/p/x.qcow2 BLOCKED (volume.delete)"), std::string::npos)
+        << out;
+    EXPECT_NE(out.find("used by domain web (disk vdb)\n      used by volume p/o.qcow2 (backing "
+                       "file)"),
+              std::string::npos)
+        << out;
+    EXPECT_EQ(out.find("error: local/volume"), std::string::npos) << "printed twice:\n" << out;
+    EXPECT_NE(out.find("0 to create, 0 to update, 1 to redefine, 0 to delete, 1 BLOCKED"),
+              std::string::npos)
+        << out;
 }
