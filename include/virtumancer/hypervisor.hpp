@@ -44,6 +44,8 @@ struct ObservedHost {
     std::string uri;
     bool reachable = false;
     std::string error; // why not reachable
+    // The hypervisor's own UUID (capabilities <host><uuid>); "" when unknown.
+    std::string host_uuid;
     std::vector<ObservedDomain> domains;
     std::vector<ObservedPool> pools;
     std::vector<ObservedNetwork> networks;

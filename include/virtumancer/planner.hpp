@@ -13,7 +13,7 @@
 namespace virtumancer {
 
 enum class Action { NoOp, Create, Update, Replace, Delete };
-const char* action_symbol(Action a); // "+", "~", "-/+", "-"
+const char* action_symbol(Action a); // "+", "~", "~!" (redefine in place), "-"
 const char* action_name(Action a);   // "create", "update", "replace", "delete", "no-op"
 
 struct FieldDiff {
@@ -58,10 +58,27 @@ struct PendingChange {
     std::string address() const { return host + "/" + kind + "/" + name; }
 };
 
+// A change the planner refuses to plan: a deletion of an object something on the host still
+// uses after the plan's own steps, or a change no step can make without losing data (a volume
+// shrink or format change, a pool path change, a snapshot libvirt refuses, two Host specs for
+// one libvirt). Each is also an Error in Plan::errors; apply refuses a plan that has any,
+// before executing any of its steps (docs/safety.md).
+struct Blocked {
+    std::string host, kind, name;   // the object
+    std::string op;                 // the step it would have been (volume.delete, ...) or ""
+    std::string reason;             // what is refused, why, and the remedy
+    std::vector<std::string> users; // a deletion's users: "domain web (disk vdb)", ...
+    std::vector<FieldDiff> diffs;   // the refused field changes
+    std::string file;               // the spec asking for it (or the object) and its line
+    int line = 0;
+    std::string address() const { return host + "/" + kind + "/" + name; }
+};
+
 struct Plan {
     int format_version = 1;
     std::vector<ResourceChange> changes;             // actionable changes, in plan order
     std::vector<Step> steps;                         // topologically ordered
+    std::vector<Blocked> blocked;                    // refused changes (apply refuses the plan)
     std::vector<std::string> unmanaged;              // "host/kind/name" present without our marker
     std::vector<Diagnostic> errors;                  // e.g. an unreachable host (its objects only)
     std::map<std::string, std::string> fingerprints; // observed object -> hash it was seen with
@@ -72,9 +89,13 @@ struct Plan {
     bool settled() const {
         for (const auto& p : pending)
             if (!p.diffs.empty()) return false;
-        return changes.empty();
+        return changes.empty() && blocked.empty();
     }
 };
+
+// The planner's invariant: every Update/Replace change has a step or is blocked. Returns the
+// addresses of the changes that break it (empty: the plan is sound). Tests check it.
+std::vector<std::string> changes_without_steps(const Plan& p);
 
 struct PlanOptions {
     bool prune = false;                      // delete managed objects whose spec was removed

@@ -380,6 +380,13 @@ class Runner {
 ApplyResult apply_plan(const Plan& plan, HostConnector& hosts, Store& store,
                        const ApplyOptions& opts, EventSink& sink) {
     check_step_graph(plan);
+    if (!plan.blocked.empty()) {
+        std::string what;
+        for (const auto& bl : plan.blocked) what += (what.empty() ? "" : ", ") + bl.address();
+        throw Error("the plan has " + std::to_string(plan.blocked.size()) + " blocked change(s) (" +
+                        what + "); nothing was executed",
+                    "resolve each as the plan says, then plan and apply again");
+    }
     Runner r(plan, hosts, store, opts, sink);
     return r.run();
 }

@@ -9,6 +9,7 @@
 #include "applier_internal.hpp"
 #include "virtumancer/diag.hpp"
 #include "virtumancer/interrupt.hpp"
+#include "virtumancer/usage.hpp"
 #include "virtumancer/xml_string.hpp"
 
 namespace virtumancer::applier_detail {
@@ -82,6 +83,31 @@ void shutdown(const Step& s, Hypervisor& hv, const ApplyOptions& opts, const Pro
     progress(100, "the guest did not shut down within " + std::to_string(timeout) +
                       "s; forcing it off (force_stop: true)");
     hv.destroy_domain(s.name);
+}
+
+// Right before a deletion, from a fresh observation of the host (not the plan's): nothing may
+// use the object (a domain's config or running config, an overlay, a volume left in a pool).
+void check_unused(const Step& s, Hypervisor& hv, const ApplyOptions& opts,
+                  const Progress& progress) {
+    progress(0, "checking that nothing on the host uses it");
+    Usage u(hv.observe(opts.parallelism));
+    std::vector<Use> users;
+    std::string what;
+    if (s.op == "volume.delete") {
+        what = "volume " + arg(s, "pool") + "/" + volume_name(s);
+        users = u.volume_users(arg(s, "pool"), volume_name(s));
+    } else if (s.op == "pool.undefine") {
+        what = "pool " + s.name;
+        users = u.pool_users(s.name);
+    } else {
+        what = "network " + s.name;
+        users = u.network_users(s.name);
+    }
+    if (!users.empty())
+        throw Error("refusing to delete " + what + " on " + hv.uri() + ": it is used " +
+                        users_text(users) + "; nothing was deleted",
+                    "remove those users first (something changed since the plan was made), "
+                    "then plan and apply again");
 }
 
 std::string read_password_file(const std::string& path) {
@@ -190,6 +216,7 @@ void run_step(const Step& s, Hypervisor& hv, const ApplyOptions& opts, const Pro
         hv.resize_volume(arg(s, "pool"), volume_name(s),
                          static_cast<unsigned long long>(number(s, "bytes")));
     } else if (op == "volume.delete") {
+        check_unused(s, hv, opts, progress);
         hv.delete_volume(arg(s, "pool"), volume_name(s));
     } else if (op == "network.define") {
         hv.define_network(s.xml, flag(s, "start"), flag(s, "autostart"));
@@ -219,8 +246,10 @@ void run_step(const Step& s, Hypervisor& hv, const ApplyOptions& opts, const Pro
     } else if (op == "vm.set_max_memory") {
         hv.set_max_memory(n, static_cast<unsigned long long>(number(s, "kib")));
     } else if (op == "pool.undefine") {
+        check_unused(s, hv, opts, progress);
         hv.undefine_pool(n);
     } else if (op == "network.undefine") {
+        check_unused(s, hv, opts, progress);
         hv.undefine_network(n);
     } else {
         throw Error("unknown step operation '" + op + "' (step " + std::to_string(s.id) + ")",

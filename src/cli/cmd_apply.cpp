@@ -215,6 +215,13 @@ int run_apply(Globals& g, const ApplyArgs& a) {
     else
         print_plan(std::cout, plan, use_color());
     bool plan_errors = has_errors(plan);
+    if (!plan.blocked.empty()) {
+        // A blocked deletion or unsafe change: nothing of the plan runs (docs/safety.md).
+        std::cerr << "error: " << plan.blocked.size()
+                  << " change(s) are BLOCKED (see above); apply refuses the whole plan and "
+                     "executed nothing\n";
+        return kExitError;
+    }
     if (plan.empty()) {
         if (a.json) {
             ApplyEvent sum;
@@ -295,7 +302,9 @@ void register_apply(CLI::App& app, Globals& g, Runner& run) {
                     "who is applying (default: VIRTUMANCER_ACTOR, the CI user, the OS user)");
     cmd->add_flag("--json", a->json, "a stream of JSON events, one per line");
     cmd->add_option("--host-uri", a->host_uris, "NAME=URI: override a Host's URI (repeatable)");
-    cmd->add_flag("--prune", a->prune, "delete managed objects whose spec was removed");
+    cmd->add_flag("--prune", a->prune,
+                  "delete managed objects whose spec was removed (snapshots, VMs, volumes, pools, "
+                  "networks; never one something on the host still uses)");
     cmd->add_option("--target", a->targets, "KIND/NAME: restrict the plan (repeatable)");
     cmd->add_flag("--restart-pending", a->restart_pending,
                   "restart running VMs (only the --target ones, when given) so that their "

@@ -30,7 +30,9 @@ void register_plan(CLI::App& app, Globals& g, Runner& run) {
     cmd->add_option("--out", a->out, "save the plan (with fingerprints) for `apply --plan`");
     cmd->add_flag("--detailed-exitcode", a->detailed,
                   "exit 0 no changes, 1 error, 2 changes or pending changes on running VMs");
-    cmd->add_flag("--prune", a->prune, "delete managed objects whose spec was removed");
+    cmd->add_flag("--prune", a->prune,
+                  "delete managed objects whose spec was removed (snapshots, VMs, volumes, pools, "
+                  "networks; never one something on the host still uses)");
     cmd->add_flag("--restart-pending", a->restart_pending,
                   "plan a restart of the running VMs (--target limits which) whose pending "
                   "changes need one, as `apply --restart-pending` does");

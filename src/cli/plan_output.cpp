@@ -28,7 +28,9 @@ std::string verb(Action a) {
     case Action::Update:
         return "will be updated";
     case Action::Replace:
-        return "must be replaced";
+        // Replace-class changes are a redefine of the same object (same UUID, same disks)
+        // that takes effect at its next boot: nothing is destroyed (docs/safety.md).
+        return "will be redefined in place (nothing is destroyed)";
     case Action::Delete:
         return "will be deleted";
     default:
@@ -64,7 +66,9 @@ std::string plan_summary(const Plan& p) {
     for (const auto& c : p.changes) n[c.action]++;
     std::ostringstream os;
     os << "Plan: " << n[Action::Create] << " to create, " << n[Action::Update] << " to update, "
-       << n[Action::Replace] << " to replace, " << n[Action::Delete] << " to delete.";
+       << n[Action::Replace] << " to redefine, " << n[Action::Delete] << " to delete";
+    if (!p.blocked.empty()) os << ", " << p.blocked.size() << " BLOCKED (apply refuses the plan)";
+    os << ".";
     int pending = 0;
     for (const auto& c : p.pending) pending += !c.diffs.empty();
     if (pending)
@@ -117,9 +121,18 @@ void print_pending(std::ostream& os, const Plan& p, bool color) {
 void print_plan(std::ostream& os, const Plan& p, bool color) {
     const char* reset = color ? "\033[0m" : "";
     const char* dim = color ? "\033[2m" : "";
-    for (const auto& e : p.errors)
-        os << severity_name(e.severity) << ": " << e.file << ": " << e.message << "\n";
-    if (p.settled()) {
+    for (const auto& e : p.errors) {
+        // A blocked change's error is printed with it, below (its users and field changes).
+        bool shown_below = false;
+        for (const auto& bl : p.blocked) shown_below |= e.message.rfind(bl.reason, 0) == 0;
+        if (shown_below) continue;
+        os << severity_name(e.severity) << ": " << e.file
+           << (e.line > 0 ? ":" + std::to_string(e.line) : std::string()) << ": " << e.message
+           << "\n";
+    }
+    if (p.changes.empty() && !p.blocked.empty()) {
+        os << "No change can be applied: every change below is BLOCKED.\n";
+    } else if (p.settled()) {
         os << "No changes. The hosts match the specs.\n";
     } else if (p.changes.empty()) {
         os << "No changes to apply, but running VMs differ from their specs until they "
@@ -152,6 +165,24 @@ void print_plan(std::ostream& os, const Plan& p, bool color) {
         }
     }
     print_pending(os, p, color);
+    if (!p.blocked.empty()) {
+        const char* red = color ? "\033[31;1m" : "";
+        os << "\n"
+           << red << "BLOCKED" << reset
+           << " (apply refuses this whole plan until each is resolved):\n\n";
+        for (const auto& bl : p.blocked) {
+            os << "  # " << bl.address() << " BLOCKED";
+            if (!bl.op.empty()) os << " (" << bl.op << ")";
+            if (!bl.file.empty()) os << " at " << bl.file << ":" << bl.line;
+            os << "\n  " << red << "!" << reset << " " << bl.kind << " \"" << bl.name << "\" on "
+               << bl.host << "\n";
+            for (const auto& u : bl.users) os << "      used by " << u << "\n";
+            for (const auto& d : bl.diffs)
+                os << "      ~ " << d.field << ": " << display_value(d.field, d.before) << " -> "
+                   << display_value(d.field, d.after) << "\n";
+            os << "      error: " << bl.reason << "\n\n";
+        }
+    }
     if (!p.unmanaged.empty()) {
         os << "Unmanaged objects (not changed, listed for information):\n";
         for (const auto& u : p.unmanaged) os << "  " << u << "\n";

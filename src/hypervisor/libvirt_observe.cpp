@@ -186,6 +186,13 @@ std::optional<ObservedNetwork> LibvirtHypervisor::fetch_network(virNetworkPtr n)
 ObservedHost LibvirtHypervisor::observe(int parallelism) {
     ObservedHost host;
     host.uri = uri_;
+    // The hypervisor's identity: two Host specs reaching one libvirt are refused at plan time.
+    if (char* caps = virConnectGetCapabilities(conn_.get())) {
+        pugi::xml_document doc;
+        if (doc.load_string(lv::take(caps).c_str()))
+            host.host_uuid =
+                doc.child("capabilities").child("host").child("uuid").text().as_string();
+    }
 
     virDomainPtr* draw = nullptr;
     int nd = virConnectListAllDomains(conn_.get(), &draw, 0); // persistent and transient

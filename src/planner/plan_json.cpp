@@ -87,6 +87,25 @@ std::string plan_to_json(const Plan& p) {
                            {"effect", c.effect},
                            {"diffs", diffs_json(c.diffs)},
                            {"after_apply", diffs_json(c.after_apply)}});
+    json blocked = json::array();
+    for (const auto& bl : p.blocked) {
+        json diffs = json::array();
+        for (const auto& d : bl.diffs)
+            diffs.push_back({{"field", d.field},
+                             {"before", d.before},
+                             {"after", d.after},
+                             {"class", change_class_name(d.cls)}});
+        blocked.push_back({{"address", bl.address()},
+                           {"host", bl.host},
+                           {"kind", bl.kind},
+                           {"name", bl.name},
+                           {"op", bl.op},
+                           {"reason", bl.reason},
+                           {"users", bl.users},
+                           {"diffs", diffs},
+                           {"file", bl.file},
+                           {"line", bl.line}});
+    }
     std::map<std::string, int> counts;
     for (const auto& c : p.changes) counts[action_name(c.action)]++;
     int pending_now = 0;
@@ -98,6 +117,7 @@ std::string plan_to_json(const Plan& p) {
                 {"changes", changes},
                 {"steps", steps},
                 {"pending", pending},
+                {"blocked", blocked},
                 {"unmanaged", p.unmanaged},
                 {"errors", errors},
                 {"fingerprints", p.fingerprints}};
@@ -157,6 +177,32 @@ Plan plan_from_json(const std::string& text) {
                 pc.after_apply = diffs_from(c.value("after_apply", json::array()));
                 p.pending.push_back(pc);
             }
+        for (const auto& b : doc.value("blocked", json::array())) {
+            Blocked bl;
+            bl.host = b.at("host");
+            bl.kind = b.at("kind");
+            bl.name = b.at("name");
+            bl.op = b.value("op", "");
+            bl.reason = b.at("reason");
+            bl.users = b.value("users", std::vector<std::string>{});
+            for (const auto& d : b.value("diffs", json::array()))
+                bl.diffs.push_back(
+                    {d.at("field"), d.at("before"), d.at("after"), class_from(d.at("class"))});
+            bl.file = b.value("file", "");
+            bl.line = b.value("line", 0);
+            p.blocked.push_back(bl);
+        }
+        for (const auto& e : doc.value("errors", json::array())) {
+            Diagnostic dg;
+            std::string sev = e.value("severity", "error");
+            dg.severity = sev == "warning" ? Severity::Warning
+                          : sev == "note"  ? Severity::Note
+                                           : Severity::Error;
+            dg.file = e.value("object", "");
+            dg.line = e.value("line", 0);
+            dg.message = e.value("message", "");
+            p.errors.push_back(dg);
+        }
         p.unmanaged = doc.value("unmanaged", std::vector<std::string>{});
         p.fingerprints = doc.at("fingerprints").get<std::map<std::string, std::string>>();
     } catch (const json::exception& e) {

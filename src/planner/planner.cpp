@@ -12,6 +12,7 @@
 #include "compare.hpp"
 #include "virtumancer/hash.hpp"
 #include "virtumancer/parallel.hpp"
+#include "virtumancer/usage.hpp"
 #include "virtumancer/xml_codec.hpp"
 #include "virtumancer/xml_string.hpp"
 
@@ -28,7 +29,7 @@ const char* action_symbol(Action a) {
     case Action::Update:
         return "~";
     case Action::Replace:
-        return "-/+";
+        return "~!"; // a redefine in place (next boot), never destroy+create: docs/safety.md
     case Action::Delete:
         return "-";
     case Action::NoOp:
@@ -193,7 +194,32 @@ struct Builder {
         plan.steps.push_back(std::move(s));
         return plan.steps.back().id;
     }
+    // A refused change: listed as blocked and as an error (at the spec's file:line when known).
+    void block(Blocked bl) {
+        std::string msg = bl.reason;
+        if (!bl.users.empty()) {
+            msg += "; used by ";
+            for (size_t i = 0; i < bl.users.size(); ++i) msg += (i ? ", by " : "") + bl.users[i];
+        }
+        plan.errors.push_back(
+            {Severity::Error, bl.file.empty() ? bl.address() : bl.file, bl.line, 0, msg});
+        plan.blocked.push_back(std::move(bl));
+    }
 };
+
+Blocked blocked_of(const std::string& host, const std::string& kind, const std::string& name,
+                   const std::string& op, const SourceRef* src) {
+    Blocked bl;
+    bl.host = host;
+    bl.kind = kind;
+    bl.name = name;
+    bl.op = op;
+    if (src && !src->file.empty()) {
+        bl.file = src->file;
+        bl.line = src->line;
+    }
+    return bl;
+}
 
 const ObservedHost* find_host(const std::vector<ObservedHost>& obs, const std::string& name) {
     for (const auto& h : obs)
@@ -229,27 +255,39 @@ void plan_pools(Builder& b, const DesiredState& d, HostPlan& hp) {
             b.plan.changes.push_back(rc);
             continue;
         }
-        rc.diffs = planner::diff_pool(ps.obj, *op);
+        std::vector<FieldDiff> config;
         int last = 0;
-        bool settings = false;
-        for (const auto& df : rc.diffs) {
-            if (df.field == "active")
+        for (const auto& df : planner::diff_pool(ps.obj, *op)) {
+            if (df.field == "active") {
                 last = b.add("pool.start", rc.host, "pool", rc.name, "", {}, {}, rc.address());
-            else if (df.field == "autostart")
+                rc.diffs.push_back(df);
+            } else if (df.field == "autostart") {
                 last = b.add("pool.autostart", rc.host, "pool", rc.name, "",
                              {{"autostart", autostart ? "1" : "0"}}, {last}, rc.address());
-            else
-                settings = true;
+                rc.diffs.push_back(df);
+            } else {
+                config.push_back(df);
+            }
         }
         hp.pool_ready[rc.name] = last;
+        if (!config.empty()) {
+            // No step can change a pool's definition without leaving its volumes behind (a new
+            // path) or reformatting its storage: a plan error, never a change without a step.
+            Blocked bl = blocked_of(rc.host, "pool", rc.name, "", &ps.src);
+            std::string fields;
+            for (const auto& df : config) fields += (fields.empty() ? "" : ", ") + df.field;
+            bl.reason = "pool " + rc.name + " on host " + rc.host + ": the spec changes " + fields +
+                        " of an existing pool; virtumancer never redefines or recreates a pool "
+                        "in place (its volumes would stay behind at the old path, or its "
+                        "storage be rebuilt). Remedy: define a new pool with the new settings "
+                        "and move the volumes, or put the spec back as the host has it (" +
+                        fields + ")";
+            bl.diffs = config;
+            b.block(std::move(bl));
+        }
         if (rc.diffs.empty()) continue;
         rc.action = Action::Update;
         for (auto& df : rc.diffs) rc.cls = max_class(rc.cls, df.cls);
-        if (settings) {
-            rc.cls = ChangeClass::Replace;
-            rc.note = "pool settings differ; virtumancer never recreates a pool holding volumes: "
-                      "change it by hand or remove and re-add the spec";
-        }
         b.plan.changes.push_back(rc);
     }
 }
@@ -323,34 +361,68 @@ void plan_volumes(Builder& b, const DesiredState& d, HostPlan& hp) {
         }
         hp.volume_ready[key] = 0;
         std::vector<std::string> fixed; // fields that cannot change in place
+        std::vector<FieldDiff> refused;
         for (auto& df : planner::diff_volume(want, parse_xml(ov->xml, volume_kind()))) {
             if (df.field == "capacity" && df.cls == ChangeClass::Live) {
                 hp.volume_ready[key] =
                     b.add("volume.resize", rc.host, "volume", key, "",
                           {{"pool", pool}, {"bytes", df.after}}, {}, rc.address());
+                rc.diffs.push_back(df);
             } else if (df.field == "capacity") {
-                b.plan.errors.push_back({Severity::Warning, vs->src.file, vs->src.line, 0,
-                                         "volume " + key + " on host " + rc.host + " is " +
-                                             df.before + " bytes, the spec asks for " + df.after +
-                                             ": shrinking a volume loses data and is never "
-                                             "planned"});
-                continue;
+                Blocked bl = blocked_of(rc.host, "volume", key, "", &vs->src);
+                bl.reason = "volume " + key + " on host " + rc.host + " is " + df.before +
+                            " bytes, the spec asks for " + df.after +
+                            ": shrinking a volume loses data. Remedy: create a new volume and "
+                            "copy the data; virtumancer never shrinks or reformats a volume in "
+                            "place (or put capacity back to " +
+                            df.before + ")";
+                bl.diffs.push_back(df);
+                b.block(std::move(bl));
+            } else if (df.field == "format") {
+                std::string fmt = df.after, had = df.before;
+                Blocked bl = blocked_of(rc.host, "volume", key, "", &vs->src);
+                std::string vms;
+                for (const auto& vm : d.vms) {
+                    if (vm.host != hp.host->name) continue;
+                    for (const auto& dev : vm.obj.children)
+                        if (dev.kind->kind == "disk" && dev.get("pool") == pool &&
+                            dev.get("volume") == vs->obj.name())
+                            vms += (vms.empty() ? "" : ", ") + vm.obj.name() + " (disk " +
+                                   dev.get("target") + ")";
+                }
+                bl.reason = "volume " + key + " on host " + rc.host + " is " + had +
+                            ", the spec says " + fmt +
+                            ": a volume's format cannot change in place, and a VM disk driver "
+                            "retargeted to " +
+                            fmt + " on a " + had + " file corrupts its data" +
+                            (vms.empty() ? "" : " (VM " + vms + ")") +
+                            ". Remedy: create a new volume and copy the data; virtumancer never "
+                            "shrinks or reformats a volume in place (or put format back to " +
+                            had + ")";
+                bl.diffs.push_back({"format", had, fmt, ChangeClass::Replace});
+                b.block(std::move(bl));
             } else {
                 fixed.push_back(df.field);
+                refused.push_back(df);
             }
-            rc.diffs.push_back(df);
+        }
+        if (!fixed.empty()) {
+            // The backing chain and the other settings of an existing volume: no step changes
+            // them in place.
+            std::string list;
+            for (const auto& f : fixed) list += (list.empty() ? "" : ", ") + f;
+            Blocked bl = blocked_of(rc.host, "volume", key, "", &vs->src);
+            bl.reason = "volume " + key + " on host " + rc.host + ": the spec changes " + list +
+                        " of an existing volume, which cannot change in place. Remedy: create a "
+                        "new volume with these settings and copy the data (remove this one with "
+                        "--prune once nothing uses it), or put the spec back as the host has it";
+            bl.diffs = refused;
+            b.block(std::move(bl));
         }
         if (rc.diffs.empty()) continue;
         rc.action = Action::Update;
         rc.cls = ChangeClass::Live;
         for (auto& df : rc.diffs) rc.cls = max_class(rc.cls, df.cls);
-        if (!fixed.empty()) {
-            std::string list;
-            for (const auto& f : fixed) list += (list.empty() ? "" : ", ") + f;
-            rc.note = "a volume's " + list +
-                      " cannot change in place; virtumancer deletes volumes only when asked: "
-                      "remove it (with --prune) and re-add it";
-        }
         b.plan.changes.push_back(rc);
     }
 }
@@ -824,6 +896,22 @@ void plan_snapshots(Builder& b, const DesiredState& d, HostPlan& hp,
             b.plan.changes.push_back(rc);
             continue;
         }
+        // The VM's power state when the snapshot is taken (after the VM's own steps).
+        bool active = od && is_running(od->state);
+        for (const auto& vm : d.vms)
+            if (vm.host == s.host && vm.obj.name() == s.vm) active = desired_power(vm) != "shutoff";
+        if (active && !s.memory) {
+            // libvirt (QEMU) refuses a disk-only internal snapshot of an active domain.
+            Blocked bl = blocked_of(s.host, "snapshot", rc.name, "snapshot.create", &s.src);
+            bl.reason = "snapshot " + s.name + " of VM " + s.vm + " on host " + s.host +
+                        ": the VM is running when the snapshot is taken and the snapshot has no "
+                        "memory state; libvirt refuses a disk-only internal snapshot of a "
+                        "running VM. Remedy: set `memory: true` on the snapshot, or `state: "
+                        "shutoff` on the VM";
+            bl.diffs.push_back({"memory", "", "no", ChangeClass::Live});
+            b.block(std::move(bl));
+            continue;
+        }
         rc.action = Action::Create;
         rc.cls = ChangeClass::Live;
         rc.diffs.push_back({"memory", "", s.memory ? "yes" : "no", ChangeClass::Live});
@@ -841,10 +929,106 @@ void plan_snapshots(Builder& b, const DesiredState& d, HostPlan& hp,
     }
 }
 
+// The host as the plan's steps on it leave it (in step order): what each domain's config and
+// running config refer to, which volumes exist and what backs them.
+Usage projected_usage(Usage u, const Plan& plan, const std::string& host) {
+    auto live = [](const Step& s) {
+        auto it = s.args.find("live");
+        return it != s.args.end() && it->second == "1";
+    };
+    for (const auto& s : plan.steps) {
+        if (s.host != host) continue;
+        if (s.op == "vm.define") {
+            u.set_domain_config(s.name, domain_refs(s.xml));
+        } else if (s.op == "vm.undefine") {
+            u.remove_domain(s.name);
+        } else if (s.op == "vm.destroy" || s.op == "vm.shutdown") {
+            u.stop_domain(s.name);
+        } else if (s.op == "vm.start") {
+            u.start_domain(s.name);
+        } else if (s.op == "vm.detach_device" && live(s)) {
+            u.detach_live(s.name, domain_refs(s.xml));
+        } else if (s.op == "vm.attach_device" && live(s)) {
+            u.attach_live(s.name, domain_refs(s.xml));
+        } else if (s.op == "volume.create" || s.op == "volume.delete") {
+            std::string pool = s.args.count("pool") ? s.args.at("pool") : "";
+            std::string vol = s.name.substr(s.name.find('/') + 1);
+            if (s.op == "volume.delete") {
+                u.remove_volume(pool, vol);
+                continue;
+            }
+            pugi::xml_document doc;
+            std::string backing;
+            if (doc.load_string(s.xml.c_str()))
+                backing =
+                    doc.document_element().child("backingStore").child("path").text().as_string();
+            std::string dir = u.pool_path(pool);
+            u.add_volume(pool, vol, dir.empty() ? "" : path_join(dir, vol), backing);
+        }
+    }
+    return u;
+}
+
+// Deletions of what the specs no longer name, with --prune, in reverse dependency order:
+// snapshots, then VMs, then volumes (overlays before their backing volumes), then pools and
+// networks. A deletion is planned only when nothing left on the host uses the object after the
+// plan's own earlier steps (on which it then depends); otherwise it is blocked, naming each
+// user, and apply refuses the plan. Without --prune each is a warning.
 void plan_deletions(Builder& b, const DesiredState& d, HostPlan& hp, const PlanOptions& opts) {
+    const std::string& host = hp.host->name;
+    std::vector<std::string> p_snap, p_vol, p_pool, p_net;
+    for (const auto& addr : opts.pending_delete) {
+        auto p1 = addr.find('/'), p2 = addr.find('/', p1 + 1);
+        if (p1 == std::string::npos || p2 == std::string::npos) continue;
+        if (addr.substr(0, p1) != host) continue;
+        std::string kind = addr.substr(p1 + 1, p2 - p1 - 1), name = addr.substr(p2 + 1);
+        if (kind == "snapshot") p_snap.push_back(name);
+        if (kind == "volume") p_vol.push_back(name);
+        if (kind == "pool") p_pool.push_back(name);
+        if (kind == "network") p_net.push_back(name);
+    }
+    auto steps_of_vm = [&](const std::string& vm) {
+        std::vector<int> ids;
+        for (const auto& s : b.plan.steps)
+            if (s.host == host && s.kind == "vm" && s.name == vm) ids.push_back(s.id);
+        return ids;
+    };
+    auto kept = [&](const std::string& kind, const std::string& name) {
+        b.plan.errors.push_back({Severity::Warning, host + "/" + kind + "/" + name, 0, 0,
+                                 "managed by virtumancer but no spec names it any more; "
+                                 "run with --prune to delete it"});
+    };
+    auto deleted = [&](const std::string& kind, const std::string& name) {
+        ResourceChange rc = change_of(host, kind, name);
+        rc.action = Action::Delete;
+        rc.cls = ChangeClass::Replace;
+        rc.diffs.push_back({kind, name, "(deleted)", ChangeClass::Replace});
+        return rc;
+    };
+
+    // Snapshots whose specs were removed.
+    std::map<std::string, std::vector<int>> snap_deletes; // vm -> its snapshot.delete steps
+    for (const auto& name : p_snap) {
+        auto slash = name.find('/');
+        if (slash == std::string::npos) continue;
+        std::string vm = name.substr(0, slash), snap = name.substr(slash + 1);
+        const ObservedDomain* od = hp.obs->domain(vm);
+        if (!od || !std::count(od->snapshots.begin(), od->snapshots.end(), snap)) continue;
+        if (!opts.prune) {
+            kept("snapshot", name);
+            continue;
+        }
+        ResourceChange rc = deleted("snapshot", name);
+        snap_deletes[vm].push_back(b.add("snapshot.delete", host, "snapshot", name, "",
+                                         {{"domain", vm}, {"snapshot", snap}}, steps_of_vm(vm),
+                                         rc.address()));
+        b.plan.changes.push_back(rc);
+    }
+
+    // Managed domains without a spec.
     std::set<std::string> wanted;
     for (const auto& vm : d.vms)
-        if (vm.host == hp.host->name) wanted.insert(vm.obj.name());
+        if (vm.host == host) wanted.insert(vm.obj.name());
     for (const auto& od : hp.obs->domains) {
         if (wanted.count(od.name)) continue;
         OwnerMarker m;
@@ -853,53 +1037,155 @@ void plan_deletions(Builder& b, const DesiredState& d, HostPlan& hp, const PlanO
         } catch (...) {
         }
         if (!m.present() || m.foreign_to(d.owner_id)) {
-            b.plan.unmanaged.push_back(hp.host->name + "/vm/" + od.name);
+            b.plan.unmanaged.push_back(host + "/vm/" + od.name);
             continue;
         }
         if (!opts.prune) {
-            b.plan.errors.push_back({Severity::Warning, hp.host->name + "/vm/" + od.name, 0, 0,
-                                     "managed by virtumancer but no spec names it any more; "
-                                     "run with --prune to delete it"});
+            kept("vm", od.name);
             continue;
         }
-        ResourceChange rc = change_of(hp.host->name, "vm", od.name);
+        ResourceChange rc = change_of(host, "vm", od.name);
         rc.action = Action::Delete;
         rc.cls = ChangeClass::Replace;
         rc.diffs.push_back({"state", od.state, "(deleted)", ChangeClass::Replace});
         rc.note = "undefined keeping NVRAM and TPM state; its volumes stay unless their specs "
                   "are removed too";
-        int last = 0;
+        std::vector<int> deps = snap_deletes[od.name];
         if (is_running(od.state))
-            last = b.add("vm.destroy", rc.host, "vm", od.name, "", {}, {}, rc.address());
-        b.add("vm.undefine", rc.host, "vm", od.name, "", {{"keep_nvram", "1"}, {"keep_tpm", "1"}},
-              {last}, rc.address());
+            deps = {b.add("vm.destroy", host, "vm", od.name, "", {}, deps, rc.address())};
+        b.add("vm.undefine", host, "vm", od.name, "", {{"keep_nvram", "1"}, {"keep_tpm", "1"}},
+              deps, rc.address());
         b.plan.changes.push_back(rc);
     }
-    if (!opts.prune) return;
-    // Volumes, then pools and networks whose specs were removed (pending_delete), after VMs.
-    std::vector<int> vm_deletes;
-    for (const auto& s : b.plan.steps)
-        if (s.op == "vm.undefine" && s.host == hp.host->name) vm_deletes.push_back(s.id);
-    for (const auto& addr : opts.pending_delete) {
-        auto p1 = addr.find('/'), p2 = addr.find('/', p1 + 1);
-        if (p1 == std::string::npos || p2 == std::string::npos) continue;
-        std::string host = addr.substr(0, p1), kind = addr.substr(p1 + 1, p2 - p1 - 1),
-                    name = addr.substr(p2 + 1);
-        if (host != hp.host->name || kind != "volume") continue;
-        auto slash = name.find('/');
-        if (slash == std::string::npos) continue;
-        std::string pool = name.substr(0, slash), vol = name.substr(slash + 1);
+
+    // What exists of the removed volumes, pools and networks.
+    auto split = [](const std::string& key) {
+        auto slash = key.find('/');
+        return std::make_pair(key.substr(0, slash),
+                              slash == std::string::npos ? "" : key.substr(slash + 1));
+    };
+    std::vector<std::string> vols, pools, nets;
+    for (const auto& key : p_vol) {
+        auto [pool, vol] = split(key);
         const ObservedPool* op = hp.obs->pool(pool);
         bool exists = false;
         if (op)
-            for (auto& v : op->volumes) exists |= v.name == vol;
-        if (!exists) continue;
-        ResourceChange rc = change_of(host, "volume", name);
-        rc.action = Action::Delete;
-        rc.cls = ChangeClass::Replace;
-        rc.diffs.push_back({"volume", name, "(deleted)", ChangeClass::Replace});
-        b.add("volume.delete", host, "volume", name, "", {{"pool", pool}, {"volume", vol}},
-              vm_deletes, rc.address());
+            for (const auto& v : op->volumes) exists |= v.name == vol;
+        if (exists) (opts.prune ? vols.push_back(key) : kept("volume", key));
+    }
+    for (const auto& name : p_pool)
+        if (hp.obs->pool(name)) (opts.prune ? pools.push_back(name) : kept("pool", name));
+    for (const auto& name : p_net)
+        if (hp.obs->network(name)) (opts.prune ? nets.push_back(name) : kept("network", name));
+    if (vols.empty() && pools.empty() && nets.empty()) return;
+
+    Usage before(*hp.obs);
+    Usage after = projected_usage(before, b.plan, host);
+    std::vector<int> vm_deletes;
+    for (const auto& s : b.plan.steps)
+        if (s.op == "vm.undefine" && s.host == host) vm_deletes.push_back(s.id);
+    // The steps that took `users` away (the VMs' steps, the overlays' deletes).
+    std::map<std::string, int> vol_delete; // "pool/name" -> its volume.delete step
+    auto deps_of = [&](const std::vector<Use>& users) {
+        std::vector<int> deps = vm_deletes;
+        for (const auto& u : users) {
+            if (u.kind == "domain") {
+                auto ids = steps_of_vm(u.name);
+                deps.insert(deps.end(), ids.begin(), ids.end());
+            } else if (vol_delete.count(u.name)) {
+                deps.push_back(vol_delete[u.name]);
+            }
+        }
+        return deps;
+    };
+    auto refuse = [&](const std::string& kind, const std::string& name, const std::string& op,
+                      const std::vector<Use>& users, const std::string& remedy) {
+        Blocked bl = blocked_of(host, kind, name, op, nullptr);
+        for (const auto& u : users) bl.users.push_back(u.text());
+        bl.reason = kind + " " + name + " on host " + host +
+                    " is still in use, so its deletion (--prune) is BLOCKED and apply refuses "
+                    "this plan. Remedy: " +
+                    remedy;
+        bl.diffs.push_back({kind, name, "(deleted)", ChangeClass::Replace});
+        b.block(std::move(bl));
+    };
+
+    // Volumes: those still used by something that stays are blocked (and so is what backs them).
+    std::set<std::string> del(vols.begin(), vols.end());
+    auto remaining_users = [&](const std::string& key) {
+        auto [pool, vol] = split(key);
+        std::vector<Use> us = after.volume_users(pool, vol);
+        us.erase(
+            std::remove_if(us.begin(), us.end(),
+                           [&](const Use& u) { return u.kind == "volume" && del.count(u.name); }),
+            us.end());
+        return us;
+    };
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (const auto& key : vols)
+            if (del.count(key) && !remaining_users(key).empty()) {
+                del.erase(key);
+                changed = true;
+            }
+    }
+    std::set<std::string> done;
+    std::function<void(const std::string&)> emit = [&](const std::string& key) {
+        if (!done.insert(key).second) return;
+        auto [pool, vol] = split(key);
+        std::vector<Use> used = before.volume_users(pool, vol);
+        for (const auto& u : after.volume_users(pool, vol)) // overlays deleted in this plan
+            if (u.kind == "volume" && del.count(u.name)) {
+                emit(u.name);
+                used.push_back(u);
+            }
+        ResourceChange rc = deleted("volume", key);
+        vol_delete[key] = b.add("volume.delete", host, "volume", key, "",
+                                {{"pool", pool}, {"volume", vol}}, deps_of(used), rc.address());
+        b.plan.changes.push_back(rc);
+    };
+    for (const auto& key : vols)
+        if (del.count(key)) emit(key);
+    for (const auto& key : vols) {
+        if (del.count(key)) continue;
+        refuse("volume", key, "volume.delete", remaining_users(key),
+               "remove its users first (detach the disk in the VM's spec, and restart a VM that "
+               "still runs with it; delete or rebase an overlay), or put its Volume spec back");
+    }
+    for (const auto& key : del) {
+        auto [pool, vol] = split(key);
+        after.remove_volume(pool, vol);
+    }
+
+    // Pools: only when no volume is left in them and no domain uses them.
+    for (const auto& name : pools) {
+        std::vector<Use> users = after.pool_users(name);
+        if (!users.empty()) {
+            refuse("pool", name, "pool.undefine", users,
+                   "delete or move the volumes left in it (remove their specs too, with "
+                   "--prune, or delete unmanaged ones by hand), or put its StoragePool spec "
+                   "back");
+            continue;
+        }
+        std::vector<Use> used = before.pool_users(name);
+        ResourceChange rc = deleted("pool", name);
+        rc.note = "stopped and undefined; files left in its directory stay on disk";
+        b.add("pool.undefine", host, "pool", name, "", {}, deps_of(used), rc.address());
+        b.plan.changes.push_back(rc);
+    }
+    // Networks: only when no domain (config or running) is attached to them.
+    for (const auto& name : nets) {
+        std::vector<Use> users = after.network_users(name);
+        if (!users.empty()) {
+            refuse("network", name, "network.undefine", users,
+                   "remove the interfaces on it from the VMs' specs (and restart VMs that still "
+                   "run with them), or put its Network spec back");
+            continue;
+        }
+        ResourceChange rc = deleted("network", name);
+        rc.note = "stopped and undefined";
+        b.add("network.undefine", host, "network", name, "", {},
+              deps_of(before.network_users(name)), rc.address());
         b.plan.changes.push_back(rc);
     }
 }
@@ -1116,9 +1402,38 @@ Plan make_plan(const DesiredState& desired, const std::vector<ObservedHost>& obs
         }
     }
     b.plan.fingerprints = fingerprints(observed);
+    // Two Host specs reaching the same libvirt (same host UUID, else the same URI) would plan
+    // each other's objects as unwanted: an error naming both, and nothing planned on either.
+    std::set<std::string> same_host;
+    for (size_t i = 0; i < desired.hosts.size(); ++i) {
+        const ObservedHost* a = find_host(observed, desired.hosts[i].name);
+        if (!a || !a->reachable) continue;
+        for (size_t j = i + 1; j < desired.hosts.size(); ++j) {
+            const ObservedHost* c = find_host(observed, desired.hosts[j].name);
+            if (!c || !c->reachable) continue;
+            bool by_uuid = !a->host_uuid.empty() && a->host_uuid == c->host_uuid;
+            if (!by_uuid && !(a->uri == c->uri && !a->uri.empty())) continue;
+            const HostSpec& h1 = desired.hosts[i];
+            const HostSpec& h2 = desired.hosts[j];
+            auto where = [](const HostSpec& h) {
+                return h.src.file.empty() ? std::string("host/") + h.name
+                                          : h.src.file + ":" + std::to_string(h.src.line);
+            };
+            Blocked bl = blocked_of(h2.name, "host", h2.name, "", &h2.src);
+            bl.reason = "Host specs " + h1.name + " (" + where(h1) + ") and " + h2.name + " (" +
+                        where(h2) + ") reach the same libvirt host (" +
+                        (by_uuid ? "host UUID " + a->host_uuid : "URI " + a->uri) +
+                        "); each would treat the other's objects as unmanaged or unwanted, so "
+                        "nothing was planned on either. Remedy: keep one Host spec per "
+                        "hypervisor and point every spec's `host:` at it";
+            b.block(std::move(bl));
+            same_host.insert(h1.name);
+            same_host.insert(h2.name);
+        }
+    }
     for (const auto& host : desired.hosts) {
         const ObservedHost* oh = find_host(observed, host.name);
-        if (!oh || !oh->reachable) continue;
+        if (!oh || !oh->reachable || same_host.count(host.name)) continue;
         HostPlan hp{&host, oh, {}, {}, {}};
         plan_pools(b, desired, hp);
         plan_volumes(b, desired, hp);
@@ -1171,6 +1486,18 @@ Plan make_plan(const DesiredState& desired, const std::vector<ObservedHost>& obs
     }
     apply_targets(b.plan, opts.targets);
     return b.plan;
+}
+
+std::vector<std::string> changes_without_steps(const Plan& p) {
+    std::set<std::string> has_step, has_block;
+    for (const auto& s : p.steps) has_step.insert(s.change);
+    for (const auto& bl : p.blocked) has_block.insert(bl.address());
+    std::vector<std::string> out;
+    for (const auto& c : p.changes)
+        if ((c.action == Action::Update || c.action == Action::Replace) &&
+            !has_step.count(c.address()) && !has_block.count(c.address()))
+            out.push_back(c.address());
+    return out;
 }
 
 std::vector<DriftItem> detect_drift(const DesiredState& desired,

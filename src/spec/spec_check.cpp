@@ -65,6 +65,20 @@ struct Checker {
                                where(it->second) + "); names must be unique per kind and host");
         };
         for (const auto& h : L.state.hosts) check("Host", h.name, "`" + h.name + "`", h.src);
+        // Two Host specs for one libvirt: each would plan the other's objects as unwanted
+        // (and --prune delete them).
+        std::map<std::string, const HostSpec*> uris;
+        for (const auto& h : L.state.hosts) {
+            if (h.uri.empty()) continue;
+            auto [it, fresh] = uris.emplace(h.uri, &h);
+            if (!fresh && it->second->name != h.name)
+                error(at("Host", "", h.name, -1, "uri", h.src),
+                      "Host `" + h.name + "` has the same uri `" + h.uri + "` as Host `" +
+                          it->second->name + "` (defined at " + where(it->second->src) +
+                          "); one libvirt host needs exactly one Host spec, or each would "
+                          "treat the other's objects as unwanted: point every spec's `host:` at "
+                          "one of them and remove the other");
+        }
         auto each = [&](const std::vector<Spec>& v, const std::string& kind, bool pooled) {
             for (const auto& s : v) {
                 std::string pool = pooled ? s.obj.get("pool") : "";

@@ -22,6 +22,7 @@
 #include <set>
 
 #include "mx_util.hpp"
+#include "virtumancer/planner.hpp"
 
 namespace {
 
@@ -344,6 +345,9 @@ TEST_F(PlanMatrix, EveryChangeKindDoesWhatItsClassSays) {
         ASSERT_EQ(p.code, 0) << p.out << p.err;
         auto plan = parse_json(p.out);
         ASSERT_FALSE(plan.is_discarded()) << p.out;
+        // The planner's invariant: every update/replace change has a step or is an error.
+        EXPECT_EQ(virtumancer::changes_without_steps(virtumancer::plan_from_json(p.out)),
+                  std::vector<std::string>{});
         auto change = plan_change(plan, "vm", kVm);
         ASSERT_FALSE(change.is_null()) << p.out;
         auto diff = diff_of(change, row.field);

@@ -117,6 +117,8 @@ TEST_P(PlannerChange, ClassifiesAndOrders) {
     ASSERT_NE(df, nullptr) << tc.name << ": no diff on " << tc.field;
     EXPECT_EQ(change_class_name(df->cls), std::string(change_class_name(tc.cls))) << tc.name;
     EXPECT_EQ(ops(p), tc.expected_ops) << tc.name;
+    // every Update/Replace change has a step or is blocked (an error)
+    EXPECT_EQ(changes_without_steps(p), std::vector<std::string>{}) << tc.name;
     // every dependency points backwards (topological order)
     for (const auto& s : p.steps)
         for (int dep : s.deps) EXPECT_LT(dep, s.id);
