@@ -70,10 +70,13 @@ std::vector<std::string> ops(const Plan& p) {
     return v;
 }
 
+// The fields a plan changes or refuses (blocked: a plan error, docs/safety.md).
 std::set<std::string> plan_fields(const Plan& p) {
     std::set<std::string> out;
     for (const auto& c : p.changes)
         for (const auto& d : c.diffs) out.insert(d.field);
+    for (const auto& bl : p.blocked)
+        for (const auto& d : bl.diffs) out.insert(d.field);
     return out;
 }
 
@@ -88,6 +91,9 @@ std::set<std::string> drift_fields(const std::vector<DriftItem>& items, const st
 const FieldDiff* find_diff(const Plan& p, const std::string& field) {
     for (const auto& c : p.changes)
         for (const auto& d : c.diffs)
+            if (d.field == field) return &d;
+    for (const auto& bl : p.blocked)
+        for (const auto& d : bl.diffs)
             if (d.field == field) return &d;
     return nullptr;
 }
@@ -246,8 +252,11 @@ TEST(PlannerKinds, PoolAutostartActiveAndPathAreInDriftAsInPlan) {
     const FieldDiff* df = find_diff(p, "path");
     ASSERT_TRUE(df);
     EXPECT_EQ(df->before, "/var/lib/libvirt/images/q");
-    EXPECT_EQ(p.changes.at(0).cls, ChangeClass::Replace);
-    EXPECT_TRUE(p.steps.empty()); // never recreated
+    // Never recreated: a plan error (blocked) naming the field, no step.
+    ASSERT_EQ(p.blocked.size(), 1u);
+    EXPECT_EQ(p.blocked[0].kind, "pool");
+    EXPECT_TRUE(p.changes.empty());
+    EXPECT_TRUE(p.steps.empty());
 }
 
 namespace {
@@ -305,14 +314,16 @@ TEST(PlannerKinds, VolumeCapacityFormatAndBackingChainAreInDriftAsInPlan) {
     ASSERT_EQ(ops(p), std::vector<std::string>{"volume.resize"});
     EXPECT_EQ(p.steps[0].args.at("bytes"), "2097152");
 
-    // Another backing file, another format: reported (never recreated by a plan).
+    // Another backing file, another format: refused as plan errors (never recreated by a plan).
     ObservedHost other = with_observed_volumes(
         {{"p", "base.qcow2", volume_xml("base.qcow2", "1048576", "raw"), ""},
          {"p", "o.qcow2", volume_xml("o.qcow2", "1048576", "qcow2", "/elsewhere/b.qcow2"), ""}});
     expect_same_fields(d, other, "volume", {"format", "backing_path"});
     Plan q = make_plan(d, {other}, {});
     EXPECT_TRUE(q.steps.empty());
-    EXPECT_NE(q.changes.at(0).note.find("cannot change in place"), std::string::npos);
+    ASSERT_EQ(q.blocked.size(), 2u); // base.qcow2's format, o.qcow2's backing file
+    EXPECT_NE(q.blocked[0].reason.find("format cannot change in place"), std::string::npos);
+    EXPECT_NE(q.blocked[1].reason.find("cannot change in place"), std::string::npos);
 
     // An overlay where the spec wants a plain volume.
     DesiredState plain =
@@ -320,7 +331,7 @@ TEST(PlannerKinds, VolumeCapacityFormatAndBackingChainAreInDriftAsInPlan) {
     expect_same_fields(plain, ok, "volume", {"backing_path", "backing_format"});
 }
 
-TEST(PlannerKinds, VolumeShrinkIsDriftAndAPlanWarningNotAStep) {
+TEST(PlannerKinds, VolumeShrinkIsDriftAndAPlanErrorNotAStep) {
     DesiredState d = with_volumes({volume_spec("base.qcow2", "1048576")});
     ObservedHost h =
         with_observed_volumes({{"p", "base.qcow2", volume_xml("base.qcow2", "2097152"), ""}});
@@ -329,6 +340,7 @@ TEST(PlannerKinds, VolumeShrinkIsDriftAndAPlanWarningNotAStep) {
     Plan p = make_plan(d, {h}, {});
     EXPECT_TRUE(p.steps.empty());
     ASSERT_EQ(p.errors.size(), 1u);
+    EXPECT_EQ(p.errors[0].severity, Severity::Error);
     EXPECT_NE(p.errors[0].message.find("shrinking"), std::string::npos);
 }
 
