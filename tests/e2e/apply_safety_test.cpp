@@ -246,7 +246,9 @@ TEST_F(PruneSafety, PruneOfVolumesInUseIsRefusedAndTheFilesSurvive) {
 
     // The backing volume's spec goes (the overlay keeps using it as its backing file), and
     // the data volume's spec goes while the VM still uses its file (a disk by path).
-    std::string over_plain = safe_volume("a", "over.qcow2");
+    // The overlay's spec names its backing file by path (it is compared: the chain stays).
+    std::string over_plain = safe_volume(
+        "a", "over.qcow2", "backing_path: " + kSafeDir + "/a/base.qcow2\nbacking_format: qcow2\n");
     write(host + safe_pool("a") + over_plain +
           safe_vm("running", {"vda:a:over.qcow2:virtio", "sda:file:a/data.qcow2:usb"}));
     r = apply();
