@@ -65,6 +65,8 @@ class Usage {
 
     std::vector<Use> volume_users(const std::string& pool, const std::string& name) const;
     std::vector<Use> pool_users(const std::string& pool) const;
+    // The domains whose disks use the file at `path` (by path, or by a pool+volume that is it).
+    std::vector<Use> file_users(const std::string& path) const;
     std::vector<Use> network_users(const std::string& network) const;
 
   private:

@@ -5,6 +5,7 @@
 #include <exception>
 #include <functional>
 #include <map>
+#include <memory>
 #include <pugixml.hpp>
 #include <set>
 #include <thread>
@@ -929,6 +930,52 @@ void plan_snapshots(Builder& b, const DesiredState& d, HostPlan& hp,
     }
 }
 
+// A VM to be created whose writable disk is already used by another domain on the host: two
+// domains writing one image corrupt it, and the usual cause is a VM renamed in its spec
+// without its `uuid` (planned as a new domain beside the old one). Blocked, naming the users;
+// read-only, shareable and CD-ROM/floppy disks may be shared and are not checked. The usage
+// graph is built only when the host has a VM to create.
+void check_new_vm_disks(Builder& b, const DesiredState& d, const HostPlan& hp,
+                        const std::function<bool(const std::string&)>& skip) {
+    std::unique_ptr<Usage> usage;
+    for (const auto& vm : d.vms) {
+        if (vm.host != hp.host->name || hp.obs->domain(vm.obj.name()) || skip(vm.obj.name()))
+            continue;
+        for (const auto& dev : vm.obj.children) {
+            if (dev.kind->kind != "disk") continue;
+            std::string device = dev.get("device", "disk");
+            auto on = [&](const char* k) {
+                return dev.has(k) && dev.get(k) != "no" && dev.get(k) != "false";
+            };
+            if (device == "cdrom" || device == "floppy" || on("readonly") || on("shareable"))
+                continue;
+            if (!usage) usage = std::make_unique<Usage>(*hp.obs);
+            std::vector<Use> users;
+            std::string what;
+            if (dev.has("volume")) {
+                what = "volume " + dev.get("pool") + "/" + dev.get("volume");
+                for (auto& u : usage->volume_users(dev.get("pool"), dev.get("volume")))
+                    if (u.kind == "domain") users.push_back(u);
+            } else if (dev.has("file")) {
+                what = "file " + dev.get("file");
+                users = usage->file_users(dev.get("file"));
+            }
+            if (users.empty()) continue;
+            Blocked bl = blocked_of(hp.host->name, "vm", vm.obj.name(), "vm.define", &vm.src);
+            std::string first = users.front().name;
+            bl.reason =
+                "VM " + vm.obj.name() + " on host " + hp.host->name + " is new, but its disk " +
+                dev.get("target") + " (" + what + ") is already used by another domain; " +
+                "two domains writing one disk image corrupt it. Remedy: if this VM is " +
+                "domain " + first + " renamed, put that domain's uuid in the spec (`uuid:`, " +
+                "see `virsh domuuid " + first + "`) so it is renamed in place; otherwise give " +
+                "this VM its own volume, or mark the disk `shareable`/`readonly`";
+            for (const auto& u : users) bl.users.push_back(u.text());
+            b.block(std::move(bl));
+        }
+    }
+}
+
 // The host as the plan's steps on it leave it (in step order): what each domain's config and
 // running config refer to, which volumes exist and what backs them.
 Usage projected_usage(Usage u, const Plan& plan, const std::string& host) {
@@ -1480,6 +1527,8 @@ Plan make_plan(const DesiredState& desired, const std::vector<ObservedHost>& obs
                        "snapshots)" +
                        (it->note.empty() ? "" : "; " + it->note);
         });
+        check_new_vm_disks(b, desired, hp,
+                           [&](const std::string& n) { return renamed.refused.count(n) > 0; });
         plan_snapshots(b, desired, hp, vm_last);
         plan_deletions(b, desired, hp, opts);
         if (!renamed.refused.empty()) drop_renamed(b.plan, host.name, renamed.refused);

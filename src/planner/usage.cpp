@@ -208,6 +208,22 @@ std::vector<Use> Usage::volume_users(const std::string& pool, const std::string&
     return out;
 }
 
+std::vector<Use> Usage::file_users(const std::string& path) const {
+    std::vector<Use> out;
+    std::string p = norm(path);
+    if (p.empty()) return out;
+    std::string key; // the volume ("pool/name") at that path, if libvirt has one
+    for (const auto& [k, v] : volumes_)
+        if (norm(v.path) == p) key = k;
+    disk_users(
+        [&](const DiskRef& r) {
+            if (!r.volume.empty()) return !key.empty() && r.pool + "/" + r.volume == key;
+            return norm(r.file) == p;
+        },
+        out);
+    return out;
+}
+
 std::vector<Use> Usage::pool_users(const std::string& pool) const {
     std::vector<Use> out;
     std::string prefix = pool + "/";

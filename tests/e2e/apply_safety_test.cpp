@@ -406,3 +406,35 @@ TEST_F(PruneSafety, TwoHostSpecsForOneLibvirtAreRefused) {
 }
 
 } // namespace
+
+namespace {
+// A VM renamed in its spec without its uuid (a new VM on the old domain's volume): plan and
+// `apply --prune` are refused naming the domain and the uuid remedy; the old domain keeps
+// running, its volume and file survive, no task runs.
+TEST_F(PruneSafety, RenameWithoutUuidIsRefusedAndTheOldDomainSurvives) {
+    std::string host = "kind: Host\nname: local\nuri: qemu:///system\n";
+    std::string vol = safe_volume("a", "root.qcow2");
+    std::string yaml =
+        host + safe_pool("a") + vol + safe_vm("running", {"vda:a:root.qcow2:virtio"});
+    write(yaml);
+    Result r = apply();
+    ASSERT_EQ(r.code, 0) << r.out;
+    const std::string old_name = kSafe + "vm", new_name = kSafe + "vm2";
+    auto pos = yaml.find("name: " + old_name + "\n");
+    ASSERT_NE(pos, std::string::npos);
+    write(yaml.replace(pos, 6 + old_name.size(), "name: " + new_name));
+    int tasks_before = std::atoi(sql(db_, "SELECT count(*) FROM tasks").c_str());
+    r = vm(db_, "plan --prune " + quote(specs()));
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_TRUE(contains(r.out, "used by domain " + old_name + " (disk vda)")) << r.out;
+    EXPECT_TRUE(contains(r.out, "put that domain's uuid in the spec")) << r.out;
+    r = apply("--prune");
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_EQ(std::atoi(sql(db_, "SELECT count(*) FROM tasks").c_str()), tasks_before)
+        << "a refused plan executed a step";
+    EXPECT_TRUE(contains(virsh("domstate " + old_name), "running"));
+    EXPECT_FALSE(contains(virsh("list --all --name"), new_name));
+    EXPECT_TRUE(volume_exists("a", "root.qcow2"));
+    EXPECT_TRUE(file_exists(kSafeDir + "/a/root.qcow2"));
+}
+} // namespace

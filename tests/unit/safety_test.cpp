@@ -517,3 +517,44 @@ TEST(Safety, PlanOutputSaysRedefineAndListsBlockedUsers) {
               std::string::npos)
         << out;
 }
+
+// A VM renamed in its spec without its uuid is a new VM on the old domain's disks: blocked,
+// naming the domain that uses them and the uuid remedy, never a second domain on one image.
+// Read-only and CD-ROM disks may be shared.
+TEST(Safety, NewVmOnADiskAnotherDomainUsesIsBlocked) {
+    ObservedHost h = host();
+    h.pools[0].volumes = {volume("root.qcow2"), volume("iso.img", "", "raw")};
+    ObservedDomain old = dom("old",
+                             "<disk type='volume' device='disk'><source pool='p' "
+                             "volume='root.qcow2'/><target dev='vda' bus='virtio'/></disk>" +
+                                 file_disk("/var/lib/vmr/p/iso.img", "hdc", "ide"),
+                             "running");
+    h.domains.push_back(old);
+    DesiredState d = desired();
+    Spec renamed = vm_spec(old, "running");
+    renamed.obj.fields["name"] = "new";
+    d.vms.push_back(renamed);
+    Plan p = make_plan(d, {h}, {});
+    ASSERT_EQ(p.blocked.size(), 2u) << "the root volume and the file disk";
+    EXPECT_EQ(p.blocked[0].name, "new");
+    EXPECT_EQ(p.blocked[0].users, std::vector<std::string>{"domain old (disk vda)"});
+    EXPECT_TRUE(has_error(p, "put that domain's uuid in the spec"));
+    EXPECT_TRUE(has_error(p, "disk hdc (file /var/lib/vmr/p/iso.img)"));
+    expect_sound(p);
+
+    // The same VM with its disks read-only / a CD-ROM: nothing is refused.
+    for (auto& dev : d.vms[0].obj.children)
+        if (dev.kind->kind == "disk") {
+            if (dev.get("target") == "vda")
+                dev.fields["readonly"] = "yes";
+            else
+                dev.fields["device"] = "cdrom";
+        }
+    Plan q = make_plan(d, {h}, {});
+    EXPECT_TRUE(q.blocked.empty()) << (q.blocked.empty() ? "" : q.blocked[0].reason);
+    // And a VM on its own volume is planned as before.
+    h.domains.clear();
+    Plan r = make_plan(d, {h}, {});
+    EXPECT_TRUE(r.blocked.empty());
+    EXPECT_FALSE(r.steps.empty());
+}
