@@ -3,6 +3,9 @@
 #pragma once
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "virtumancer/diag.hpp"
 
 #include "virtumancer/model.hpp"
 
@@ -40,7 +43,47 @@ std::string merge_xml_fragment(const std::string& residue, const std::string& el
 // On difference, *why names the first differing path.
 bool xml_equal(std::string_view a, std::string_view b, std::string* why = nullptr);
 
-// Size parsing shared with the spec loader: value + libvirt unit -> bytes.
-bool size_to_bytes(const std::string& value, const std::string& unit, unsigned long long* out);
+// libvirt's scaled integer: value + unit (case-insensitive, as virScaleInteger: b, bytes,
+// k/KiB... powers of 1024, KB... powers of 1000) -> bytes. An empty unit means
+// `default_scale` (the element's default unit). False on bad syntax or overflow.
+bool size_to_bytes(const std::string& value, const std::string& unit,
+                   unsigned long long default_scale, unsigned long long* out);
+
+// The default unit (in bytes) of a SizeKiB / SizeBytes field.
+unsigned long long default_unit_scale(FieldType t);
+
+// Every size-like element or attribute the codec knows, with libvirt's default unit: the typed
+// SizeKiB/SizeBytes fields of every kind and the sizes kept in residue XML (NUMA cells,
+// hugepages, shmem, ...). `path` is relative to the owner element, as in FieldDesc::path; an
+// attribute path's unit is the same element's @unit. parse_xml, merge_xml_fragment and
+// xml_equal write each in its canonical unit, so a missing unit means libvirt's default.
+struct SizeRule {
+    std::string owner; // element of the object: "domain", "volume", "memory" (device), ...
+    std::string path;
+    unsigned long long default_scale = 1;
+};
+const std::vector<SizeRule>& size_rules();
+
+// libvirt (libxml2) refuses XML nested deeper than 256 elements; so does the codec.
+inline constexpr int kMaxXmlDepth = 256;
+
+// Throws XmlError when `xml` is malformed or nested deeper than kMaxXmlDepth.
+void check_xml_input(std::string_view xml);
+
+// A malformed or too deeply nested XML input, with the 1-based line and column.
+class XmlError : public Error {
+  public:
+    XmlError(int line, int column, const std::string& what, std::string remedy = {})
+        : Error("line " + std::to_string(line) + ", column " + std::to_string(column) + ": " + what,
+                std::move(remedy)),
+          line_(line), column_(column), message_(what) {}
+    int line() const { return line_; }
+    int column() const { return column_; }
+    const std::string& message() const { return message_; }
+
+  private:
+    int line_, column_;
+    std::string message_;
+};
 
 } // namespace virtumancer

@@ -11,6 +11,7 @@
 #include "virtumancer/diag.hpp"
 #include "virtumancer/import_xml.hpp"
 #include "virtumancer/spec.hpp"
+#include "virtumancer/xml_codec.hpp"
 
 namespace fs = std::filesystem;
 
@@ -45,6 +46,10 @@ int run_import(const Globals& g, const ImportOpts& o) {
         ImportedDomain d;
         try {
             d = import_domain_xml(read_file(f), host);
+        } catch (const XmlError& e) {
+            throw Error(f + ":" + std::to_string(e.line()) + ":" + std::to_string(e.column()) +
+                            ": " + e.message(),
+                        e.remedy());
         } catch (const Error& e) {
             throw Error(f + ": " + e.what(), e.remedy());
         }

@@ -49,6 +49,7 @@ std::string password_env_name(const std::string& vm, const std::string& dev) {
 
 ImportedDomain import_domain_xml(const std::string& xml, const std::string& host) {
     ImportedDomain out;
+    check_xml_input(xml); // malformed or too deep: an XmlError with line and column
     std::string text = xml;
     if (is_live_xml(xml)) {
         out.was_live = true;

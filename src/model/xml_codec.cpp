@@ -189,19 +189,180 @@ bool value_fits(FieldType t, const std::string& v) {
     }
 }
 
-struct UnitDef {
-    const char* name;
-    unsigned long long mult;
+// ---------------------------------------------------------------- sizes and their units
+//
+// libvirt's scaled integers (basictypes.rng `scaledInteger`, virScaleInteger): an integer with
+// an optional unit, case-insensitive: b/byte/bytes; k, m, g, t, p, e and KiB...EiB (powers of
+// 1024); KB...EB (powers of 1000). A missing unit means the element's default unit, which
+// differs per element (memory: KiB; volume capacity: bytes; <tseg>: MiB). parse_xml and
+// merge_xml_fragment rewrite every size the rules below know into its canonical form
+// (canonical_size), so a file written without units, or with other units, gives the same
+// model as libvirt's own output.
+
+const char* unit_name(unsigned long long scale) {
+    switch (scale) {
+    case 1:
+        return "bytes";
+    case 1ULL << 10:
+        return "KiB";
+    case 1ULL << 20:
+        return "MiB";
+    case 1ULL << 30:
+        return "GiB";
+    default:
+        return nullptr;
+    }
+}
+
+// A value in its element's default unit when it is a whole number of them, else in bytes.
+std::pair<std::string, std::string> canonical_size(unsigned long long bytes,
+                                                   unsigned long long scale) {
+    if (scale > 1 && bytes % scale == 0 && unit_name(scale))
+        return {std::to_string(bytes / scale), unit_name(scale)};
+    return {std::to_string(bytes), "bytes"};
+}
+
+struct SizeRuleC {
+    std::vector<std::string> elems; // element steps from the owner element
+    std::string attr;               // "" -> element text; else this attribute (unit in @unit)
+    unsigned long long scale = 1;
 };
-const UnitDef kUnits[] = {
-    {"b", 1ULL},          {"bytes", 1ULL},        {"KB", 1000ULL},
-    {"k", 1024ULL},       {"KiB", 1024ULL},       {"MB", 1000000ULL},
-    {"M", 1048576ULL},    {"MiB", 1048576ULL},    {"GB", 1000000000ULL},
-    {"G", 1073741824ULL}, {"GiB", 1073741824ULL}, {"TB", 1000000000000ULL},
-    {"T", 1ULL << 40},    {"TiB", 1ULL << 40},    {"PB", 1000000000000000ULL},
-    {"P", 1ULL << 50},    {"PiB", 1ULL << 50},    {"EB", 1000000000000000000ULL},
-    {"E", 1ULL << 60},    {"EiB", 1ULL << 60},
+
+// Rules by owner element (the object's root: domain, volume, pool, or a device element).
+const std::unordered_map<std::string, std::vector<SizeRuleC>>& compiled_size_rules() {
+    static const auto rules = [] {
+        std::unordered_map<std::string, std::vector<SizeRuleC>> out;
+        for (const auto& r : size_rules()) {
+            SizeRuleC c;
+            c.scale = r.default_scale;
+            for (size_t i = 0; i <= r.path.size();) {
+                size_t j = std::min(r.path.find('/', i), r.path.size());
+                if (j > i) {
+                    if (r.path[i] == '@')
+                        c.attr = r.path.substr(i + 1, j - i - 1);
+                    else
+                        c.elems.push_back(r.path.substr(i, j - i));
+                }
+                i = j + 1;
+            }
+            out[r.owner].push_back(std::move(c));
+        }
+        return out;
+    }();
+    return rules;
+}
+
+// Rewrites one size (element text or attribute, unit in @unit) canonically. Values that are
+// not a valid scaled integer are left as written (libvirt reports them).
+void canonicalize_size(pugi::xml_node el, const SizeRuleC& r) {
+    pugi::xml_attribute va;
+    std::string text;
+    if (r.attr.empty()) {
+        if (!only_text(el)) return;
+        text = el.first_child().value();
+    } else {
+        va = el.attribute(r.attr.c_str());
+        if (!va) return;
+        text = va.value();
+    }
+    auto ua = el.attribute("unit");
+    unsigned long long bytes = 0;
+    if (!size_to_bytes(text, ua ? ua.value() : "", r.scale, &bytes)) return;
+    auto [v, unit] = canonical_size(bytes, r.scale);
+    if (r.attr.empty())
+        el.first_child().set_value(v.c_str());
+    else
+        va.set_value(v.c_str());
+    // one place for the unit, whatever the input's attribute order: after the value attribute
+    // (as libvirt writes <cell memory='..' unit='KiB'/>), else last
+    if (ua) el.remove_attribute(ua);
+    ua = va ? el.insert_attribute_after("unit", va) : el.append_attribute("unit");
+    ua.set_value(unit.c_str());
+}
+
+void canonicalize_rules(pugi::xml_node owner) {
+    const auto& all = compiled_size_rules();
+    auto it = all.find(owner.name());
+    if (it == all.end()) return;
+    for (const auto& r : it->second) {
+        // every element on the path (a rule may match many: NUMA cells, hugepages)
+        std::vector<pugi::xml_node> level{owner};
+        for (const auto& step : r.elems) {
+            std::vector<pugi::xml_node> next;
+            for (auto n : level)
+                for (auto ch : n.children(step.c_str())) next.push_back(ch);
+            level.swap(next);
+        }
+        for (auto n : level) canonicalize_size(n, r);
+    }
+}
+
+// `root` is an object's element; its child objects (devices) are handled with their own rules.
+void canonicalize_sizes(pugi::xml_node root) {
+    canonicalize_rules(root);
+    std::string el = root.name();
+    const KindDesc* k = nullptr;
+    for (auto* top : {&domain_kind(), &pool_kind(), &volume_kind(), &network_kind()})
+        if (top->element == el) k = top;
+    if (!k || k->container.empty()) return;
+    pugi::xml_node cont = root;
+    for (const auto& e : split_path(k->container).elems) cont = cont.child(e.c_str());
+    for (auto ch : cont.children())
+        if (ch.type() == pugi::node_element) canonicalize_rules(ch);
+}
+
+// Nesting depth of elements under `n` (iterative: no recursion on hostile input).
+struct DepthWalker : pugi::xml_tree_walker {
+    int limit;
+    pugi::xml_node too_deep;
+    explicit DepthWalker(int l) : limit(l) {}
+    bool for_each(pugi::xml_node& node) override {
+        if (depth() + 1 > limit && node.type() == pugi::node_element) {
+            too_deep = node;
+            return false;
+        }
+        return true;
+    }
 };
+
+pugi::xml_node too_deep(pugi::xml_node root) {
+    DepthWalker w(kMaxXmlDepth);
+    root.traverse(w);
+    return w.too_deep;
+}
+
+// 1-based line and column of a byte offset.
+std::pair<int, int> line_col(std::string_view text, ptrdiff_t offset) {
+    int line = 1, col = 1;
+    for (ptrdiff_t i = 0; i < offset && i < static_cast<ptrdiff_t>(text.size()); ++i) {
+        if (text[i] == '\n') {
+            ++line;
+            col = 1;
+        } else {
+            ++col;
+        }
+    }
+    return {line, col};
+}
+
+// Loads `xml` into `doc`: malformed XML and nesting deeper than kMaxXmlDepth are XmlErrors
+// with the line and column.
+pugi::xml_node load_checked(pugi::xml_document& doc, std::string_view xml, const char* what) {
+    auto res = doc.load_buffer(xml.data(), xml.size());
+    if (!res) {
+        auto [l, c] = line_col(xml, res.offset);
+        throw XmlError(l, c, std::string("malformed ") + what + ": " + res.description(),
+                       "check the XML document");
+    }
+    if (auto deep = too_deep(doc)) {
+        auto [l, c] = line_col(xml, std::max<ptrdiff_t>(0, deep.offset_debug() - 1)); // at '<'
+        throw XmlError(l, c,
+                       std::string(what) + " nested deeper than " + std::to_string(kMaxXmlDepth) +
+                           " elements (libvirt's own limit)",
+                       "flatten the document; libvirt refuses it as well");
+    }
+    return doc.document_element();
+}
 
 // Extracts one field from `root` (which is being turned into the residue).
 // Returns true and sets *value when the field was present in a form it can hold.
@@ -249,13 +410,13 @@ bool extract(pugi::xml_node root, const CompiledField& cf, pugi::xml_node base, 
         if (!only_text(n)) return false;
         std::string text = n.text().get();
         auto ua = n.attribute("unit");
-        std::string unit = ua ? ua.value() : (f.type == FieldType::SizeKiB ? "KiB" : "bytes");
         unsigned long long bytes = 0;
-        if (!size_to_bytes(text, unit, &bytes)) return false;
-        // Only take it if it renders back exactly as written (canonical unit).
-        std::string canon_unit = f.type == FieldType::SizeKiB ? "KiB" : "bytes";
-        if (ua && unit != canon_unit) return false;
-        if (!ua) return false;
+        if (!size_to_bytes(text, ua ? ua.value() : "", default_unit_scale(f.type), &bytes))
+            return false;
+        // Only take it if it renders back exactly as written (parse_xml has written every
+        // size in its canonical unit; anything else stays in the residue as it was).
+        auto [canon_text, canon_unit] = canonical_size(bytes, default_unit_scale(f.type));
+        if (!ua || text != canon_text || canon_unit != ua.value()) return false;
         n.remove_child(n.first_child());
         n.remove_attribute("unit");
         touched->push_back(n);
@@ -338,12 +499,16 @@ void inject(pugi::xml_node root, const FieldDesc& f, const std::string& v) {
     }
     pugi::xml_node n = ensure_path(root, p.elems, p.elems.size());
     if (f.type == FieldType::SizeKiB || f.type == FieldType::SizeBytes) {
-        unsigned long long bytes = std::stoull(v);
-        bool kib = f.type == FieldType::SizeKiB && bytes % 1024 == 0;
-        n.text().set(std::to_string(kib ? bytes / 1024 : bytes).c_str());
+        unsigned long long bytes = 0;
+        auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), bytes);
+        if (ec != std::errc() || p != v.data() + v.size())
+            throw Error("`" + f.key + "` is not a size in bytes: `" + v + "`",
+                        "fix the value in the spec (e.g. `2GiB`)");
+        auto [text, unit] = canonical_size(bytes, default_unit_scale(f.type));
+        n.text().set(text.c_str());
         auto ua = n.attribute("unit");
         if (!ua) ua = n.append_attribute("unit");
-        ua = kib ? "KiB" : "bytes";
+        ua = unit.c_str();
         return;
     }
     if (!p.attr.empty()) {
@@ -466,29 +631,99 @@ void render_into(pugi::xml_node parent, const Object& obj, const OwnerMarker* ma
 
 } // namespace
 
-bool size_to_bytes(const std::string& value, const std::string& unit, unsigned long long* out) {
-    if (value.empty() || !std::all_of(value.begin(), value.end(), ::isdigit)) return false;
+unsigned long long default_unit_scale(FieldType t) {
+    return t == FieldType::SizeKiB ? 1024ULL : 1ULL;
+}
+
+const std::vector<SizeRule>& size_rules() {
+    static const std::vector<SizeRule> rules = [] {
+        std::vector<SizeRule> out;
+        // Typed fields: their descriptor's type gives libvirt's default unit.
+        std::vector<const KindDesc*> kinds = {&domain_kind(), &pool_kind(), &volume_kind(),
+                                              &network_kind()};
+        for (auto* k : device_kinds()) kinds.push_back(k);
+        for (auto* k : kinds)
+            for (const auto& f : k->fields)
+                if ((f.type == FieldType::SizeKiB || f.type == FieldType::SizeBytes) &&
+                    !f.path.empty() && f.path.find('[') == std::string::npos)
+                    out.push_back({k->element, f.path, default_unit_scale(f.type)});
+        // Sizes kept in the residue (domaincommon.rng, storagepool.rng, storagevol.rng, and
+        // libvirt's parsers for the default unit of each).
+        const unsigned long long KiB = 1024, MiB = 1024 * 1024, B = 1;
+        const SizeRule residue[] = {
+            {"domain", "memoryBacking/hugepages/page/@size", KiB},
+            {"domain", "cpu/numa/cell/@memory", KiB},
+            {"domain", "cpu/numa/cell/cache/size/@value", KiB},
+            {"domain", "cpu/numa/cell/cache/line/@value", B},
+            {"domain", "cputune/cachetune/cache/@size", KiB},
+            {"domain", "features/smm/tseg", MiB},
+            {"domain", "features/tcg/tb-cache", KiB},
+            {"domain", "features/hpt/maxpagesize", KiB},
+            {"shmem", "size", B},
+            {"pstore", "size", KiB},
+            {"disk", "backingStore/format/metadata_cache/max_size", B},
+            {"filesystem", "space_hard_limit", B},
+            {"filesystem", "space_soft_limit", B},
+            {"volume", "physical", B},
+            {"pool", "capacity", B},
+            {"pool", "allocation", B},
+            {"pool", "available", B},
+        };
+        for (const auto& r : residue) {
+            bool typed = std::any_of(out.begin(), out.end(), [&](const SizeRule& t) {
+                return t.owner == r.owner && t.path == r.path;
+            });
+            if (!typed) out.push_back(r);
+        }
+        return out;
+    }();
+    return rules;
+}
+
+bool size_to_bytes(const std::string& value, const std::string& unit,
+                   unsigned long long default_scale, unsigned long long* out) {
+    if (value.empty() ||
+        !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return false;
     unsigned long long v = 0;
     auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
     if (ec != std::errc() || p != value.data() + value.size()) return false;
-    for (const auto& u : kUnits) {
-        if (unit == u.name) {
-            if (v != 0 && u.mult > ~0ULL / v) return false;
-            *out = v * u.mult;
-            return true;
-        }
+    auto lower = [](std::string s) {
+        for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return s;
+    };
+    std::string u = lower(unit);
+    unsigned long long scale = 1;
+    if (u.empty()) {
+        scale = default_scale;
+    } else if (u == "b" || u == "byte" || u == "bytes") {
+        scale = 1;
+    } else {
+        unsigned long long base = 0;
+        if (u.size() == 1 || u.substr(1) == "ib")
+            base = 1024;
+        else if (u.substr(1) == "b")
+            base = 1000;
+        else
+            return false;
+        const std::string prefixes = "kmgtpe";
+        auto pos = prefixes.find(u[0]);
+        if (pos == std::string::npos) return false;
+        for (size_t i = 0; i <= pos; ++i) scale *= base;
     }
-    return false;
+    if (scale == 0 || (v != 0 && scale > ~0ULL / v)) return false;
+    *out = v * scale;
+    return true;
+}
+
+void check_xml_input(std::string_view xml) {
+    pugi::xml_document doc;
+    load_checked(doc, xml, "XML");
 }
 
 Object parse_xml(std::string_view xml, const KindDesc& kind, OwnerMarker* marker) {
     pugi::xml_document doc;
-    auto res = doc.load_buffer(xml.data(), xml.size());
-    if (!res)
-        throw Error(std::string("malformed XML at offset ") + std::to_string(res.offset) + ": " +
-                        res.description(),
-                    "check the XML document");
-    pugi::xml_node root = doc.document_element();
+    pugi::xml_node root = load_checked(doc, xml, "XML");
     if (kind.element != root.name())
         throw Error("expected <" + kind.element + "> as root element, found <" + root.name() + ">",
                     "pass a " + kind.kind + " XML document");
@@ -509,6 +744,7 @@ Object parse_xml(std::string_view xml, const KindDesc& kind, OwnerMarker* marker
         }
         if (!md.first_child() && !md.first_attribute()) root.remove_child(md);
     }
+    canonicalize_sizes(root);
     Object out;
     parse_into(root, kind, &out);
     return out;
@@ -528,18 +764,22 @@ std::string merge_xml_fragment(const std::string& residue, const std::string& el
     else if (!base.load_string(residue.c_str()))
         throw Error("stored XML fragment is not well-formed");
     pugi::xml_document frag;
-    std::string text = fragment;
+    const std::string& text = fragment;
     // Accept either the element itself (<disk snapshot='no'>...</disk>) or bare children.
-    auto res = frag.load_string(text.c_str());
+    auto res = frag.load_buffer(text.data(), text.size());
     if (!res || !frag.document_element() || frag.document_element().name() != element) {
         std::string wrapped = "<" + element + ">" + text + "</" + element + ">";
         frag.reset();
-        res = frag.load_string(wrapped.c_str());
+        res = frag.load_buffer(wrapped.data(), wrapped.size());
         if (!res)
             throw Error(std::string("the xml fragment is not well-formed: ") + res.description(),
                         "write well-formed XML, e.g. <" + element + " attr='value'><child/></" +
                             element + ">");
     }
+    if (too_deep(frag))
+        throw Error("the xml fragment is nested deeper than " + std::to_string(kMaxXmlDepth) +
+                        " elements (libvirt's own limit)",
+                    "flatten the fragment; libvirt refuses it as well");
     auto dst = base.document_element();
     auto src = frag.document_element();
     for (auto a : src.attributes()) {
@@ -548,6 +788,7 @@ std::string merge_xml_fragment(const std::string& residue, const std::string& el
         d = a.value();
     }
     for (auto c : src.children()) dst.append_copy(c);
+    canonicalize_sizes(dst);
     return serialize(dst);
 }
 
@@ -674,7 +915,18 @@ bool xml_equal(std::string_view a, std::string_view b, std::string* why) {
         if (why) *why = "right side is not well-formed XML";
         return false;
     }
+    // equal_nodes recurses: bounded by the depth limit
+    for (auto* d : {&da, &db})
+        if (too_deep(*d)) {
+            if (why)
+                *why = std::string(d == &da ? "left" : "right") + " side is nested deeper than " +
+                       std::to_string(kMaxXmlDepth) + " elements";
+            return false;
+        }
     auto ra = da.document_element(), rb = db.document_element();
+    // sizes compare by value whatever their unit (<size unit='M'>4</size> is 4194304 bytes)
+    canonicalize_sizes(ra);
+    canonicalize_sizes(rb);
     if (qname(ra, ra.name(), false) != qname(rb, rb.name(), false)) {
         if (why) *why = std::string("root <") + ra.name() + "> != <" + rb.name() + ">";
         return false;

@@ -1,4 +1,5 @@
 // Plan <-> JSON: the stable, versioned machine format of `plan --json` and `plan --out`.
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "virtumancer/planner.hpp"
@@ -121,8 +122,41 @@ std::string plan_to_json(const Plan& p) {
                 {"unmanaged", p.unmanaged},
                 {"errors", errors},
                 {"fingerprints", p.fingerprints}};
-    return doc.dump(2);
+    return doc.dump(2, ' ', false, json::error_handler_t::replace);
 }
+
+namespace {
+
+// An integer member of a saved plan, range-checked: a float (1e300, or an integer beyond 64
+// bits, which the JSON parser reads as a float) or a value outside [lo, hi] is an error that
+// names the member, never a silent conversion.
+long long int_in_range(const json& v, const std::string& where, long long lo, long long hi) {
+    bool ok = false;
+    long long n = 0;
+    if (v.is_number_unsigned()) {
+        auto u = v.get<unsigned long long>();
+        ok = u <= static_cast<unsigned long long>(hi);
+        n = ok ? static_cast<long long>(u) : 0;
+    } else if (v.is_number_integer()) {
+        n = v.get<long long>();
+        ok = n >= lo && n <= hi;
+    }
+    if (!ok)
+        throw Error("saved plan: `" + where + "` is " +
+                        (v.is_number() ? "out of range: " : "not an integer: ") +
+                        v.dump(-1, ' ', false, json::error_handler_t::replace) +
+                        " (an integer from " + std::to_string(lo) + " to " + std::to_string(hi) +
+                        " is expected)",
+                    "create it again with `virtumancer plan --out FILE`");
+    return n;
+}
+
+int int_member(const json& obj, const char* key, const std::string& where) {
+    return static_cast<int>(
+        int_in_range(obj.at(key), where + key, 0, std::numeric_limits<int>::max()));
+}
+
+} // namespace
 
 Plan plan_from_json(const std::string& text) {
     json doc;
@@ -134,12 +168,14 @@ Plan plan_from_json(const std::string& text) {
     }
     Plan p;
     try {
-        p.format_version = doc.at("format_version").get<int>();
+        p.format_version = int_member(doc, "format_version", "");
         if (p.format_version != 1)
             throw Error("saved plan has format version " + std::to_string(p.format_version) +
                             "; this virtumancer reads version 1",
                         "create the plan with this version of virtumancer");
-        p.revision_id = doc.value("revision_id", 0LL);
+        if (doc.contains("revision_id"))
+            p.revision_id = int_in_range(doc.at("revision_id"), "revision_id", 0,
+                                         std::numeric_limits<long long>::max());
         for (const auto& c : doc.at("changes")) {
             ResourceChange rc;
             rc.host = c.at("host");
@@ -155,14 +191,18 @@ Plan plan_from_json(const std::string& text) {
         }
         for (const auto& s : doc.at("steps")) {
             Step st;
-            st.id = s.at("id");
+            std::string where = "steps[" + std::to_string(p.steps.size()) + "].";
+            st.id = int_member(s, "id", where);
             st.op = s.at("op");
             st.host = s.at("host");
             st.kind = s.at("kind");
             st.name = s.at("name");
             st.xml = s.at("xml");
             st.args = s.at("args").get<std::map<std::string, std::string>>();
-            st.deps = s.at("deps").get<std::vector<int>>();
+            for (const auto& d : s.at("deps"))
+                st.deps.push_back(static_cast<int>(
+                    int_in_range(d, where + "deps[" + std::to_string(st.deps.size()) + "]", 0,
+                                 std::numeric_limits<int>::max())));
             st.change = s.at("change");
             p.steps.push_back(st);
         }

@@ -126,6 +126,9 @@ std::string xml_text(const std::string& residue, const std::string& element) {
     if (d.load_string(residue.c_str()) && d.document_element()) {
         std::string pretty = xml_string(d.document_element(), "  ", pugi::format_indent);
         while (!pretty.empty() && pretty.back() == '\n') pretty.pop_back();
+        // Indentation grows with depth: deeply nested residue stays on one line rather than
+        // multiplying the spec's size (a 63 KB document 9,000 deep once gave 160 MB).
+        if (pretty.size() > 2 * residue.size() + 4096) return residue;
         try {
             std::string back = element == "*" ? normalize_element(pretty)
                                               : merge_xml_fragment("", element, pretty);

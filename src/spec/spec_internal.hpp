@@ -23,15 +23,24 @@ inline constexpr int kMaxDepth = 256;                            // nesting of t
 // ------------------------------------------------------------------ a parsed YAML tree
 // Built from libyaml's parser events: a plain tree with positions; aliases are expanded by
 // copying (within the node budget) and duplicate keys are reported while building.
+struct YEntry;
+
 struct YNode {
     enum Type { Null, Scalar, Seq, Map } type = Null;
     std::string value;     // scalar text
     bool plain = true;     // scalar was unquoted (so `5` is an integer and `"5"` a string)
     int line = 0, col = 0; // 1-based
-    std::vector<std::pair<YNode, YNode>> map;
+    std::vector<YEntry> map;
     std::vector<YNode> seq;
 
     const YNode* find(const std::string& key) const;
+};
+
+// A mapping entry (not std::pair, which needs YNode complete: clang rejects it).
+struct YEntry {
+    YNode first, second;
+    YEntry() = default;
+    YEntry(YNode k, YNode v) : first(std::move(k)), second(std::move(v)) {}
 };
 
 struct Doc {
@@ -55,6 +64,9 @@ std::string join(const std::vector<std::string>& v, const std::string& sep);
 bool parse_size(const std::string& text, unsigned long long* bytes, std::string* err);
 // Bytes -> the shortest exact spelling (`2GiB`, `1536MiB`, `1000` bytes as plain integer).
 std::string format_size(unsigned long long bytes);
+// At most `max` bytes of `s` for a message, cut at a UTF-8 character boundary ("..." appended
+// when cut); bytes that are not valid UTF-8 are shown as \xNN, so JSON output never breaks.
+std::string excerpt(const std::string& s, size_t max);
 
 // ------------------------------------------------------------------ defaults and ranges
 // The one table of documented defaults. `kind` is a model kind ("domain", "disk", ...) or

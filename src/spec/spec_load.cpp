@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 
 #include "spec_internal.hpp"
 #include "virtumancer/spec.hpp"
@@ -85,12 +86,11 @@ std::string shown(const YNode& v) {
     if (v.type == YNode::Map) return "a mapping";
     if (v.type == YNode::Seq) return "a list";
     if (v.type == YNode::Null) return "nothing (null)";
-    std::string s = v.value.size() > 40 ? v.value.substr(0, 40) + "..." : v.value;
-    return "`" + s + "`";
+    return "`" + spec::excerpt(v.value, 40) + "`";
 }
 
 bool is_integer_text(const std::string& s) {
-    if (s.empty() || s.size() > 19) return false;
+    if (s.empty()) return false;
     size_t i = (s[0] == '-') ? 1 : 0;
     if (i >= s.size()) return false;
     if (s.size() - i > 1 && s[i] == '0') return false;
@@ -119,6 +119,14 @@ bool check_range(Ctx& c, const std::string& kind, const std::string& key, const 
     return false;
 }
 
+// An integer scalar (is_integer_text) as a long long; beyond 64 bits is reported at its place.
+bool integer_value(Ctx& c, const YNode& v, const std::string& key, long long* out) {
+    auto [p, ec] = std::from_chars(v.value.data(), v.value.data() + v.value.size(), *out);
+    if (ec == std::errc() && p == v.value.data() + v.value.size()) return true;
+    c.error(v, "`" + key + "`: value out of range: " + shown(v) + " does not fit in 64 bits");
+    return false;
+}
+
 // YAML value -> model string for one descriptor field. Returns false after reporting.
 bool convert(Ctx& c, const KindDesc& k, const FieldDesc& f, const YNode& v, std::string* out) {
     auto type_error = [&](const std::string& want) {
@@ -129,7 +137,8 @@ bool convert(Ctx& c, const KindDesc& k, const FieldDesc& f, const YNode& v, std:
     case FieldType::Int: {
         if (v.type != YNode::Scalar || !v.plain || !is_integer_text(v.value))
             return type_error("an integer");
-        long long n = std::stoll(v.value);
+        long long n = 0;
+        if (!integer_value(c, v, f.key, &n)) return false;
         if (!check_range(c, k.kind, f.key, v, n)) return false;
         *out = std::to_string(n);
         break;
@@ -210,7 +219,7 @@ bool name_value(Ctx& c, const YNode& v, const std::string& key, std::string* out
     }
     std::string why;
     if (!is_safe_name(v.value, &why)) {
-        c.error(v, "invalid " + key + " `" + v.value.substr(0, 64) + "`: " + why);
+        c.error(v, "invalid " + key + " `" + excerpt(v.value, 64) + "`: " + why);
         return false;
     }
     *out = v.value;
@@ -406,8 +415,9 @@ void load_vm(Ctx& c, const YNode& root, Spec& s) {
     if (const YNode* v = root.find("shutdown_timeout")) {
         if (v->type != YNode::Scalar || !v->plain || !is_integer_text(v->value))
             c.error(*v, "`shutdown_timeout` must be an integer (seconds), got " + shown(*v));
-        else if (check_range(c, "VirtualMachine", "shutdown_timeout", *v, std::stoll(v->value)))
-            vm.shutdown_timeout = static_cast<int>(std::stoll(v->value));
+        else if (long long n = 0; integer_value(c, *v, "shutdown_timeout", &n) &&
+                                  check_range(c, "VirtualMachine", "shutdown_timeout", *v, n))
+            vm.shutdown_timeout = static_cast<int>(n);
     }
     if (const YNode* v = root.find("clone_of")) {
         c.mark(-1, "clone_of", *v);

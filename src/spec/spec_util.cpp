@@ -189,6 +189,45 @@ bool parse_size(const std::string& text, unsigned long long* bytes, std::string*
     return true;
 }
 
+namespace {
+// Length of the valid UTF-8 sequence starting at s[i], or 0.
+size_t utf8_len(const std::string& s, size_t i) {
+    auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+    unsigned char c = b(i);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return 0;
+    for (size_t k = 1; k < n; ++k)
+        if ((b(i + k) & 0xc0) != 0x80) return 0;
+    if (n == 2 && c < 0xc2) return 0;                      // overlong
+    if (n == 3 && c == 0xe0 && b(i + 1) < 0xa0) return 0;  // overlong
+    if (n == 3 && c == 0xed && b(i + 1) >= 0xa0) return 0; // surrogate
+    if (n == 4 && (c > 0xf4 || (c == 0xf0 && b(i + 1) < 0x90) || (c == 0xf4 && b(i + 1) >= 0x90)))
+        return 0;
+    return n;
+}
+} // namespace
+
+std::string excerpt(const std::string& s, size_t max) {
+    std::string out;
+    size_t i = 0;
+    while (i < s.size()) {
+        size_t n = utf8_len(s, i);
+        if (n == 0) {
+            if (out.size() + 4 > max) break;
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(s[i]));
+            out += buf;
+            ++i;
+            continue;
+        }
+        if (out.size() + n > max) break;
+        out.append(s, i, n);
+        i += n;
+    }
+    if (i < s.size()) out += "...";
+    return out;
+}
+
 std::string format_size(unsigned long long bytes) {
     static const Unit bin[] = {{"PiB", 1ULL << 50},
                                {"TiB", 1ULL << 40},

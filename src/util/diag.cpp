@@ -71,7 +71,8 @@ std::string Diagnostics::json() const {
     nlohmann::json doc = {{"diagnostics", arr},
                           {"errors", error_count()},
                           {"warnings", items_.size() - error_count()}};
-    return doc.dump(2);
+    // invalid UTF-8 in a message (quoted input) becomes U+FFFD instead of a JSON error
+    return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 } // namespace virtumancer
