@@ -676,8 +676,13 @@ TEST(Planner, ManyVmsPlanAsIfOneByOne) {
     for (int i = 0; i < n; ++i) {
         Spec s = web_spec();
         s.obj.fields["name"] = name_of(i);
+        if (i == 10) // not defined yet: created (on a disk of its own: a disk another domain
+                     // uses would be refused)
+            for (auto& dev : s.obj.children)
+                if (dev.kind->kind == "disk")
+                    dev.fields["file"] = "/var/lib/libvirt/images/" + name_of(i) + ".qcow2";
         d.vms.push_back(s);
-        if (i == 10) continue; // not defined yet: created
+        if (i == 10) continue;
         ObservedDomain od;
         od.name = name_of(i);
         od.state = "running";
