@@ -35,8 +35,9 @@ struct ObservedPool {
 };
 
 struct ObservedNetwork {
-    std::string name, xml;
+    std::string name, xml; // xml: the persistent config
     bool active = false, autostart = false;
+    std::string live_xml = {}; // the running network's definition ("" when inactive)
 };
 
 struct ObservedHost {

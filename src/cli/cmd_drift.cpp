@@ -100,7 +100,7 @@ std::string junit_report(const std::vector<DriftItem>& items, bool fail_on_unman
             body << d.field << ": expected '" << d.after << "', actual '" << d.before << "'\n";
         for (const auto& d : it.pending)
             body << d.field << ": expected '" << d.after << "', running '" << d.before
-                 << "' (pending: the config matches, the running VM does not)\n";
+                 << "' (pending: the config matches, the running " << it.kind << " does not)\n";
         os << ">\n      <failure message=\"" << xml_escape(it.status) << "\">"
            << xml_escape(body.str()) << "</failure>\n    </testcase>\n";
     }
@@ -229,8 +229,11 @@ void register_drift(CLI::App& app, Globals& g, Runner& run) {
                                   << ", running "
                                   << (df.before.empty() ? "(absent)"
                                                         : display_value(df.field, df.before))
-                                  << " (pending: the config matches; takes effect when the VM "
-                                     "restarts, or with apply --restart-pending)\n";
+                                  << (it.kind == "network"
+                                          ? " (pending: the config matches; takes effect when "
+                                            "the network is restarted)\n"
+                                          : " (pending: the config matches; takes effect when "
+                                            "the VM restarts, or with apply --restart-pending)\n");
                 }
                 std::cout << items.size() << " object(s) checked, " << drifted << " drifted";
                 if (pending) std::cout << " (" << pending << " with pending changes)";

@@ -69,10 +69,12 @@ std::string plan_summary(const Plan& p) {
        << n[Action::Replace] << " to redefine, " << n[Action::Delete] << " to delete";
     if (!p.blocked.empty()) os << ", " << p.blocked.size() << " BLOCKED (apply refuses the plan)";
     os << ".";
-    int pending = 0;
-    for (const auto& c : p.pending) pending += !c.diffs.empty();
-    if (pending)
-        os << " " << pending << " running VM" << (pending == 1 ? "" : "s")
+    int vms = 0, nets = 0;
+    for (const auto& c : p.pending)
+        if (!c.diffs.empty()) ++(c.kind == "network" ? nets : vms);
+    if (vms) os << " " << vms << " running VM" << (vms == 1 ? "" : "s") << " with pending changes.";
+    if (nets)
+        os << " " << nets << " active network" << (nets == 1 ? "" : "s")
            << " with pending changes.";
     return os.str();
 }
@@ -100,7 +102,8 @@ void print_pending(std::ostream& os, const Plan& p, bool color) {
     bool header = false;
     for (const auto& c : p.pending) {
         if (!header) {
-            os << "Pending changes (the VM's config has them, the running VM does not):\n\n";
+            os << "Pending changes (the config has them, the running VM or network does "
+                  "not):\n\n";
             header = true;
         }
         os << "  # " << c.address() << " is pending\n";
@@ -135,7 +138,7 @@ void print_plan(std::ostream& os, const Plan& p, bool color) {
     } else if (p.settled()) {
         os << "No changes. The hosts match the specs.\n";
     } else if (p.changes.empty()) {
-        os << "No changes to apply, but running VMs differ from their specs until they "
+        os << "No changes to apply, but running VMs or networks differ from their specs until they "
               "restart.\n\n";
     } else {
         os << "virtumancer will perform the following actions:\n\n";

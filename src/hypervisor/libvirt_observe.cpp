@@ -177,6 +177,9 @@ std::optional<ObservedNetwork> LibvirtHypervisor::fetch_network(virNetworkPtr n)
     }
     o.xml = strip_live_only_network(lv::take(xml));
     o.active = virNetworkIsActive(n) == 1;
+    if (o.active) // what the running network uses: a redefine takes effect only at its restart
+        if (char* live = virNetworkGetXMLDesc(n, 0))
+            o.live_xml = strip_live_only_network(lv::take(live));
     int autostart = 0;
     o.autostart = virNetworkGetAutostart(n, &autostart) == 0 && autostart != 0;
     answered();

@@ -438,6 +438,32 @@ Object merge_network(const Object& want, const Object& have) {
     return out;
 }
 
+// An active network runs the definition it was started with: a redefine (everything but DHCP
+// ranges and hosts, which network.update changes live) takes effect when it is restarted, and
+// virtumancer never restarts networks. What the running network lacks is pending: now (its
+// config already matches the spec) or after this apply (the redefine planned now).
+PendingChange network_pending(const Object& want, const ObservedNetwork& on,
+                              const planner::NetworkComparison& config) {
+    PendingChange pc;
+    pc.kind = "network";
+    pc.effect = "the network's next restart (virsh net-destroy " + want.name() +
+                " && virsh net-start " + want.name() +
+                "; VMs on it lose connectivity briefly); virtumancer never restarts networks";
+    if (!on.active || on.live_xml.empty()) return pc;
+    ObservedNetwork live = on;
+    live.xml = on.live_xml;
+    std::set<std::string> in_config;
+    for (const auto& df : config.diffs) in_config.insert(df.field);
+    for (auto& df : planner::diff_network(want, live).diffs) {
+        if (df.field == "active" || df.field == "autostart") continue; // their own steps
+        if (!in_config.count(df.field))
+            pc.diffs.push_back(std::move(df)); // the config matches, the running network not
+        else if (df.cls != ChangeClass::Live)  // DHCP ranges and hosts are updated live
+            pc.after_apply.push_back(std::move(df));
+    }
+    return pc;
+}
+
 void plan_networks(Builder& b, const DesiredState& d, HostPlan& hp) {
     for (const auto& ns : d.networks) {
         if (ns.host != hp.host->name) continue;
@@ -486,6 +512,12 @@ void plan_networks(Builder& b, const DesiredState& d, HostPlan& hp) {
                              {{"autostart", autostart ? "1" : "0"}}, {last}, rc.address());
         }
         hp.network_ready[rc.name] = last;
+        if (PendingChange pc = network_pending(ns.obj, *on, cmp);
+            !pc.diffs.empty() || !pc.after_apply.empty()) {
+            pc.host = rc.host;
+            pc.name = rc.name;
+            b.plan.pending.push_back(std::move(pc));
+        }
         if (!rc.diffs.empty()) {
             rc.action = Action::Update;
             for (auto& df : rc.diffs) rc.cls = max_class(rc.cls, df.cls);
@@ -1640,11 +1672,17 @@ std::vector<DriftItem> detect_drift(const DesiredState& desired,
         for (const auto& ns : desired.networks) {
             if (ns.host != host.name) continue;
             DriftItem it{host.name, "network", ns.obj.name(), "in_sync", {}};
-            if (const ObservedNetwork* on = oh->network(ns.obj.name()))
-                it.diffs = planner::diff_network(ns.obj, *on).diffs;
-            else
+            if (const ObservedNetwork* on = oh->network(ns.obj.name())) {
+                auto cmp = planner::diff_network(ns.obj, *on);
+                it.diffs = cmp.diffs;
+                it.pending = network_pending(ns.obj, *on, cmp).diffs;
+            } else {
                 it.status = "missing";
-            if (!it.diffs.empty()) it.status = "drifted";
+            }
+            if (!it.diffs.empty())
+                it.status = "drifted";
+            else if (!it.pending.empty())
+                it.status = "pending";
             out.push_back(it);
         }
         for (const auto& sn : desired.snapshots) {

@@ -121,9 +121,31 @@ TEST_F(KindsCompare, NetworkRedefineKeepsItsUuidAndWaitsForARestart) {
     ASSERT_EQ(a.code, 0) << a.out; // was: "already exists with uuid ..."
     EXPECT_EQ(virsh("net-uuid " + kNet), uuid);
     EXPECT_TRUE(contains(virsh("net-dumpxml --inactive " + kNet), "kc.example"));
-    // Not restarted: the running network still has the old settings.
+    // Not restarted: the running network still has the old settings, so the change is
+    // pending (never "No changes"): plan exits 2 listing it, drift says pending.
     EXPECT_TRUE(contains(virsh("net-info " + kNet), "Active:         yes"));
     EXPECT_FALSE(contains(virsh("net-dumpxml " + kNet), "kc.example"));
+    Result after = run("plan --detailed-exitcode");
+    EXPECT_EQ(after.code, 2) << after.out;
+    EXPECT_TRUE(contains(after.out, "local/network/" + kNet + " is pending")) << after.out;
+    EXPECT_TRUE(contains(after.out, "kc.example")) << after.out;
+    EXPECT_TRUE(contains(after.out, "1 active network with pending changes")) << after.out;
+    EXPECT_FALSE(contains(after.out, "The hosts match the specs")) << after.out;
+    Result pj = run("plan --json");
+    json plan =
+        json::parse(pj.out.substr(std::min(pj.out.find('{'), pj.out.size())), nullptr, false);
+    ASSERT_FALSE(plan.is_discarded()) << pj.out;
+    EXPECT_TRUE(plan["steps"].empty()) << pj.out; // nothing to apply
+    ASSERT_EQ(plan["pending"].size(), 1u) << pj.out;
+    EXPECT_EQ(plan["pending"][0].value("kind", ""), "network");
+    std::string status;
+    auto diffs = drift_of("network", kNet, &status);
+    EXPECT_EQ(status, "pending");
+    EXPECT_TRUE(diffs.empty()) << "the config matches";
+    // The restart the note asks for: then nothing is pending.
+    virsh("net-destroy " + kNet);
+    virsh("net-start " + kNet);
+    EXPECT_TRUE(contains(virsh("net-dumpxml " + kNet), "kc.example"));
     expect_plan_empty_and_drift_clean("network", kNet);
 }
 

@@ -495,3 +495,46 @@ TEST(PlannerKinds, DerivedMacsOfAVmWithAUuidSurviveARename) {
     EXPECT_EQ(mac_seed(c), "a"); // without a uuid: the name, as before
     EXPECT_NE(derived_mac("h", mac_seed(c), 0), derived_mac("h", mac_seed(d), 0));
 }
+
+// An active network runs the definition it was started with: a redefined setting its config
+// has and the running network lacks is pending (plan not settled, drift "pending") until the
+// network is restarted; planned now, it is pending after the apply; an inactive network has
+// nothing pending.
+TEST(PlannerKinds, NetworkSettingTheRunningNetworkLacksIsPending) {
+    const std::string routed = replace(kNetXml, "<forward mode='nat'>", "<forward mode='route'>");
+    DesiredState d =
+        with_network(replace(kNetSpecXml, "<forward mode='nat'/>", "<forward mode='route'/>"));
+    // Config redefined already (an earlier apply), the running network still NAT.
+    ObservedHost h = with_observed_network(routed);
+    h.networks[0].live_xml = kNetXml;
+    Plan p = make_plan(d, {h}, {});
+    EXPECT_TRUE(p.empty()) << "nothing to apply";
+    EXPECT_FALSE(p.settled()) << "but the running network differs";
+    ASSERT_EQ(p.pending.size(), 1u);
+    EXPECT_EQ(p.pending[0].kind, "network");
+    ASSERT_EQ(p.pending[0].diffs.size(), 1u);
+    EXPECT_EQ(p.pending[0].diffs[0].before, "nat");
+    EXPECT_EQ(p.pending[0].diffs[0].after, "route");
+    EXPECT_NE(p.pending[0].effect.find("net-destroy lab"), std::string::npos);
+    auto drift = detect_drift(d, {h});
+    ASSERT_EQ(drift.size(), 1u);
+    EXPECT_EQ(drift[0].status, "pending");
+    EXPECT_EQ(drift[0].pending.size(), 1u);
+
+    // Planned now: a redefine, and the same field pending after it.
+    h.networks[0].xml = kNetXml;
+    Plan q = make_plan(d, {h}, {});
+    EXPECT_EQ(ops(q), std::vector<std::string>{"network.define"});
+    ASSERT_EQ(q.pending.size(), 1u);
+    EXPECT_TRUE(q.pending[0].diffs.empty());
+    EXPECT_EQ(q.pending[0].after_apply.size(), 1u);
+
+    // Restarted (live = config): nothing pending; inactive: nothing pending either.
+    h.networks[0].xml = routed;
+    h.networks[0].live_xml = routed;
+    EXPECT_TRUE(make_plan(d, {h}, {}).settled());
+    h.networks[0].active = false;
+    h.networks[0].live_xml.clear();
+    Plan r = make_plan(d, {h}, {});
+    EXPECT_TRUE(r.pending.empty());
+}
