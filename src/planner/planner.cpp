@@ -1000,7 +1000,10 @@ void check_new_vm_disks(Builder& b, const DesiredState& d, const HostPlan& hp,
                 dev.get("target") + " (" + what + ") is already used by another domain; " +
                 "two domains writing one disk image corrupt it. Remedy: if this VM is " +
                 "domain " + first + " renamed, put that domain's uuid in the spec (`uuid:`, " +
-                "see `virsh domuuid " + first + "`) so it is renamed in place; otherwise give " +
+                "see `virsh domuuid " + first + "`) and its interfaces' `mac:` (see `virsh " +
+                "domiflist " + first + "`: MACs the spec left out were derived from the old " +
+                "name, and derive from the uuid once it is set) so it is renamed in place " +
+                "with the same identity; otherwise give " +
                 "this VM its own volume, or mark the disk `shareable`/`readonly`";
             for (const auto& u : users) bl.users.push_back(u.text());
             b.block(std::move(bl));
