@@ -1617,7 +1617,7 @@ std::vector<DriftItem> detect_drift(const DesiredState& desired,
             }
             it.diffs = std::move(pre.diffs);
             std::string want = desired_power(vm);
-            std::string st = od->state;
+            std::string st = power_state(*od); // paused while starting up: running
             if ((want == "running" && st != "running") || (want == "paused" && st != "paused") ||
                 (want == "shutoff" && is_running(st)))
                 it.diffs.push_back({"state", st, want, ChangeClass::Live});

@@ -153,4 +153,43 @@ TEST_F(ApplyInterrupt, SecondSigintExitsAtOnceAndStillReleasesTheLock) {
     EXPECT_FALSE(contains(again.out, "took over")) << again.out;
 }
 
+// A killed apply (SIGKILL: no cleanup at all) leaves its lock and a RUNNING task behind; the
+// re-run takes over the dead holder's lock, converges (the half-done shutdown is done again,
+// the VM the killed run never defined is created and started) and exits 0; plan is then empty.
+TEST_F(ApplyInterrupt, ReRunAfterAKilledApplyExitsZero) {
+    dir_.write("specs.yaml", host_yaml() + vm_yaml(kVm, "running"));
+    Result r = vm(db_, "apply --auto-approve " + quote(specs_));
+    ASSERT_EQ(r.code, 0) << r.out;
+    dir_.write("specs.yaml", host_yaml() + vm_yaml(kVm, "shutoff") + vm_yaml(kLater, "running"));
+    std::string log = dir_.file("bg-killed.log");
+    pid_t pid = vm_background(db_, "apply --auto-approve --parallelism 1 " + quote(specs_), log);
+    bool waiting = false;
+    for (int i = 0; i < 300 && !waiting; ++i) {
+        waiting = count("SELECT count(*) FROM tasks WHERE status='RUNNING' AND "
+                        "type='vm.shutdown'") > 0;
+        if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_TRUE(waiting) << sh("cat " + quote(log)).out;
+    kill(pid, SIGKILL);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    ASSERT_TRUE(WIFSIGNALED(st));
+    ASSERT_EQ(count("SELECT count(*) FROM apply_lock"), 1) << "the killed run left its lock";
+    ASSERT_EQ(count("SELECT count(*) FROM tasks WHERE status='RUNNING'"), 1);
+
+    // The re-run (force_stop now, so the guest that ignores ACPI is stopped in 1 s).
+    std::string forced = vm_yaml(kVm, "shutoff");
+    forced.replace(forced.find("force_stop: false\nshutdown_timeout: 60"), 38,
+                   "force_stop: true\nshutdown_timeout: 1");
+    dir_.write("specs.yaml", host_yaml() + forced + vm_yaml(kLater, "running"));
+    Result again = vm(db_, "apply --auto-approve " + quote(specs_));
+    EXPECT_EQ(again.code, 0) << again.out;
+    EXPECT_TRUE(contains(virsh("domstate " + kVm), "shut off"));
+    EXPECT_TRUE(contains(virsh("domstate " + kLater), "running"));
+    EXPECT_EQ(count("SELECT count(*) FROM tasks WHERE status='RUNNING'"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM apply_lock"), 0);
+    Result p = vm(db_, "plan --detailed-exitcode " + quote(specs_));
+    EXPECT_EQ(p.code, 0) << p.out;
+}
+
 } // namespace

@@ -432,10 +432,12 @@ TEST(Planner, DomainPausedWhileStartingUpIsNotResumed) {
     Plan p = make_plan(d, {h}, {});
     EXPECT_TRUE(p.steps.empty()) << ops(p).size() << " steps, first " << ops(p)[0];
     EXPECT_EQ(find_diff(p, "state"), nullptr);
+    EXPECT_EQ(detect_drift(d, {h}).at(0).status, "in_sync") << "drift agrees: still starting";
 
     h.domains[0].state_reason = "user";
     p = make_plan(d, {h}, {});
     EXPECT_EQ(ops(p), std::vector<std::string>{"vm.resume"});
+    EXPECT_EQ(detect_drift(d, {h}).at(0).status, "drifted");
     ASSERT_NE(find_diff(p, "state"), nullptr);
     EXPECT_EQ(find_diff(p, "state")->before, "paused");
 
