@@ -13,6 +13,9 @@
 #include <unistd.h>
 
 #include "test_util.hpp"
+
+using virtumancer::testing_util::CliRun;
+using virtumancer::testing_util::run_cli;
 #include "virtumancer/database.hpp"
 #include "virtumancer/diag.hpp"
 
@@ -20,24 +23,6 @@ namespace fs = std::filesystem;
 using namespace virtumancer;
 
 namespace {
-
-struct CliRun {
-    int rc = -1;
-    std::string out;
-};
-
-// `prefix` runs the binary as another user ("" as this one).
-CliRun cli(const std::string& args, const std::string& prefix = "") {
-    std::string cmd = prefix + std::string(VIRTUMANCER_BINARY) + " " + args + " 2>&1";
-    CliRun r;
-    FILE* p = popen(cmd.c_str(), "r");
-    if (!p) return r;
-    char buf[512];
-    while (fgets(buf, sizeof buf, p)) r.out += buf;
-    int st = pclose(p);
-    r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return r;
-}
 
 class DbPath : public ::testing::Test {
   protected:
@@ -70,7 +55,7 @@ class DbPath : public ::testing::Test {
         std::ofstream(dir_ / "specs" / "host.yaml")
             << "kind: Host\nname: local\nuri: test:///default\n---\nkind: VirtualMachine\n"
                "name: vmr-dbpath\nhost: local\nmemory: 64MiB\nvcpus: 1\nstate: shutoff\n";
-        CliRun r = cli("--db " + db.string() + " load " + (dir_ / "specs").string());
+        CliRun r = run_cli("--db " + db.string() + " load " + (dir_ / "specs").string());
         EXPECT_EQ(r.rc, 0) << r.out;
         return db.string();
     }
@@ -86,7 +71,7 @@ TEST_F(DbPath, DirectoryIsNamedNotARawFilesystemError) {
     std::string e = error_of(dir_.string());
     EXPECT_NE(e.find("is a directory, not a database file"), std::string::npos) << e;
     EXPECT_NE(e.find("virtumancer.db"), std::string::npos) << e;
-    CliRun r = cli("--db " + dir_.string() + " plan");
+    CliRun r = run_cli("--db " + dir_.string() + " plan");
     EXPECT_EQ(r.rc, 1);
     EXPECT_NE(r.out.find("is a directory"), std::string::npos) << r.out;
     EXPECT_EQ(r.out.find("filesystem error"), std::string::npos) << r.out;
@@ -101,7 +86,7 @@ TEST_F(DbPath, MissingParentDirectory) {
     EXPECT_NE(e.find("does not exist"), std::string::npos) << e;
     EXPECT_NE(e.find("mkdir -p"), std::string::npos) << e;
     EXPECT_FALSE(fs::exists(dir_ / "no")) << "nothing may be created";
-    CliRun r = cli("--db " + p + " tasks");
+    CliRun r = run_cli("--db " + p + " tasks");
     EXPECT_EQ(r.rc, 1);
     EXPECT_NE(r.out.find("does not exist"), std::string::npos) << r.out;
 }
@@ -113,7 +98,7 @@ TEST_F(DbPath, NotASqliteFileIsLeftUntouched) {
     EXPECT_NE(e.find("is not a SQLite database file"), std::string::npos) << e;
     EXPECT_EQ(testing_util::slurp(p), "these are my notes, not a database\n");
     EXPECT_FALSE(fs::exists(dir_ / "notes.db-wal"));
-    CliRun r = cli("--db " + p.string() + " load " + dir_.string());
+    CliRun r = run_cli("--db " + p.string() + " load " + dir_.string());
     EXPECT_EQ(r.rc, 1);
     EXPECT_NE(r.out.find("not a SQLite database"), std::string::npos) << r.out;
 }
@@ -124,26 +109,26 @@ TEST_F(DbPath, ReadOnlyFileRefusesWritesAndServesReads) {
     std::string as = unprivileged();
     std::string before = testing_util::slurp(db);
 
-    CliRun load = cli("--db " + db + " load " + (dir_ / "specs").string(), as);
+    CliRun load = run_cli("--db " + db + " load " + (dir_ / "specs").string(), as);
     EXPECT_EQ(load.rc, 1) << load.out;
     EXPECT_NE(load.out.find("database " + db + " is read-only"), std::string::npos) << load.out;
     EXPECT_EQ(load.out.find("duplicate"), std::string::npos) << load.out;
     EXPECT_EQ(load.out.find("attempt to write a readonly database"), std::string::npos) << load.out;
 
     for (const char* cmd : {"tasks", "audit", "db status"}) {
-        CliRun r = cli("--db " + db + " " + cmd, as);
+        CliRun r = run_cli("--db " + db + " " + cmd, as);
         EXPECT_EQ(r.rc, 0) << cmd << ": " << r.out;
     }
-    CliRun st = cli("--db " + db + " db status", as);
+    CliRun st = run_cli("--db " + db + " db status", as);
     EXPECT_NE(st.out.find("schema version"), std::string::npos) << st.out;
-    CliRun plan = cli("--db " + db + " plan", as);
+    CliRun plan = run_cli("--db " + db + " plan", as);
     EXPECT_EQ(plan.rc, 0) << plan.out;
     EXPECT_NE(plan.out.find("vmr-dbpath"), std::string::npos) << plan.out;
-    CliRun drift = cli("--db " + db + " drift", as);
+    CliRun drift = run_cli("--db " + db + " drift", as);
     EXPECT_EQ(drift.rc, 2) << drift.out; // the VM is missing on the test driver: drift
     EXPECT_NE(drift.out.find("could not record the VMs' sync status"), std::string::npos)
         << drift.out;
-    CliRun withpaths = cli("--db " + db + " plan " + (dir_ / "specs").string(), as);
+    CliRun withpaths = run_cli("--db " + db + " plan " + (dir_ / "specs").string(), as);
     EXPECT_EQ(withpaths.rc, 1);
     EXPECT_NE(withpaths.out.find("is read-only"), std::string::npos) << withpaths.out;
     EXPECT_EQ(testing_util::slurp(db), before) << "the read-only database changed";
@@ -162,7 +147,7 @@ TEST_F(DbPath, ReadOnlyDirectoryRefusesWritesAndServesReads) {
                                      fs::perms::group_read | fs::perms::group_exec |
                                      fs::perms::others_read | fs::perms::others_exec);
 
-    CliRun load = cli("--db " + db + " load " + (dir_ / "specs").string(), as);
+    CliRun load = run_cli("--db " + db + " load " + (dir_ / "specs").string(), as);
     EXPECT_EQ(load.rc, 1) << load.out;
     EXPECT_NE(load.out.find("the directory " + (dir_ / "ro").string() + " of database " + db +
                             " is read-only"),
@@ -170,17 +155,17 @@ TEST_F(DbPath, ReadOnlyDirectoryRefusesWritesAndServesReads) {
         << load.out;
     EXPECT_NE(load.out.find("v.db-wal"), std::string::npos) << load.out;
 
-    CliRun st = cli("--db " + db + " db status", as);
+    CliRun st = run_cli("--db " + db + " db status", as);
     EXPECT_EQ(st.rc, 0) << st.out;
     EXPECT_NE(st.out.find("virtual_machines"), std::string::npos) << st.out;
-    CliRun plan = cli("--db " + db + " plan", as);
+    CliRun plan = run_cli("--db " + db + " plan", as);
     EXPECT_EQ(plan.rc, 0) << plan.out;
     EXPECT_NE(plan.out.find("vmr-dbpath"), std::string::npos) << plan.out;
-    CliRun tasks = cli("--db " + db + " tasks", as);
+    CliRun tasks = run_cli("--db " + db + " tasks", as);
     EXPECT_EQ(tasks.rc, 0) << tasks.out;
 
     // A new database in a read-only directory.
-    CliRun create = cli("--db " + (dir_ / "ro" / "new.db").string() + " db migrate", as);
+    CliRun create = run_cli("--db " + (dir_ / "ro" / "new.db").string() + " db migrate", as);
     EXPECT_EQ(create.rc, 1);
     EXPECT_NE(create.out.find("cannot create database"), std::string::npos) << create.out;
 }

@@ -11,26 +11,12 @@
 
 #include "test_util.hpp"
 
+using virtumancer::testing_util::CliRun;
+using virtumancer::testing_util::run_cli;
+
 namespace fs = std::filesystem;
 
 namespace {
-
-struct CliRun {
-    int rc = -1;
-    std::string out;
-};
-
-CliRun cli(const std::string& args) {
-    std::string cmd = std::string(VIRTUMANCER_BINARY) + " " + args + " 2>&1";
-    CliRun r;
-    FILE* p = popen(cmd.c_str(), "r");
-    if (!p) return r;
-    char buf[512];
-    while (fgets(buf, sizeof buf, p)) r.out += buf;
-    int st = pclose(p);
-    r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return r;
-}
 
 class ImportExisting : public ::testing::Test {
   protected:
@@ -61,7 +47,7 @@ class ImportExisting : public ::testing::Test {
 };
 
 TEST_F(ImportExisting, KeepsTheHostTheDirectoryDefinesAndStillLoads) {
-    CliRun r = cli("import --from-xml " + xml_ + " --out " + specs_.string() + " --host h1");
+    CliRun r = run_cli("import --from-xml " + xml_ + " --out " + specs_.string() + " --host h1");
     ASSERT_EQ(r.rc, 0) << r.out;
     EXPECT_FALSE(fs::exists(specs_ / "host-h1.yaml")) << r.out;
     EXPECT_TRUE(fs::exists(specs_ / "vmr-hvcap-dom.yaml")) << r.out;
@@ -70,22 +56,22 @@ TEST_F(ImportExisting, KeepsTheHostTheDirectoryDefinesAndStillLoads) {
         << r.out;
     EXPECT_NE(r.out.find("kept it"), std::string::npos) << r.out;
     EXPECT_EQ(yaml_files(), 2);
-    CliRun v = cli("validate " + specs_.string());
+    CliRun v = run_cli("validate " + specs_.string());
     EXPECT_EQ(v.rc, 0) << v.out;
-    CliRun l = cli("--db " + (dir_ / "v.db").string() + " load " + specs_.string());
+    CliRun l = run_cli("--db " + (dir_ / "v.db").string() + " load " + specs_.string());
     EXPECT_EQ(l.rc, 0) << l.out;
 
     // The same URI given explicitly: kept as well.
-    CliRun again = cli("import --from-xml " + xml_ + " --out " + specs_.string() +
-                       " --host h1 --uri qemu:///system --force");
+    CliRun again = run_cli("import --from-xml " + xml_ + " --out " + specs_.string() +
+                           " --host h1 --uri qemu:///system --force");
     EXPECT_EQ(again.rc, 0) << again.out;
     EXPECT_FALSE(fs::exists(specs_ / "host-h1.yaml"));
     EXPECT_EQ(yaml_files(), 2);
 }
 
 TEST_F(ImportExisting, AnotherUriForTheExistingHostIsRefusedBeforeWriting) {
-    CliRun r = cli("import --from-xml " + xml_ + " --out " + specs_.string() +
-                   " --host h1 --uri qemu+ssh://elsewhere/system");
+    CliRun r = run_cli("import --from-xml " + xml_ + " --out " + specs_.string() +
+                       " --host h1 --uri qemu+ssh://elsewhere/system");
     EXPECT_EQ(r.rc, 1) << r.out;
     EXPECT_NE(r.out.find("Host `h1` is already defined"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("with URI qemu:///system, not qemu+ssh://elsewhere/system"),
@@ -97,9 +83,10 @@ TEST_F(ImportExisting, AnotherUriForTheExistingHostIsRefusedBeforeWriting) {
 }
 
 TEST_F(ImportExisting, AVmTheDirectoryDefinesElsewhereIsNotWrittenTwice) {
-    ASSERT_EQ(cli("import --from-xml " + xml_ + " --out " + specs_.string() + " --host h1").rc, 0);
+    ASSERT_EQ(run_cli("import --from-xml " + xml_ + " --out " + specs_.string() + " --host h1").rc,
+              0);
     fs::rename(specs_ / "vmr-hvcap-dom.yaml", specs_ / "vms.yaml");
-    CliRun r = cli("import --from-xml " + xml_ + " --out " + specs_.string() + " --host h1");
+    CliRun r = run_cli("import --from-xml " + xml_ + " --out " + specs_.string() + " --host h1");
     EXPECT_EQ(r.rc, 1) << r.out;
     EXPECT_NE(r.out.find("VM `vmr-hvcap-dom` of host h1 already has a spec (" +
                          (specs_ / "vms.yaml").string()),
@@ -108,7 +95,7 @@ TEST_F(ImportExisting, AVmTheDirectoryDefinesElsewhereIsNotWrittenTwice) {
     EXPECT_FALSE(fs::exists(specs_ / "vmr-hvcap-dom.yaml"));
     // Without a Host of that name in the directory, one is written as before.
     fs::path other = dir_ / "other";
-    CliRun fresh = cli("import --from-xml " + xml_ + " --out " + other.string() + " --host h2");
+    CliRun fresh = run_cli("import --from-xml " + xml_ + " --out " + other.string() + " --host h2");
     EXPECT_EQ(fresh.rc, 0) << fresh.out;
     EXPECT_TRUE(fs::exists(other / "host-h2.yaml"));
 }

@@ -59,17 +59,6 @@ std::string without_marker(const std::string& xml, bool* had_marker) {
     return print(doc);
 }
 
-std::string run(const std::string& cmd, int* status) {
-    std::string out;
-    FILE* p = popen(cmd.c_str(), "r");
-    if (!p) return out;
-    std::array<char, 4096> buf{};
-    size_t n;
-    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-    *status = pclose(p);
-    return out;
-}
-
 } // namespace
 
 TEST(ImportXml, GraphicsPasswordBecomesAnEnvReference) {
@@ -175,17 +164,17 @@ TEST(ImportXml, BinaryImportThenRenderRoundTrips) {
     for (size_t i = 0; i < sample.size(); ++i) {
         fs::path out = tmp / std::to_string(i);
         int st = 0;
-        std::string log = run(std::string(VIRTUMANCER_BINARY) + " import --from-xml '" +
-                                  sample[i].string() + "' --out '" + out.string() + "' 2>&1",
-                              &st);
+        std::string log = run_shell(std::string(VIRTUMANCER_BINARY) + " import --from-xml '" +
+                                        sample[i].string() + "' --out '" + out.string() + "' 2>&1",
+                                    &st);
         ASSERT_EQ(st, 0) << sample[i].filename() << ": import failed: " << log;
         std::string in = slurp(sample[i]);
         pugi::xml_document doc;
         doc.load_string(in.c_str());
         std::string name = doc.document_element().child_value("name");
-        std::string rendered = run(std::string(VIRTUMANCER_BINARY) + " render '" + out.string() +
-                                       "' '" + name + "' 2>&1",
-                                   &st);
+        std::string rendered = run_shell(std::string(VIRTUMANCER_BINARY) + " render '" +
+                                             out.string() + "' '" + name + "' 2>&1",
+                                         &st);
         if (st != 0) {
             ADD_FAILURE() << sample[i].filename() << ": render failed: " << rendered;
             continue;

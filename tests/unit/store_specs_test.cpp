@@ -4,6 +4,10 @@
 #include <sys/wait.h>
 
 #include "store_test_util.hpp"
+#include "test_util.hpp"
+
+using virtumancer::testing_util::CliRun;
+using virtumancer::testing_util::run_cli;
 #include "virtumancer/spec.hpp"
 
 using namespace virtumancer;
@@ -48,23 +52,6 @@ void expect_same_specs(const std::vector<Spec>& a, const std::vector<Spec>& b) {
     }
 }
 
-struct CliRun {
-    int rc;
-    std::string out;
-};
-
-CliRun run_binary(const std::string& args) {
-    std::string cmd = std::string(VIRTUMANCER_BINARY) + " " + args + " 2>&1";
-    CliRun r{-1, {}};
-    FILE* p = popen(cmd.c_str(), "r");
-    if (!p) return r;
-    char buf[512];
-    while (fgets(buf, sizeof buf, p)) r.out += buf;
-    int st = pclose(p);
-    r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return r;
-}
-
 } // namespace
 
 TEST(StoreSpecs, ExampleSpecsComeBackExactly) {
@@ -102,12 +89,12 @@ TEST(StoreSpecs, ExampleSpecsComeBackExactly) {
 TEST(StoreSpecs, LoadCommandLoadsOnceAndRefusesBrokenSpecs) {
     TempDir t;
     std::string db = t.file("cli.db");
-    CliRun first = run_binary("--db " + db + " load " + specs_dir());
+    CliRun first = run_cli("--db " + db + " load " + specs_dir());
     EXPECT_EQ(first.rc, 0) << first.out;
     EXPECT_NE(first.out.find("loaded revision "), std::string::npos) << first.out;
     EXPECT_NE(first.out.find(" 0 updated, 0 unchanged, 0 marked for deletion"), std::string::npos)
         << first.out;
-    CliRun second = run_binary("--db " + db + " load " + specs_dir());
+    CliRun second = run_cli("--db " + db + " load " + specs_dir());
     EXPECT_EQ(second.rc, 0) << second.out;
     EXPECT_NE(second.out.find(": 0 inserted, 0 updated, "), std::string::npos) << second.out;
 
@@ -123,7 +110,7 @@ TEST(StoreSpecs, LoadCommandLoadsOnceAndRefusesBrokenSpecs) {
         auto d = Database::open(db);
         revisions = count(*d, "load_revisions");
     }
-    CliRun bad = run_binary("--db " + db + " load " + (t.path() / "bad").string());
+    CliRun bad = run_cli("--db " + db + " load " + (t.path() / "bad").string());
     EXPECT_EQ(bad.rc, 1) << bad.out;
     EXPECT_NE(bad.out.find("zz-broken.yaml:"), std::string::npos) << bad.out;
     EXPECT_NE(bad.out.find("nothing was loaded"), std::string::npos) << bad.out;
@@ -133,11 +120,11 @@ TEST(StoreSpecs, LoadCommandLoadsOnceAndRefusesBrokenSpecs) {
 
     // A spec removed from the directory is marked for deletion by the next load.
     fs::remove(t.path() / "bad" / "zz-broken.yaml");
-    CliRun ok = run_binary("--db " + db + " load " + (t.path() / "bad").string());
+    CliRun ok = run_cli("--db " + db + " load " + (t.path() / "bad").string());
     EXPECT_EQ(ok.rc, 0) << ok.out;
     EXPECT_NE(ok.out.find("0 marked for deletion"), std::string::npos) << ok.out;
     fs::remove(t.path() / "bad" / "web.yaml");
-    CliRun removed = run_binary("--db " + db + " load " + (t.path() / "bad").string());
+    CliRun removed = run_cli("--db " + db + " load " + (t.path() / "bad").string());
     EXPECT_EQ(removed.rc, 0) << removed.out;
     EXPECT_EQ(removed.out.find(" 0 marked for deletion"), std::string::npos) << removed.out;
 }

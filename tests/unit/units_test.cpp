@@ -86,17 +86,6 @@ void expect_same(const Object& a, const Object& b, const std::string& where) {
         expect_same(a.children[i], b.children[i], where + "/" + std::to_string(i));
 }
 
-std::string run(const std::string& cmd, int* status) {
-    std::string out;
-    FILE* p = popen(cmd.c_str(), "r");
-    if (!p) return out;
-    std::array<char, 4096> buf{};
-    size_t n;
-    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-    *status = pclose(p);
-    return out;
-}
-
 } // namespace
 
 TEST(Units, ScaledIntegersFollowLibvirt) {
@@ -251,16 +240,16 @@ TEST(Units, ImportWithoutUnitsValidatesAndRendersTheRightSizes) {
     fs::path out = tmp / "specs";
     int st = 0;
     std::string bin = VIRTUMANCER_BINARY;
-    std::string log = run(
+    std::string log = run_shell(
         bin + " import --from-xml '" + xml.string() + "' --out '" + out.string() + "' 2>&1", &st);
     ASSERT_EQ(st, 0) << log;
     std::string yaml = slurp(out / "vi-guest.yaml");
     EXPECT_NE(yaml.find("memory: 256MiB"), std::string::npos) << yaml;
-    log = run(bin + " validate '" + out.string() + "' 2>&1", &st);
+    log = run_shell(bin + " validate '" + out.string() + "' 2>&1", &st);
     EXPECT_EQ(st, 0) << log;
     std::string db = (tmp / "v.db").string();
     std::string rendered =
-        run(bin + " --db '" + db + "' render '" + out.string() + "' vi-guest 2>&1", &st);
+        run_shell(bin + " --db '" + db + "' render '" + out.string() + "' vi-guest 2>&1", &st);
     ASSERT_EQ(st, 0) << rendered;
     EXPECT_NE(rendered.find("<memory unit=\"KiB\">262144</memory>"), std::string::npos) << rendered;
     EXPECT_NE(rendered.find("<currentMemory unit=\"KiB\">262144</currentMemory>"),
