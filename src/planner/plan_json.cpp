@@ -46,12 +46,6 @@ std::vector<FieldDiff> diffs_from(const json& arr) {
 std::string plan_to_json(const Plan& p) {
     json changes = json::array();
     for (const auto& c : p.changes) {
-        json diffs = json::array();
-        for (const auto& d : c.diffs)
-            diffs.push_back({{"field", d.field},
-                             {"before", d.before},
-                             {"after", d.after},
-                             {"class", change_class_name(d.cls)}});
         changes.push_back({{"address", c.address()},
                            {"host", c.host},
                            {"kind", c.kind},
@@ -59,7 +53,7 @@ std::string plan_to_json(const Plan& p) {
                            {"action", action_name(c.action)},
                            {"class", change_class_name(c.cls)},
                            {"note", c.note},
-                           {"diffs", diffs}});
+                           {"diffs", diffs_json(c.diffs)}});
     }
     json steps = json::array();
     for (const auto& s : p.steps)
@@ -90,12 +84,6 @@ std::string plan_to_json(const Plan& p) {
                            {"after_apply", diffs_json(c.after_apply)}});
     json blocked = json::array();
     for (const auto& bl : p.blocked) {
-        json diffs = json::array();
-        for (const auto& d : bl.diffs)
-            diffs.push_back({{"field", d.field},
-                             {"before", d.before},
-                             {"after", d.after},
-                             {"class", change_class_name(d.cls)}});
         blocked.push_back({{"address", bl.address()},
                            {"host", bl.host},
                            {"kind", bl.kind},
@@ -103,7 +91,7 @@ std::string plan_to_json(const Plan& p) {
                            {"op", bl.op},
                            {"reason", bl.reason},
                            {"users", bl.users},
-                           {"diffs", diffs},
+                           {"diffs", diffs_json(bl.diffs)},
                            {"file", bl.file},
                            {"line", bl.line}});
     }
@@ -184,9 +172,7 @@ Plan plan_from_json(const std::string& text) {
             rc.action = action_from(c.at("action"));
             rc.cls = class_from(c.at("class"));
             rc.note = c.value("note", "");
-            for (const auto& d : c.at("diffs"))
-                rc.diffs.push_back(
-                    {d.at("field"), d.at("before"), d.at("after"), class_from(d.at("class"))});
+            rc.diffs = diffs_from(c.at("diffs"));
             p.changes.push_back(rc);
         }
         for (const auto& s : doc.at("steps")) {
@@ -225,9 +211,7 @@ Plan plan_from_json(const std::string& text) {
             bl.op = b.value("op", "");
             bl.reason = b.at("reason");
             bl.users = b.value("users", std::vector<std::string>{});
-            for (const auto& d : b.value("diffs", json::array()))
-                bl.diffs.push_back(
-                    {d.at("field"), d.at("before"), d.at("after"), class_from(d.at("class"))});
+            bl.diffs = diffs_from(b.value("diffs", json::array()));
             bl.file = b.value("file", "");
             bl.line = b.value("line", 0);
             p.blocked.push_back(bl);
