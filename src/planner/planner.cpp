@@ -5,7 +5,7 @@
 #include <exception>
 #include <functional>
 #include <map>
-#include <memory>
+#include <optional>
 #include <pugixml.hpp>
 #include <set>
 #include <thread>
@@ -237,6 +237,14 @@ struct HostPlan {
     const HostSpec* host;
     const ObservedHost* obs;
     std::map<std::string, int> pool_ready, volume_ready, network_ready;
+    std::optional<Usage> usage = std::nullopt; // built on first use (it parses every domain)
+
+    // Who uses what on the host as observed (after planned renames, when `obs` is swapped
+    // before the first call).
+    const Usage& observed_usage() {
+        if (!usage) usage.emplace(*obs);
+        return *usage;
+    }
 };
 
 void plan_pools(Builder& b, const DesiredState& d, HostPlan& hp) {
@@ -967,9 +975,8 @@ void plan_snapshots(Builder& b, const DesiredState& d, HostPlan& hp,
 // without its `uuid` (planned as a new domain beside the old one). Blocked, naming the users;
 // read-only, shareable and CD-ROM/floppy disks may be shared and are not checked. The usage
 // graph is built only when the host has a VM to create.
-void check_new_vm_disks(Builder& b, const DesiredState& d, const HostPlan& hp,
+void check_new_vm_disks(Builder& b, const DesiredState& d, HostPlan& hp,
                         const std::function<bool(const std::string&)>& skip) {
-    std::unique_ptr<Usage> usage;
     for (const auto& vm : d.vms) {
         if (vm.host != hp.host->name || hp.obs->domain(vm.obj.name()) || skip(vm.obj.name()))
             continue;
@@ -981,16 +988,16 @@ void check_new_vm_disks(Builder& b, const DesiredState& d, const HostPlan& hp,
             };
             if (device == "cdrom" || device == "floppy" || on("readonly") || on("shareable"))
                 continue;
-            if (!usage) usage = std::make_unique<Usage>(*hp.obs);
+            const Usage& usage = hp.observed_usage();
             std::vector<Use> users;
             std::string what;
             if (dev.has("volume")) {
                 what = "volume " + dev.get("pool") + "/" + dev.get("volume");
-                for (auto& u : usage->volume_users(dev.get("pool"), dev.get("volume")))
+                for (auto& u : usage.volume_users(dev.get("pool"), dev.get("volume")))
                     if (u.kind == "domain") users.push_back(u);
             } else if (dev.has("file")) {
                 what = "file " + dev.get("file");
-                users = usage->file_users(dev.get("file"));
+                users = usage.file_users(dev.get("file"));
             }
             if (users.empty()) continue;
             Blocked bl = blocked_of(hp.host->name, "vm", vm.obj.name(), "vm.define", &vm.src);
@@ -1161,7 +1168,7 @@ void plan_deletions(Builder& b, const DesiredState& d, HostPlan& hp, const PlanO
         if (hp.obs->network(name)) (opts.prune ? nets.push_back(name) : kept("network", name));
     if (vols.empty() && pools.empty() && nets.empty()) return;
 
-    Usage before(*hp.obs);
+    const Usage& before = hp.observed_usage();
     Usage after = projected_usage(before, b.plan, host);
     std::vector<int> vm_deletes;
     for (const auto& s : b.plan.steps)
