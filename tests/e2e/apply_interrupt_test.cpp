@@ -36,6 +36,16 @@ class ApplyInterrupt : public ::testing::Test {
     }
     void TearDown() override { cleanup(kPrefix); }
     int count(const std::string& q) { return std::atoi(sql(db_, q).c_str()); }
+    // Whether a vm.shutdown task is RUNNING (the apply waits for the guest), polled up to 30 s.
+    bool shutdown_waits() {
+        for (int i = 0; i < 300; ++i) {
+            if (count("SELECT count(*) FROM tasks WHERE status='RUNNING' AND "
+                      "type='vm.shutdown'") > 0)
+                return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        return false;
+    }
 
     // Applies a running VM, then starts an apply that shuts it down (and defines a second VM
     // after it, with parallelism 1) and sends `sig` once the shutdown waits.
@@ -50,13 +60,7 @@ class ApplyInterrupt : public ::testing::Test {
         std::string log = dir_.file(std::string("bg-") + name + ".log");
         pid_t pid =
             vm_background(db_, "apply --auto-approve --parallelism 1 " + quote(specs_), log);
-        bool waiting = false;
-        for (int i = 0; i < 300 && !waiting; ++i) { // up to 30 s
-            waiting = count("SELECT count(*) FROM tasks WHERE status='RUNNING' AND "
-                            "type='vm.shutdown'") > 0;
-            if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        }
-        ASSERT_TRUE(waiting) << sh("cat " + quote(log)).out;
+        ASSERT_TRUE(shutdown_waits()) << sh("cat " + quote(log)).out;
         std::this_thread::sleep_for(std::chrono::milliseconds(700)); // inside the wait loop
         auto t0 = std::chrono::steady_clock::now();
         kill(pid, sig);
@@ -122,13 +126,7 @@ TEST_F(ApplyInterrupt, SecondSigintExitsAtOnceAndStillReleasesTheLock) {
     dir_.write("specs.yaml", host_yaml() + vm_yaml(kVm, "shutoff"));
     std::string log = dir_.file("bg-twice.log");
     pid_t pid = vm_background(db_, "apply --auto-approve " + quote(specs_), log);
-    bool waiting = false;
-    for (int i = 0; i < 300 && !waiting; ++i) {
-        waiting = count("SELECT count(*) FROM tasks WHERE status='RUNNING' AND "
-                        "type='vm.shutdown'") > 0;
-        if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    ASSERT_TRUE(waiting) << sh("cat " + quote(log)).out;
+    ASSERT_TRUE(shutdown_waits()) << sh("cat " + quote(log)).out;
     std::this_thread::sleep_for(std::chrono::milliseconds(700));
     kill(pid, SIGINT);
     std::this_thread::sleep_for(std::chrono::milliseconds(20)); // within one 0.5 s poll
@@ -163,13 +161,7 @@ TEST_F(ApplyInterrupt, ReRunAfterAKilledApplyExitsZero) {
     dir_.write("specs.yaml", host_yaml() + vm_yaml(kVm, "shutoff") + vm_yaml(kLater, "running"));
     std::string log = dir_.file("bg-killed.log");
     pid_t pid = vm_background(db_, "apply --auto-approve --parallelism 1 " + quote(specs_), log);
-    bool waiting = false;
-    for (int i = 0; i < 300 && !waiting; ++i) {
-        waiting = count("SELECT count(*) FROM tasks WHERE status='RUNNING' AND "
-                        "type='vm.shutdown'") > 0;
-        if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    ASSERT_TRUE(waiting) << sh("cat " + quote(log)).out;
+    ASSERT_TRUE(shutdown_waits()) << sh("cat " + quote(log)).out;
     kill(pid, SIGKILL);
     int st = 0;
     waitpid(pid, &st, 0);
