@@ -47,6 +47,10 @@ std::string emit_spec_yaml(const std::string& kind /* VirtualMachine|StoragePool
 // The JSON Schema (draft-07) of the spec format, generated from the descriptors.
 std::string spec_json_schema();
 
+// The per-kind key tables and the defaults table of docs/spec-reference.md (Markdown), printed
+// by `virtumancer schema --markdown`.
+std::string spec_reference_markdown();
+
 // Names must be safe as libvirt names and file names: [A-Za-z0-9][A-Za-z0-9._-]{0,63}, no "..".
 bool is_safe_name(const std::string& name, std::string* why = nullptr);
 

@@ -2,7 +2,6 @@
 // descriptors. `--markdown` (hidden) prints the key tables of docs/spec-reference.md.
 #include <iostream>
 
-#include "../spec/spec_internal.hpp"
 #include "commands.hpp"
 #include "virtumancer/spec.hpp"
 
@@ -16,7 +15,7 @@ void register_schema(CLI::App& app, Globals& g, Runner& run) {
         ->group("");
     cmd->callback([&run, markdown] {
         run = [markdown] {
-            std::cout << (*markdown ? spec::reference_markdown() : spec_json_schema());
+            std::cout << (*markdown ? spec_reference_markdown() : spec_json_schema());
             return kExitOk;
         };
     });

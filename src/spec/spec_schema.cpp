@@ -311,4 +311,8 @@ std::string reference_markdown() {
 }
 
 } // namespace spec
+
+std::string spec_reference_markdown() {
+    return spec::reference_markdown();
+}
 } // namespace virtumancer
