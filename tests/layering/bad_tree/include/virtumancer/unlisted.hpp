@@ -1,0 +1,2 @@
+// A public header no layer owns.
+#pragma once

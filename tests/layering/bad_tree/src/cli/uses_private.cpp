@@ -1,0 +1,2 @@
+// The cli may not include the spec layer's private header.
+#include "../spec/spec_internal.hpp"

@@ -1,0 +1,3 @@
+// Only the hypervisor adapter includes libvirt.
+#include <libvirt/libvirt.h>
+#include <string>
