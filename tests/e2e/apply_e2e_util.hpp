@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "e2e_util.hpp"
+#include "test_support.hpp"
 
 namespace apply_e2e {
 
@@ -32,13 +33,9 @@ struct Result {
 // Runs a shell command, capturing stdout+stderr.
 inline Result sh(const std::string& cmd) {
     Result r;
-    FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-    if (!p) return r;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-    int st = pclose(p);
-    r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    int st = -1;
+    r.out = virtumancer::testing_util::run_shell(cmd + " 2>&1", &st);
+    r.code = virtumancer::testing_util::exit_code(st);
     return r;
 }
 
@@ -104,26 +101,9 @@ inline void cleanup(const std::string& prefix) {
 }
 
 // A temporary directory (specs, database, saved plans), removed at the end.
-class TempDir {
-  public:
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "vmr-e2e-ap-XXXXXX").string();
-        if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-        path_ = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    std::string file(const std::string& name) const { return (path_ / name).string(); }
-    void write(const std::string& name, const std::string& text) const {
-        fs::create_directories((path_ / name).parent_path());
-        std::ofstream(path_ / name) << text;
-    }
-    void remove(const std::string& name) const { fs::remove(path_ / name); }
-
-  private:
-    fs::path path_;
+// A temporary directory of these tests (tests/support).
+struct TempDir : virtumancer::testing_util::TempDir {
+    TempDir() : virtumancer::testing_util::TempDir("vmr-e2e-ap-") {}
 };
 
 // The virtumancer binary with a database, returning exit code and output.

@@ -9,7 +9,7 @@
 #include <set>
 #include <sstream>
 
-#include "test_util.hpp"
+#include "test_support.hpp"
 #include "virtumancer/coverage.hpp"
 #include "virtumancer/xml_codec.hpp"
 
@@ -66,6 +66,7 @@ bool allowed_residue(const std::string& path) {
 } // namespace
 
 TEST(Corpus, XmlModelXmlIsLosslessAndCoverageIsMeasured) {
+    VMR_REQUIRE_CORPUS();
     fs::path dir = corpus_dir();
     ASSERT_TRUE(fs::is_directory(dir))
         << "corpus not found: looked in " << fs::absolute(dir)

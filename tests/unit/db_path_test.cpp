@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "test_util.hpp"
+#include "test_support.hpp"
 
 using virtumancer::testing_util::CliRun;
 using virtumancer::testing_util::run_cli;
@@ -27,9 +27,7 @@ namespace {
 class DbPath : public ::testing::Test {
   protected:
     void SetUp() override {
-        std::string tmpl = (fs::temp_directory_path() / "vm-dbpath-XXXXXX").string();
-        ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-        dir_ = tmpl;
+        dir_ = tmp_.path();
         // nobody must reach the files (as root the tests run the binary as nobody)
         fs::permissions(dir_, fs::perms::all);
     }
@@ -37,7 +35,6 @@ class DbPath : public ::testing::Test {
         std::error_code ec;
         fs::permissions(dir_, fs::perms::all, ec);
         if (fs::exists(dir_ / "ro", ec)) fs::permissions(dir_ / "ro", fs::perms::all, ec);
-        fs::remove_all(dir_, ec);
     }
     std::string error_of(const std::string& path) {
         try {
@@ -64,6 +61,7 @@ class DbPath : public ::testing::Test {
         if (geteuid() != 0) return "";
         return "setpriv --reuid=65534 --regid=65534 --clear-groups ";
     }
+    virtumancer::testing_util::TempDir tmp_{"vm-dbpath-"};
     fs::path dir_;
 };
 

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../../fuzz/harness.hpp"
-#include "test_util.hpp"
+#include "test_support.hpp"
 #include "virtumancer/xml_codec.hpp"
 
 namespace fs = std::filesystem;

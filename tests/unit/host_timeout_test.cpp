@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "../../src/cli/pipeline.hpp"
+#include "test_support.hpp"
 #include "virtumancer/diag.hpp"
 #include "virtumancer/hypervisor.hpp"
 
@@ -129,9 +130,8 @@ TEST(HostTimeout, OneHungHostDoesNotHoldUpTheOthers) {
 TEST(HostTimeout, PlanReportsTheHungHostAndPlansTheGoodOne) {
     HungListener hung;
     ASSERT_GT(hung.port(), 0);
-    std::string tmpl = (fs::temp_directory_path() / "vmr-hosttimeout-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    fs::path dir = tmpl;
+    testing_util::TempDir tmp("vmr-hosttimeout-");
+    fs::path dir = tmp.path();
     fs::create_directories(dir / "specs");
     std::ofstream(dir / "specs" / "hosts.yaml")
         << "kind: Host\nname: good\nuri: test:///default\n---\n"
@@ -155,8 +155,6 @@ TEST(HostTimeout, PlanReportsTheHungHostAndPlansTheGoodOne) {
     EXPECT_EQ(WEXITSTATUS(st), 1) << out;
     EXPECT_NE(out.find("no answer from " + hung.uri() + " within 2 s"), std::string::npos) << out;
     EXPECT_NE(out.find("vmr-unit-good-vm"), std::string::npos) << out;
-    std::error_code ec;
-    fs::remove_all(dir, ec);
 }
 
 } // namespace

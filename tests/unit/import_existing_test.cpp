@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "test_util.hpp"
+#include "test_support.hpp"
 
 using virtumancer::testing_util::CliRun;
 using virtumancer::testing_util::run_cli;
@@ -21,9 +21,7 @@ namespace {
 class ImportExisting : public ::testing::Test {
   protected:
     void SetUp() override {
-        std::string tmpl = (fs::temp_directory_path() / "vm-import-existing-XXXXXX").string();
-        ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-        dir_ = tmpl;
+        dir_ = tmp_.path();
         specs_ = dir_ / "specs";
         fs::create_directories(specs_);
         // The Host is defined in a file not named host-h1.yaml.
@@ -33,15 +31,12 @@ class ImportExisting : public ::testing::Test {
                                "<memory unit='KiB'>65536</memory><vcpu>1</vcpu>"
                                "<os><type arch='x86_64'>hvm</type></os></domain>\n";
     }
-    void TearDown() override {
-        std::error_code ec;
-        fs::remove_all(dir_, ec);
-    }
     int yaml_files() {
         int n = 0;
         for (const auto& e : fs::directory_iterator(specs_)) n += e.path().extension() == ".yaml";
         return n;
     }
+    virtumancer::testing_util::TempDir tmp_{"vm-import-existing-"};
     fs::path dir_, specs_;
     std::string xml_;
 };

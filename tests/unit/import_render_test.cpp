@@ -11,7 +11,7 @@
 #include <pugixml.hpp>
 #include <sstream>
 
-#include "test_util.hpp"
+#include "test_support.hpp"
 #include "virtumancer/hypervisor.hpp"
 #include "virtumancer/import_xml.hpp"
 #include "virtumancer/spec.hpp"
@@ -93,6 +93,7 @@ TEST(ImportXml, LiveXmlIsStripped) {
 // are listed with the reason (validation is not weakened for them); every accepted file must
 // round-trip.
 TEST(ImportXml, CorpusXmlYamlXmlRoundTrip) {
+    VMR_REQUIRE_CORPUS();
     auto files = corpus_files();
     ASSERT_EQ(files.size(), 1145u) << "corpus not found in " << fs::absolute(corpus_dir());
     HostSpec h;
@@ -150,6 +151,7 @@ TEST(ImportXml, CorpusXmlYamlXmlRoundTrip) {
 
 // The same through the real binary: `import --from-xml` then `render` for a sample of files.
 TEST(ImportXml, BinaryImportThenRenderRoundTrips) {
+    VMR_REQUIRE_CORPUS();
     auto files = corpus_files();
     ASSERT_FALSE(files.empty()) << "corpus not found in " << fs::absolute(corpus_dir());
     std::vector<fs::path> sample;
@@ -159,7 +161,8 @@ TEST(ImportXml, BinaryImportThenRenderRoundTrips) {
             sample.push_back(f);
             break;
         }
-    fs::path tmp = fs::temp_directory_path() / ("vm-import-test-" + std::to_string(getpid()));
+    TempDir tmp_dir("vm-import-test-");
+    fs::path tmp = tmp_dir.path();
     int checked = 0;
     for (size_t i = 0; i < sample.size(); ++i) {
         fs::path out = tmp / std::to_string(i);
@@ -187,7 +190,6 @@ TEST(ImportXml, BinaryImportThenRenderRoundTrips) {
             << sample[i].filename() << ": " << why;
         ++checked;
     }
-    fs::remove_all(tmp);
     std::cout << "import --from-xml + render via the binary: " << checked << " of " << sample.size()
               << " files\n";
     EXPECT_GE(checked, 20);

@@ -10,7 +10,7 @@
 #include <thread>
 #include <unistd.h>
 
-#include "test_util.hpp"
+#include "test_support.hpp"
 #include "virtumancer/database.hpp"
 
 namespace fs = std::filesystem;
@@ -19,9 +19,8 @@ using namespace virtumancer;
 namespace {
 
 TEST(InterruptCli, ApplyWaitingForTheLockExitsWith130AndLeavesTheHoldersLock) {
-    std::string tmpl = (fs::temp_directory_path() / "vm-interrupt-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    fs::path dir = tmpl;
+    testing_util::TempDir tmp("vm-interrupt-");
+    fs::path dir = tmp.path();
     std::string db = (dir / "v.db").string();
     std::ofstream(dir / "host.yaml") << "kind: Host\nname: local\nuri: test:///default\n";
     {
@@ -69,16 +68,13 @@ TEST(InterruptCli, ApplyWaitingForTheLockExitsWith130AndLeavesTheHoldersLock) {
         EXPECT_EQ(d->db().execAndGet("SELECT actor FROM apply_lock").getString(), "other")
             << "the holder's lock must stay";
     }
-    std::error_code ec;
-    fs::remove_all(dir, ec);
 }
 
 // SIGINT at several moments of a load of many specs: the process exits 130 (or had finished,
 // 0), and the database holds either the previous load or the whole new one, never part of it.
 TEST(InterruptCli, InterruptedLoadLeavesThePreviousOrTheWholeLoad) {
-    std::string tmpl = (fs::temp_directory_path() / "vm-interrupt-load-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    fs::path dir = tmpl;
+    testing_util::TempDir tmp("vm-interrupt-load-");
+    fs::path dir = tmp.path();
     std::string db = (dir / "v.db").string();
     const int kMany = 3000;
     fs::create_directories(dir / "small");
@@ -148,8 +144,6 @@ TEST(InterruptCli, InterruptedLoadLeavesThePreviousOrTheWholeLoad) {
         }
     }
     EXPECT_GT(interrupted, 0) << "no load was interrupted; the test proves nothing";
-    std::error_code ec;
-    fs::remove_all(dir, ec);
 }
 
 } // namespace

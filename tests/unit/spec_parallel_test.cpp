@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "test_support.hpp"
 #include "virtumancer/spec.hpp"
 
 using namespace virtumancer;
@@ -13,23 +14,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        path =
-            fs::temp_directory_path() / ("vmr-spec-parallel-" + std::to_string(::getpid()) + "-" +
-                                         std::to_string(reinterpret_cast<uintptr_t>(this)));
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string write(const std::string& name, const std::string& text) const {
-        auto p = path / name;
-        std::ofstream(p) << text;
-        return p.string();
-    }
+struct TempDir : virtumancer::testing_util::TempDir {
+    TempDir() : virtumancer::testing_util::TempDir("vmr-spec-parallel-") {}
 };
 
 std::string vm_name(int i) {
@@ -58,7 +44,7 @@ TEST(SpecParallel, ManyFilesLoadAsIfOneAfterTheOther) {
         std::string path = dir.write(vm_name(i) + ".yaml", text);
         if (i == 3) first_of_dup = path;
     }
-    SpecLoadResult r = load_spec_files({dir.path.string()});
+    SpecLoadResult r = load_spec_files({dir.path().string()});
     EXPECT_EQ(r.files_parsed, static_cast<size_t>(n + 1));
 
     // Documents in file order (the duplicate sits at position 140).
@@ -70,8 +56,8 @@ TEST(SpecParallel, ManyFilesLoadAsIfOneAfterTheOther) {
     }
 
     // The duplicate across threads names both places; the unknown key its own.
-    std::string dup_file = (dir.path / (vm_name(140) + ".yaml")).string();
-    std::string unk_file = (dir.path / (vm_name(120) + ".yaml")).string();
+    std::string dup_file = (dir.path() / (vm_name(140) + ".yaml")).string();
+    std::string unk_file = (dir.path() / (vm_name(120) + ".yaml")).string();
     int dups = 0, unknown = 0;
     for (const auto& d : r.diags.items()) {
         std::string s = d.to_string();
@@ -95,7 +81,7 @@ TEST(SpecParallel, ManyFilesLoadAsIfOneAfterTheOther) {
     // Without the two faulty files everything loads and validates.
     fs::remove(dup_file);
     fs::remove(unk_file);
-    SpecLoadResult ok = load_spec_files({dir.path.string()});
+    SpecLoadResult ok = load_spec_files({dir.path().string()});
     EXPECT_FALSE(ok.diags.has_errors());
     EXPECT_EQ(ok.state.vms.size(), static_cast<size_t>(n - 2));
 }

@@ -8,7 +8,7 @@
 #include <set>
 #include <sstream>
 
-#include "test_util.hpp"
+#include "test_support.hpp"
 #include "virtumancer/spec.hpp"
 #include "virtumancer/xml_codec.hpp"
 
@@ -100,6 +100,7 @@ const std::map<std::string, const char*> kExpectedFailures = {
 } // namespace
 
 TEST(SpecRoundTrip, VmWithEveryDeviceKind) {
+    VMR_REQUIRE_CORPUS();
     fs::path dir = corpus_dir();
     ASSERT_TRUE(fs::is_directory(dir)) << "corpus not found at " << dir;
     // Collect one example of every device kind from the corpus into one VM.
@@ -137,6 +138,7 @@ TEST(SpecRoundTrip, VmWithEveryDeviceKind) {
 }
 
 TEST(SpecRoundTrip, CorpusFiles) {
+    VMR_REQUIRE_CORPUS();
     fs::path dir = corpus_dir();
     ASSERT_TRUE(fs::is_directory(dir)) << "corpus not found at " << dir;
     int files = 0, tried = 0, ok = 0;

@@ -9,18 +9,14 @@
 #include <sstream>
 
 #include "../../src/spec/spec_internal.hpp"
+#include "test_support.hpp"
 #include "virtumancer/spec.hpp"
 
 using namespace virtumancer;
 
 namespace {
 
-std::string slurp(const std::string& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
+using testing_util::slurp;
 
 std::string src(const std::string& rel) {
     return std::string(VIRTUMANCER_SOURCE_DIR) + "/" + rel;
@@ -28,13 +24,9 @@ std::string src(const std::string& rel) {
 
 // Runs a command; returns its exit status and stdout.
 int run(const std::string& cmd, std::string* out) {
-    FILE* p = popen(cmd.c_str(), "r");
-    if (!p) return -1;
-    std::array<char, 4096> buf;
-    size_t n;
-    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out->append(buf.data(), n);
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    int st = -1;
+    *out += testing_util::run_shell(cmd, &st);
+    return testing_util::exit_code(st);
 }
 
 } // namespace

@@ -7,13 +7,14 @@
 #include <map>
 
 #include "store_test_util.hpp"
-#include "test_util.hpp"
+#include "test_support.hpp"
 
 using namespace virtumancer;
 using namespace virtumancer::testing_util;
 using namespace store_test;
 
 TEST(StoreCorpus, EveryCorpusDomainRoundTripsThroughTheDatabase) {
+    VMR_REQUIRE_CORPUS();
     fs::path dir = corpus_dir();
     ASSERT_TRUE(fs::is_directory(dir))
         << "corpus not found: " << fs::absolute(dir) << " (set VIRTUMANCER_CORPUS)";

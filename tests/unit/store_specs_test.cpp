@@ -4,7 +4,7 @@
 #include <sys/wait.h>
 
 #include "store_test_util.hpp"
-#include "test_util.hpp"
+#include "test_support.hpp"
 
 using virtumancer::testing_util::CliRun;
 using virtumancer::testing_util::run_cli;

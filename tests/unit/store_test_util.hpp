@@ -1,6 +1,6 @@
 // Helpers shared by the store and migration tests: a temporary directory and small specs.
 #pragma once
-#include "test_util.hpp"
+#include "test_support.hpp"
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -18,23 +18,7 @@ namespace store_test {
 namespace fs = std::filesystem;
 
 // A fresh directory under the system temp dir, removed at the end of the test.
-class TempDir {
-  public:
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "vm-store-XXXXXX").string();
-        if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-        path_ = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    fs::path path() const { return path_; }
-    std::string file(const std::string& name) const { return (path_ / name).string(); }
-
-  private:
-    fs::path path_;
-};
+using virtumancer::testing_util::TempDir;
 
 using virtumancer::testing_util::slurp;
 

@@ -7,12 +7,13 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <pugixml.hpp>
 #include <set>
 #include <unistd.h>
 
-#include "test_util.hpp"
+#include "test_support.hpp"
 #include "virtumancer/xml_codec.hpp"
 #include "virtumancer/xml_string.hpp"
 
@@ -175,6 +176,7 @@ TEST(Units, MissingUnitIsLibvirtsDefault) {
 // Every corpus file rewritten without its unit attributes (values converted into the default
 // unit) gives the same model as the original.
 TEST(Units, CorpusWithoutUnitsGivesTheSameModel) {
+    VMR_REQUIRE_CORPUS();
     auto files = corpus_files();
     ASSERT_EQ(files.size(), 1145u) << "corpus not found in " << fs::absolute(corpus_dir());
     std::map<std::string, int> done;
@@ -216,8 +218,8 @@ TEST(Units, CorpusWithoutUnitsGivesTheSameModel) {
 
 // virt-install and hand-written XML: import, validate and render without any unit attribute.
 TEST(Units, ImportWithoutUnitsValidatesAndRendersTheRightSizes) {
-    fs::path tmp = fs::temp_directory_path() / ("vm-units-test-" + std::to_string(getpid()));
-    fs::create_directories(tmp);
+    TempDir tmp_dir("vm-units-test-");
+    fs::path tmp = tmp_dir.path();
     fs::path xml = tmp / "vi.xml";
     {
         std::ofstream o(xml);
@@ -257,5 +259,4 @@ TEST(Units, ImportWithoutUnitsValidatesAndRendersTheRightSizes) {
     EXPECT_NE(rendered.find("memory=\"262144\" unit=\"KiB\""), std::string::npos) << rendered;
     EXPECT_NE(rendered.find("<size unit=\"bytes\">4194304</size>"), std::string::npos) << rendered;
     EXPECT_NE(rendered.find("vram=\"65536\""), std::string::npos) << rendered;
-    fs::remove_all(tmp);
 }
