@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <cstdio>
 
 #include "store_internal.hpp"
 #include "virtumancer/diag.hpp"
@@ -282,17 +281,6 @@ std::vector<Object> children_from_json(const KindDesc& parent, const std::string
     return children_from(parent, nlohmann::json::parse(text));
 }
 
-std::string fnv_hex(const std::string& data) {
-    uint64_t h = 1469598103934665603ULL;
-    for (unsigned char ch : data) {
-        h ^= ch;
-        h *= 1099511628211ULL;
-    }
-    char buf[17];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-    return buf;
-}
-
 namespace {
 void fingerprint_into(const Object& o, std::string* s) {
     *s += o.kind ? o.kind->kind : "?";
@@ -313,7 +301,7 @@ void fingerprint_into(const Object& o, std::string* s) {
 std::string object_fingerprint(const Object& obj) {
     std::string s;
     fingerprint_into(obj, &s);
-    return "obj:" + fnv_hex(s);
+    return "obj:" + fnv1a_hex(s);
 }
 
 std::string bool_text(bool b) {
