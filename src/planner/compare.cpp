@@ -4,23 +4,12 @@
 #include <pugixml.hpp>
 #include <set>
 
+#include "virtumancer/parse_int.hpp"
 #include "virtumancer/xml_codec.hpp"
 #include "virtumancer/xml_string.hpp"
 
 namespace virtumancer::planner {
 namespace {
-
-bool parse_ll(const std::string& s, long long* v) {
-    if (s.empty()) return false;
-    try {
-        size_t pos = 0;
-        int base = (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) ? 16 : 10;
-        *v = std::stoll(s, &pos, base);
-        return pos == s.size();
-    } catch (...) {
-        return false;
-    }
-}
 
 bool truthy(const std::string& v) {
     return v == "yes" || v == "on" || v == "true";
@@ -34,8 +23,8 @@ bool field_equal(const FieldDesc& f, const std::string& d, const std::string& o)
     case FieldType::Int:
     case FieldType::SizeKiB:
     case FieldType::SizeBytes: {
-        long long a, b;
-        return parse_ll(d, &a) && parse_ll(o, &b) && a == b;
+        auto a = parse_int(d, Radix::DecimalOrHex), b = parse_int(o, Radix::DecimalOrHex);
+        return a && b && *a == *b;
     }
     case FieldType::Presence:
         return truthy(d) == truthy(o); // absent means false
@@ -297,9 +286,9 @@ std::vector<FieldDiff> diff_pool(const Object& desired, const ObservedPool& obse
 std::vector<FieldDiff> diff_volume(const Object& desired, const Object& observed) {
     std::vector<FieldDiff> out;
     std::string want_cap = desired.get("capacity"), have_cap = observed.get("capacity");
-    long long w = 0, h = 0;
-    if (!want_cap.empty() && !(parse_ll(want_cap, &w) && parse_ll(have_cap, &h) && w == h)) {
-        bool shrink = parse_ll(want_cap, &w) && parse_ll(have_cap, &h) && w < h;
+    auto w = parse_int(want_cap, Radix::DecimalOrHex), h = parse_int(have_cap, Radix::DecimalOrHex);
+    if (!want_cap.empty() && !(w && h && *w == *h)) {
+        bool shrink = w && h && *w < *h;
         out.push_back(
             {"capacity", have_cap, want_cap, shrink ? ChangeClass::Replace : ChangeClass::Live});
     }

@@ -13,6 +13,7 @@
 #include "compare.hpp"
 #include "virtumancer/hash.hpp"
 #include "virtumancer/parallel.hpp"
+#include "virtumancer/parse_int.hpp"
 #include "virtumancer/usage.hpp"
 #include "virtumancer/xml_codec.hpp"
 #include "virtumancer/xml_string.hpp"
@@ -99,13 +100,9 @@ bool hotpluggable(const Object& dev) {
 }
 
 bool to_ll(const std::string& s, long long* v) {
-    try {
-        size_t pos = 0;
-        *v = std::stoll(s, &pos);
-        return pos == s.size();
-    } catch (...) {
-        return false;
-    }
+    auto n = parse_int(s);
+    if (n) *v = *n;
+    return n.has_value();
 }
 
 // vCPU and balloon changes as QEMU really takes them on a running VM (seen on libvirt 9.0 /

@@ -1,6 +1,7 @@
 // The documented defaults, ranges and spec-only keys of the YAML format: one table each.
 // docs/spec-reference.md and the JSON Schema are generated from these and the descriptors.
 #include "spec_internal.hpp"
+#include "virtumancer/parse_int.hpp"
 #include <unordered_map>
 
 namespace virtumancer::spec {
@@ -162,11 +163,8 @@ std::string yaml_spelling(const FieldDesc& f, const std::string& v) {
         return (v == "yes" || v == "on") ? "true" : "false";
     case FieldType::SizeKiB:
     case FieldType::SizeBytes: {
-        try {
-            return format_size(std::stoull(v));
-        } catch (...) {
-            return v;
-        }
+        auto bytes = parse_int<unsigned long long>(v);
+        return bytes ? format_size(*bytes) : v;
     }
     default:
         return v;

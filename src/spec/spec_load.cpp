@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 
 #include "spec_internal.hpp"
+#include "virtumancer/parse_int.hpp"
 #include "virtumancer/spec.hpp"
 #include "virtumancer/xml_codec.hpp"
 #include "virtumancer/xml_string.hpp"
@@ -121,8 +121,11 @@ bool check_range(Ctx& c, const std::string& kind, const std::string& key, const 
 
 // An integer scalar (is_integer_text) as a long long; beyond 64 bits is reported at its place.
 bool integer_value(Ctx& c, const YNode& v, const std::string& key, long long* out) {
-    auto [p, ec] = std::from_chars(v.value.data(), v.value.data() + v.value.size(), *out);
-    if (ec == std::errc() && p == v.value.data() + v.value.size()) return true;
+    auto n = parse_int_checked(v.value);
+    if (n) {
+        *out = n.value;
+        return true;
+    }
     c.error(v, "`" + key + "`: value out of range: " + shown(v) + " does not fit in 64 bits");
     return false;
 }
@@ -435,7 +438,7 @@ void load_vm(Ctx& c, const YNode& root, Spec& s) {
         bool ok = m.size() == 17;
         for (size_t j = 0; ok && j < 17; ++j)
             ok = (j % 3 == 2) ? m[j] == ':' : std::isxdigit(static_cast<unsigned char>(m[j])) != 0;
-        if (ok && (std::stoi(m.substr(0, 2), nullptr, 16) & 1)) ok = false;
+        if (ok && (parse_int<int>(m.substr(0, 2), Radix::Hex).value_or(0) & 1)) ok = false;
         if (!ok) {
             SourceRef at = c.notes.pos.find(c.doc_kind, c.host, c.name, static_cast<int>(i), "mac")
                                .value_or(s.src);

@@ -1,10 +1,10 @@
 // Descriptor-driven mapping between Object fields and SQL columns (see store_internal.hpp).
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 
 #include "store_internal.hpp"
 #include "virtumancer/diag.hpp"
+#include "virtumancer/parse_int.hpp"
 
 namespace virtumancer::store_detail {
 
@@ -108,9 +108,7 @@ bool canonical_int(const std::string& s) {
     if (i >= s.size()) return false;
     if (s[i] == '0' && s.size() > i + 1) return false;
     if (s == "-0") return false;
-    long long v = 0;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    return ec == std::errc() && p == s.data() + s.size();
+    return parse_int(s).has_value();
 }
 
 // The text to put in the column, or nullopt when the value must go to props_json instead
