@@ -761,7 +761,9 @@ std::string merge_xml_fragment(const std::string& residue, const std::string& el
     if (residue.empty())
         base.append_child(element.c_str());
     else if (!base.load_string(residue.c_str()))
-        throw Error("stored XML fragment is not well-formed");
+        throw Error(
+            "stored XML fragment is not well-formed",
+            "fix the `xml:` key of the spec (it must be well-formed XML) and load it again");
     pugi::xml_document frag;
     const std::string& text = fragment;
     // Accept either the element itself (<disk snapshot='no'>...</disk>) or bare children.
