@@ -34,17 +34,21 @@ bool field_equal(const FieldDesc& f, const std::string& d, const std::string& o)
     default:
         break;
     }
-    if (f.key == "machine" && !o.empty()) {
+    switch (f.compare) {
+    case CompareRule::MachineAlias:
+        if (o.empty()) return false;
         // libvirt expands machine aliases: pc -> pc-i440fx-7.2, q35 -> pc-q35-7.2.
         if (d == "pc" && o.rfind("pc-i440fx-", 0) == 0) return true;
         if (d == "q35" && o.rfind("pc-q35-", 0) == 0) return true;
-        if (o.rfind(d + "-", 0) == 0) return true;
-    }
-    if (f.key == "mac" || f.key == "uuid") {
+        return o.rfind(d + "-", 0) == 0;
+    case CompareRule::CaseInsensitive: {
         std::string a = d, b = o;
         for (auto& c : a) c = static_cast<char>(std::tolower(c));
         for (auto& c : b) c = static_cast<char>(std::tolower(c));
         return a == b;
+    }
+    case CompareRule::ByType:
+        break;
     }
     return false;
 }
@@ -52,9 +56,8 @@ bool field_equal(const FieldDesc& f, const std::string& d, const std::string& o)
 std::string observed_value(const Object& desired, const Object& observed, const FieldDesc& f) {
     std::string v = observed.get(f.key);
     if (!v.empty()) return v;
-    // libvirt leaves these out when they equal their counterpart.
-    if (f.key == "current_memory") return observed.get("memory");
-    if (f.key == "vcpus_current") return observed.get("vcpus");
+    // libvirt leaves some out when they equal their counterpart (current_memory, memory).
+    if (!f.observed_fallback.empty()) return observed.get(f.observed_fallback);
     (void)desired;
     return v;
 }
