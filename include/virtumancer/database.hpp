@@ -45,10 +45,10 @@ class Database {
         try {
             fn();
             db_->exec("COMMIT");
-        } catch (...) {
+        } catch (...) { // safe: rolled back, then rethrown
             try {
                 db_->exec("ROLLBACK");
-            } catch (...) {
+            } catch (...) { // safe: the original exception below says what went wrong
             }
             throw;
         }

@@ -1,9 +1,11 @@
 // Field descriptors: the one description of every field, shared by YAML, SQL and XML.
 //
-// Adding a libvirt attribute to virtumancer is one entry in src/model/descriptors.cpp:
-// its YAML key, its XML path, its type, its SQL column (or none: then it lives in the row's
-// props_json) and how a change to it reaches a running VM.
+// Adding a libvirt attribute to virtumancer is one entry in src/model/descriptors.cpp (YAML key,
+// XML path, type, SQL column or props_json, change class) -- and everything else about it too:
+// default, range, comparison rule, change-class exceptions (tests/unit/field_tables_test.cpp).
 #pragma once
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,15 +32,61 @@ enum class ChangeClass {
 };
 const char* change_class_name(ChangeClass c);
 
+struct Object;
+
+// How two values of a field compare beyond their type (Int by value, Bool by truth, ...).
+enum class CompareRule {
+    ByType,          // by the field's type only
+    CaseInsensitive, // MAC addresses and UUIDs: letter case does not matter
+    MachineAlias,    // libvirt expands machine aliases: pc -> pc-i440fx-7.2, q35 -> pc-q35-7.2
+};
+
+struct IntRange {
+    long long min = 0, max = 0;
+};
+
+// Everything about one field. Written with designated initialisers in the tables
+// (F{.key = "cache", .path = "driver/@cache", .column = "driver_cache", ...}); every member has
+// a default, so an entry names only what differs.
 struct FieldDesc {
-    std::string key;  // YAML key and model key (snake_case)
-    std::string path; // XML path from the object's element; "" for spec-only fields
+    std::string key{};  // YAML key and model key (snake_case)
+    std::string path{}; // XML path from the object's element; "" for spec-only fields
     FieldType type = FieldType::String;
-    std::string column; // SQL column in the kind's table; "" -> stored in props_json
+    std::string column{}; // SQL column in the kind's table; "" -> stored in props_json
     ChangeClass change = ChangeClass::NextBoot;
-    std::string doc;                  // one line for docs and the JSON Schema
-    std::vector<std::string> allowed; // allowed values (empty: any)
-    std::string default_value;        // documented default applied by the spec loader ("" none)
+    std::string doc{};                  // one line for docs and the JSON Schema
+    std::vector<std::string> allowed{}; // allowed values (empty: any)
+
+    // --- defaults applied by the spec loader (src/spec/spec_defaults.cpp) when the key is absent
+    std::string default_value{}; // a constant default in YAML spelling ("" none)
+    // A default computed from the object's other fields (nullopt: none in that case); a field
+    // has either this or default_value.
+    std::function<std::optional<std::string>(const Object&)> default_from{};
+    std::string default_doc{}; // how docs show a default that is not a constant ("" none)
+    // A default the loader fills in a later pass (disk target, interface mac): when absent from
+    // a model object, emit writes `key: null` to keep it absent.
+    std::function<bool(const Object&)> late_default{};
+    std::optional<IntRange> range{}; // accepted values of an Int or size field (spec loader)
+    // A YAML value that means "absent" and is accepted besides `allowed` (network mode
+    // `isolated`: no <forward>); "" none.
+    std::string absent_spelling{};
+
+    // --- comparison of desired and observed values (src/planner/compare.cpp)
+    CompareRule compare = CompareRule::ByType;
+    // The field whose observed value stands in when libvirt leaves this one out because the
+    // two are equal (current_memory -> memory).
+    std::string observed_fallback{};
+
+    // --- exceptions to `change` on a running VM (src/planner/planner.cpp, classify_counts)
+    // A value above the running VM's value of this field needs a restart (vcpus_current above
+    // vcpus, current_memory above memory); "" none.
+    std::string live_max_field{};
+    // The class of a decrease below the running value, when it differs from `change` (fewer
+    // vCPUs need the guest to eject them: next boot).
+    std::optional<ChangeClass> decrease_change{};
+    // Adding or removing the object to a running VM works only with one of these values of this
+    // field (absent: the first one); otherwise it is a next-boot change. Empty: no condition.
+    std::vector<std::string> hotplug_values{};
 };
 
 struct KindDesc {

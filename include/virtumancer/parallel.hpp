@@ -24,7 +24,7 @@ template <class Fn> void parallel_for(size_t n, size_t threads, Fn&& fn) {
         for (size_t i; (i = next.fetch_add(1)) < n;) {
             try {
                 fn(i);
-            } catch (...) {
+            } catch (...) { // safe: the first one is rethrown once every worker is joined
                 std::lock_guard<std::mutex> lock(mu);
                 if (!first) first = std::current_exception();
             }

@@ -295,8 +295,8 @@ class Runner {
                     std::lock_guard<std::mutex> lock(store_mu_);
                     try {
                         store_.task_progress(r.task_id, pct);
-                    } catch (...) {
-                    }
+                    } catch (...) { // safe: progress is informative; the step's outcome is
+                    }               // recorded by task_finish after it
                 }
                 ApplyEvent e = event_of("apply_progress", s);
                 e.progress = pct;

@@ -9,6 +9,7 @@
 #include "applier_internal.hpp"
 #include "virtumancer/diag.hpp"
 #include "virtumancer/interrupt.hpp"
+#include "virtumancer/parse_int.hpp"
 #include "virtumancer/usage.hpp"
 #include "virtumancer/xml_string.hpp"
 
@@ -28,12 +29,7 @@ bool flag(const Step& s, const std::string& key, bool def = false) {
 
 long long number(const Step& s, const std::string& key) {
     std::string v = arg(s, key);
-    try {
-        size_t used = 0;
-        long long n = std::stoll(v, &used);
-        if (used == v.size()) return n;
-    } catch (...) {
-    }
+    if (auto n = parse_int(v)) return *n;
     throw Error("step " + std::to_string(s.id) + " (" + s.op + ") has no valid '" + key +
                     "' argument: '" + v + "'",
                 "the plan is malformed; make a new one with virtumancer plan");
@@ -132,7 +128,7 @@ std::string inject_graphics_passwords(const std::string& xml, const Step& s) {
     for (const auto& [k, v] : s.args) {
         bool file = k.rfind("password_file:", 0) == 0, env = k.rfind("password_env:", 0) == 0;
         if (!file && !env) continue;
-        int idx = std::atoi(k.substr(k.find(':') + 1).c_str());
+        int idx = parse_int<int>(k.substr(k.find(':') + 1)).value_or(0);
         if (file) {
             pw[idx] = read_password_file(v);
         } else {

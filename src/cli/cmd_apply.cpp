@@ -80,8 +80,8 @@ class LockGuard {
     ~LockGuard() {
         try {
             s_.unlock();
-        } catch (...) {
-        }
+        } catch (...) { // safe: a destructor must not throw; the next apply takes over a lock
+        }               // whose process has exited (Store::try_lock)
     }
 
   private:

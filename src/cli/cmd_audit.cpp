@@ -8,6 +8,7 @@
 #include "commands.hpp"
 #include "virtumancer/database.hpp"
 #include "virtumancer/diag.hpp"
+#include "virtumancer/parse_int.hpp"
 #include "virtumancer/store.hpp"
 
 namespace virtumancer::cli {
@@ -35,12 +36,17 @@ std::string since_timestamp(const std::string& s) {
                         "write e.g. --since 24h, --since 7d or --since 2025-01-31T12:00:00");
         return out;
     }
-    long long n = std::stoll(num);
-    long long secs = n * (unit == 's'   ? 1
+    long long unit_secs = unit == 's'   ? 1
                           : unit == 'm' ? 60
                           : unit == 'h' ? 3600
                           : unit == 'd' ? 86400
-                                        : 604800);
+                                        : 604800;
+    // digits only (checked above): nullopt means beyond 64 bits
+    auto n = parse_int(num);
+    if (!n || *n > 100LL * 366 * 86400 / unit_secs)
+        throw Error("--since '" + s + "' is too far back",
+                    "give at most 100 years (e.g. --since 5200w), or a date");
+    long long secs = *n * unit_secs;
     std::time_t t = std::time(nullptr) - secs;
     std::tm tm{};
     gmtime_r(&t, &tm);

@@ -139,7 +139,7 @@ PlanInputs desired_and_observed(Database& db, const std::vector<std::string>& pa
         [&] { in.observed = observe_hosts(hosts_only, over, parallelism, timeouts); });
     try {
         in.desired = read_desired(db);
-    } catch (...) {
+    } catch (...) { // safe: rethrown once the observer thread is joined
         observer.join();
         throw;
     }

@@ -3,6 +3,8 @@
 #include <map>
 #include <sstream>
 
+#include "virtumancer/parse_int.hpp"
+
 namespace virtumancer::cli {
 namespace {
 
@@ -45,17 +47,16 @@ std::string display_value(const std::string& field, const std::string& value) {
                                   "allocation"};
     for (const char* s : sizes) {
         if (field != s || value.empty()) continue;
-        try {
-            unsigned long long b = std::stoull(value);
-            const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-            int u = 0;
-            while (u < 4 && b >= 1024 && b % 1024 == 0) {
-                b /= 1024;
-                ++u;
-            }
-            return std::to_string(b) + " " + units[u];
-        } catch (...) {
+        auto parsed = parse_int<unsigned long long>(value);
+        if (!parsed) continue;
+        unsigned long long b = *parsed;
+        const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+        int u = 0;
+        while (u < 4 && b >= 1024 && b % 1024 == 0) {
+            b /= 1024;
+            ++u;
         }
+        return std::to_string(b) + " " + units[u];
     }
     if (value.size() > 60) return value.substr(0, 57) + "...";
     return value;

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <pugixml.hpp>
 
+#include "virtumancer/parse_int.hpp"
+
 namespace virtumancer::devmatch {
 namespace {
 
@@ -39,9 +41,9 @@ bool skipped(pugi::xml_node n, bool skip_address) {
 // as hex or decimal (0x08 / 8) compare as numbers.
 bool value_equal(const char* a, const char* b) {
     if (std::strcmp(a, b) == 0) return true;
-    char *ea = nullptr, *eb = nullptr;
-    unsigned long long x = std::strtoull(a, &ea, 0), y = std::strtoull(b, &eb, 0);
-    return *a && *b && ea && eb && !*ea && !*eb && x == y;
+    auto x = parse_int<unsigned long long>(a, Radix::CStyle);
+    auto y = parse_int<unsigned long long>(b, Radix::CStyle);
+    return x && y && *x == *y;
 }
 
 bool subset(pugi::xml_node want, pugi::xml_node have, bool skip_address) {

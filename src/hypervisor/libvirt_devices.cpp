@@ -119,7 +119,9 @@ void LibvirtHypervisor::attach_device(const std::string& dom, const std::string&
     for (bool l : defs)
         there = there && (!l || running) && devmatch::has_same_device(xml_of(d.get(), l), xml);
     if (there) return;
-    throw Error("cannot attach a device to " + q(dom) + ": " + why);
+    throw Error("cannot attach a device to " + q(dom) + ": " + why,
+                "check the device XML and that the VM supports hot-plug of this device; plan again "
+                "after fixing the spec");
 }
 
 void LibvirtHypervisor::detach_device(const std::string& dom, const std::string& xml, bool live,
@@ -147,7 +149,9 @@ void LibvirtHypervisor::detach_device(const std::string& dom, const std::string&
         if (live_part) gone = absent(true);
         if (config || (!live && !running)) gone = gone && absent(false);
         if (gone) return;
-        throw Error("cannot detach a device from " + q(dom) + ": " + why);
+        throw Error("cannot detach a device from " + q(dom) + ": " + why,
+                    "the guest may not have released the device yet; retry, or stop the VM and "
+                    "apply again");
     }
     if (live_part) wait_removed(d.get(), dom, xml, before, watch, start);
 }

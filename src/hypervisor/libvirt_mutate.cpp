@@ -72,7 +72,8 @@ void LibvirtHypervisor::power_call(const std::string& name, const char* verb,
         if (virDomainGetState(d.get(), &state, &reason, 0) == 0 && reached(state, reason))
             return; // already there (e.g. a re-run after a killed apply)
     }
-    throw Error(std::string("cannot ") + verb + " " + q("domain", name) + ": " + why);
+    throw Error(std::string("cannot ") + verb + " " + q("domain", name) + ": " + why,
+                "check the VM with `virsh domstate`; fix what libvirt reports, then apply again");
 }
 
 namespace {
@@ -196,8 +197,9 @@ void LibvirtHypervisor::set_snapshot_description(const std::string& dom, const s
     std::string xml = lv::take(raw);
     pugi::xml_document doc;
     if (!doc.load_string(xml.c_str(), pugi::parse_default | pugi::parse_ws_pcdata_single))
-        throw Error("libvirt returned malformed XML for " + q("snapshot", name) + " of " +
-                    q("domain", dom));
+        throw Error(
+            "libvirt returned malformed XML for " + q("snapshot", name) + " of " + q("domain", dom),
+            "check the snapshot with `virsh snapshot-dumpxml`; report the output if it is not XML");
     pugi::xml_node root = doc.document_element();
     root.remove_child("description");
     if (!description.empty()) {

@@ -145,7 +145,9 @@ std::optional<ObservedPool> LibvirtHypervisor::fetch_pool(virStoragePoolPtr p) c
             o.active = false;
             return o;
         }
-        throw Error("cannot list the volumes of " + what + ": " + why);
+        throw Error(
+            "cannot list the volumes of " + what + ": " + why,
+            "check the pool with `virsh pool-info` and `virsh pool-refresh`, then run again");
     }
     for (auto& v : lv::adopt<lv::Vol>(vols, n)) {
         ObservedVolume ov;
@@ -260,7 +262,9 @@ void LibvirtHypervisor::answered() const {
 ObservedDomain LibvirtHypervisor::observe_domain(const std::string& name) {
     auto d = domain(name);
     auto o = fetch_domain(d.get());
-    if (!o) throw Error("domain '" + name + "' disappeared while it was being read on " + uri_);
+    if (!o)
+        throw Error("domain '" + name + "' disappeared while it was being read on " + uri_,
+                    "something else undefined it meanwhile; run again");
     return std::move(*o);
 }
 

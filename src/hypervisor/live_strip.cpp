@@ -25,7 +25,8 @@ pugi::xml_document parse(const std::string& xml, const char* kind) {
     auto r = doc.load_string(xml.c_str(), pugi::parse_default);
     if (!r)
         throw Error(std::string("cannot parse ") + kind + " XML from libvirt: " + r.description() +
-                    " at offset " + std::to_string(r.offset));
+                        " at offset " + std::to_string(r.offset),
+                    "check the object with virsh dumpxml; report the output if it is not XML");
     return doc;
 }
 

@@ -38,54 +38,64 @@ const ObservedNetwork* ObservedHost::network(const std::string& n) const {
 
 void Hypervisor::set_pool_autostart(const std::string& name, bool) {
     throw Error("cannot set the autostart of pool '" + name + "' on " + uri() +
-                ": not supported by this hypervisor adapter");
+                    ": not supported by this hypervisor adapter",
+                "use a libvirt connection (qemu:///system or qemu+ssh://...) for this host");
 }
 
 void Hypervisor::set_network_autostart(const std::string& name, bool) {
     throw Error("cannot set the autostart of network '" + name + "' on " + uri() +
-                ": not supported by this hypervisor adapter");
+                    ": not supported by this hypervisor adapter",
+                "use a libvirt connection (qemu:///system or qemu+ssh://...) for this host");
 }
 
 void Hypervisor::start_pool(const std::string& name) {
     throw Error("cannot start pool '" + name + "' on " + uri() +
-                ": not supported by this hypervisor adapter");
+                    ": not supported by this hypervisor adapter",
+                "use a libvirt connection (qemu:///system or qemu+ssh://...) for this host");
 }
 
 void Hypervisor::start_network(const std::string& name) {
     throw Error("cannot start network '" + name + "' on " + uri() +
-                ": not supported by this hypervisor adapter");
+                    ": not supported by this hypervisor adapter",
+                "use a libvirt connection (qemu:///system or qemu+ssh://...) for this host");
 }
 
 void Hypervisor::set_max_vcpus(const std::string& domain, int) {
     throw Error("cannot set the maximum vCPUs of domain '" + domain + "' on " + uri() +
-                ": not supported by this hypervisor adapter");
+                    ": not supported by this hypervisor adapter",
+                "use a libvirt connection (qemu:///system or qemu+ssh://...) for this host");
 }
 
 void Hypervisor::set_max_memory(const std::string& domain, unsigned long long) {
     throw Error("cannot set the maximum memory of domain '" + domain + "' on " + uri() +
-                ": not supported by this hypervisor adapter");
+                    ": not supported by this hypervisor adapter",
+                "use a libvirt connection (qemu:///system or qemu+ssh://...) for this host");
 }
 
 void Hypervisor::set_snapshot_description(const std::string& domain, const std::string& name,
                                           const std::string&) {
     throw Error("cannot change snapshot '" + name + "' of domain '" + domain + "' on " + uri() +
-                ": not supported by this hypervisor adapter");
+                    ": not supported by this hypervisor adapter",
+                "use a libvirt connection (qemu:///system or qemu+ssh://...) for this host");
 }
 
 void Hypervisor::rename_domain(const std::string& name, const std::string& new_name) {
     throw Error("cannot rename domain '" + name + "' to '" + new_name + "' on " + uri() +
-                ": not supported by this hypervisor adapter");
+                    ": not supported by this hypervisor adapter",
+                "use a libvirt connection (qemu:///system or qemu+ssh://...) for this host");
 }
 
 void Hypervisor::update_network(const std::string& name, const std::string& section,
                                 const std::string&, int, const std::string&, bool, bool) {
     throw Error("cannot update the " + section + " of network '" + name + "' on " + uri() +
-                ": not supported by this hypervisor adapter");
+                    ": not supported by this hypervisor adapter",
+                "use a libvirt connection (qemu:///system or qemu+ssh://...) for this host");
 }
 
 std::string Hypervisor::domain_xml_with_secrets(const std::string& name) {
     throw Error("cannot read the secrets of domain '" + name + "' on " + uri() +
-                ": not supported by this hypervisor adapter");
+                    ": not supported by this hypervisor adapter",
+                "use a libvirt connection (qemu:///system or qemu+ssh://...) for this host");
 }
 
 } // namespace virtumancer

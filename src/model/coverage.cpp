@@ -54,7 +54,8 @@ void count_node(pugi::xml_node el, const std::string& path, std::map<std::string
 pugi::xml_node load(pugi::xml_document& doc, std::string_view xml) {
     auto res = doc.load_buffer(xml.data(), xml.size());
     if (!res)
-        throw Error(std::string("malformed XML while measuring coverage: ") + res.description());
+        throw Error(std::string("malformed XML while measuring coverage: ") + res.description(),
+                    "give well-formed XML (check it with xmllint)");
     return doc.document_element();
 }
 

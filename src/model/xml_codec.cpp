@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -12,6 +11,7 @@
 #include <unordered_map>
 
 #include "virtumancer/diag.hpp"
+#include "virtumancer/parse_int.hpp"
 #include "virtumancer/xml_string.hpp"
 
 namespace virtumancer {
@@ -499,12 +499,11 @@ void inject(pugi::xml_node root, const FieldDesc& f, const std::string& v) {
     }
     pugi::xml_node n = ensure_path(root, p.elems, p.elems.size());
     if (f.type == FieldType::SizeKiB || f.type == FieldType::SizeBytes) {
-        unsigned long long bytes = 0;
-        auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), bytes);
-        if (ec != std::errc() || p != v.data() + v.size())
+        auto bytes = parse_int<unsigned long long>(v);
+        if (!bytes)
             throw Error("`" + f.key + "` is not a size in bytes: `" + v + "`",
                         "fix the value in the spec (e.g. `2GiB`)");
-        auto [text, unit] = canonical_size(bytes, default_unit_scale(f.type));
+        auto [text, unit] = canonical_size(*bytes, default_unit_scale(f.type));
         n.text().set(text.c_str());
         auto ua = n.attribute("unit");
         if (!ua) ua = n.append_attribute("unit");
@@ -685,9 +684,9 @@ bool size_to_bytes(const std::string& value, const std::string& unit,
     if (value.empty() ||
         !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
         return false;
-    unsigned long long v = 0;
-    auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-    if (ec != std::errc() || p != value.data() + value.size()) return false;
+    auto parsed = parse_int<unsigned long long>(value);
+    if (!parsed) return false;
+    unsigned long long v = *parsed;
     auto lower = [](std::string s) {
         for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         return s;
@@ -762,7 +761,9 @@ std::string merge_xml_fragment(const std::string& residue, const std::string& el
     if (residue.empty())
         base.append_child(element.c_str());
     else if (!base.load_string(residue.c_str()))
-        throw Error("stored XML fragment is not well-formed");
+        throw Error(
+            "stored XML fragment is not well-formed",
+            "fix the `xml:` key of the spec (it must be well-formed XML) and load it again");
     pugi::xml_document frag;
     const std::string& text = fragment;
     // Accept either the element itself (<disk snapshot='no'>...</disk>) or bare children.
@@ -822,27 +823,10 @@ std::string trim(const std::string& s) {
     return s.substr(b, e - b + 1);
 }
 
-bool parse_num(const std::string& s, long long* v) {
-    if (s.empty()) return false;
-    try {
-        size_t pos = 0;
-        long long r;
-        if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-            r = std::stoll(s, &pos, 16);
-        else
-            r = std::stoll(s, &pos, 10);
-        if (pos != s.size()) return false;
-        *v = r;
-        return true;
-    } catch (...) {
-        return false;
-    }
-}
-
 bool values_equal(const std::string& a, const std::string& b) {
     if (a == b) return true;
-    long long x, y;
-    return parse_num(a, &x) && parse_num(b, &y) && x == y;
+    auto x = parse_int(a, Radix::DecimalOrHex), y = parse_int(b, Radix::DecimalOrHex);
+    return x && y && *x == *y;
 }
 
 std::string leaf_text(pugi::xml_node n) {

@@ -4,23 +4,12 @@
 #include <pugixml.hpp>
 #include <set>
 
+#include "virtumancer/parse_int.hpp"
 #include "virtumancer/xml_codec.hpp"
 #include "virtumancer/xml_string.hpp"
 
 namespace virtumancer::planner {
 namespace {
-
-bool parse_ll(const std::string& s, long long* v) {
-    if (s.empty()) return false;
-    try {
-        size_t pos = 0;
-        int base = (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) ? 16 : 10;
-        *v = std::stoll(s, &pos, base);
-        return pos == s.size();
-    } catch (...) {
-        return false;
-    }
-}
 
 bool truthy(const std::string& v) {
     return v == "yes" || v == "on" || v == "true";
@@ -34,8 +23,8 @@ bool field_equal(const FieldDesc& f, const std::string& d, const std::string& o)
     case FieldType::Int:
     case FieldType::SizeKiB:
     case FieldType::SizeBytes: {
-        long long a, b;
-        return parse_ll(d, &a) && parse_ll(o, &b) && a == b;
+        auto a = parse_int(d, Radix::DecimalOrHex), b = parse_int(o, Radix::DecimalOrHex);
+        return a && b && *a == *b;
     }
     case FieldType::Presence:
         return truthy(d) == truthy(o); // absent means false
@@ -45,17 +34,21 @@ bool field_equal(const FieldDesc& f, const std::string& d, const std::string& o)
     default:
         break;
     }
-    if (f.key == "machine" && !o.empty()) {
+    switch (f.compare) {
+    case CompareRule::MachineAlias:
+        if (o.empty()) return false;
         // libvirt expands machine aliases: pc -> pc-i440fx-7.2, q35 -> pc-q35-7.2.
         if (d == "pc" && o.rfind("pc-i440fx-", 0) == 0) return true;
         if (d == "q35" && o.rfind("pc-q35-", 0) == 0) return true;
-        if (o.rfind(d + "-", 0) == 0) return true;
-    }
-    if (f.key == "mac" || f.key == "uuid") {
+        return o.rfind(d + "-", 0) == 0;
+    case CompareRule::CaseInsensitive: {
         std::string a = d, b = o;
         for (auto& c : a) c = static_cast<char>(std::tolower(c));
         for (auto& c : b) c = static_cast<char>(std::tolower(c));
         return a == b;
+    }
+    case CompareRule::ByType:
+        break;
     }
     return false;
 }
@@ -63,9 +56,8 @@ bool field_equal(const FieldDesc& f, const std::string& d, const std::string& o)
 std::string observed_value(const Object& desired, const Object& observed, const FieldDesc& f) {
     std::string v = observed.get(f.key);
     if (!v.empty()) return v;
-    // libvirt leaves these out when they equal their counterpart.
-    if (f.key == "current_memory") return observed.get("memory");
-    if (f.key == "vcpus_current") return observed.get("vcpus");
+    // libvirt leaves some out when they equal their counterpart (current_memory, memory).
+    if (!f.observed_fallback.empty()) return observed.get(f.observed_fallback);
     (void)desired;
     return v;
 }
@@ -297,9 +289,9 @@ std::vector<FieldDiff> diff_pool(const Object& desired, const ObservedPool& obse
 std::vector<FieldDiff> diff_volume(const Object& desired, const Object& observed) {
     std::vector<FieldDiff> out;
     std::string want_cap = desired.get("capacity"), have_cap = observed.get("capacity");
-    long long w = 0, h = 0;
-    if (!want_cap.empty() && !(parse_ll(want_cap, &w) && parse_ll(have_cap, &h) && w == h)) {
-        bool shrink = parse_ll(want_cap, &w) && parse_ll(have_cap, &h) && w < h;
+    auto w = parse_int(want_cap, Radix::DecimalOrHex), h = parse_int(have_cap, Radix::DecimalOrHex);
+    if (!want_cap.empty() && !(w && h && *w == *h)) {
+        bool shrink = w && h && *w < *h;
         out.push_back(
             {"capacity", have_cap, want_cap, shrink ? ChangeClass::Replace : ChangeClass::Live});
     }

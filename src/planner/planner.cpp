@@ -13,6 +13,7 @@
 #include "compare.hpp"
 #include "virtumancer/hash.hpp"
 #include "virtumancer/parallel.hpp"
+#include "virtumancer/parse_int.hpp"
 #include "virtumancer/usage.hpp"
 #include "virtumancer/xml_codec.hpp"
 #include "virtumancer/xml_string.hpp"
@@ -86,26 +87,26 @@ std::string desired_power(const Spec& vm) {
     return vm.vm.is_template ? "shutoff" : vm.vm.state;
 }
 
-// Disks on buses without hotplug (and cdroms/floppies) can only change at the next boot.
+// Whether adding or removing the device reaches a running VM: its fields' hotplug_values
+// decide when it has any (disks on buses without hotplug, cdroms and floppies, an ISA
+// watchdog can only change at the next boot), else its kind's add_remove class.
 bool hotpluggable(const Object& dev) {
-    if (dev.kind->kind == "disk") {
-        std::string bus = dev.get("bus", "virtio"), device = dev.get("device", "disk");
-        if (device == "cdrom" || device == "floppy") return false;
-        return bus == "virtio" || bus == "scsi" || bus == "usb";
+    bool conditional = false;
+    for (const auto& f : dev.kind->fields) {
+        if (f.hotplug_values.empty()) continue;
+        conditional = true;
+        std::string v = dev.get(f.key, f.hotplug_values.front());
+        if (std::find(f.hotplug_values.begin(), f.hotplug_values.end(), v) ==
+            f.hotplug_values.end())
+            return false;
     }
-    // Only the PCI watchdog hot-plugs (libvirt 9.0 attaches i6300esb live; ib700 is ISA).
-    if (dev.kind->kind == "watchdog") return dev.get("model", "i6300esb") == "i6300esb";
-    return dev.kind->add_remove == ChangeClass::Live;
+    return conditional || dev.kind->add_remove == ChangeClass::Live;
 }
 
 bool to_ll(const std::string& s, long long* v) {
-    try {
-        size_t pos = 0;
-        *v = std::stoll(s, &pos);
-        return pos == s.size();
-    } catch (...) {
-        return false;
-    }
+    auto n = parse_int(s);
+    if (n) *v = *n;
+    return n.has_value();
 }
 
 // vCPU and balloon changes as QEMU really takes them on a running VM (seen on libvirt 9.0 /
@@ -113,19 +114,21 @@ bool to_ll(const std::string& s, long long* v) {
 // eject them (QEMU refuses the unplug until the guest uses the modern ACPI CPU hotplug
 // interface), so it is a next-boot change; more vCPUs or memory than the running VM's maximum
 // needs the new maximum: a restart. `run` is the running VM (its live XML; else the config).
+// The rules are the fields' live_max_field and decrease_change (descriptors_objects.cpp).
 void classify_counts(FieldDiff& df, const Object& run) {
+    const FieldDesc* f = domain_kind().field(df.field);
+    if (!f || f->live_max_field.empty()) return;
     long long now = 0, after = 0, max = 0;
-    if (df.field == "vcpus_current") {
-        std::string cur = run.get("vcpus_current", run.get("vcpus"));
-        if (!to_ll(cur, &now) || !to_ll(df.after, &after)) return;
-        if (after < now)
-            df.cls = ChangeClass::NextBoot;
-        else if (to_ll(run.get("vcpus"), &max) && after > max)
-            df.cls = ChangeClass::Restart;
-    } else if (df.field == "current_memory") {
-        if (to_ll(df.after, &after) && to_ll(run.get("memory"), &max) && after > max)
-            df.cls = ChangeClass::Restart;
+    if (!to_ll(df.after, &after)) return;
+    if (f->decrease_change) {
+        std::string cur = run.get(f->key, run.get(f->observed_fallback));
+        if (!to_ll(cur, &now)) return;
+        if (after < now) {
+            df.cls = *f->decrease_change;
+            return;
+        }
     }
+    if (to_ll(run.get(f->live_max_field), &max) && after > max) df.cls = ChangeClass::Restart;
 }
 
 // The device as the running VM holds it (its live address: libvirt picks live and config

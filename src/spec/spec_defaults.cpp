@@ -1,142 +1,72 @@
-// The documented defaults, ranges and spec-only keys of the YAML format: one table each.
-// docs/spec-reference.md and the JSON Schema are generated from these and the descriptors.
+// The defaults and spec-only keys of the YAML format. The defaults and ranges of descriptor
+// fields are in the descriptors (src/model/descriptors*.cpp); docs/spec-reference.md and the
+// JSON Schema are generated from these tables and the descriptors.
 #include "spec_internal.hpp"
-#include <unordered_map>
+#include "virtumancer/parse_int.hpp"
+#include <algorithm>
 
 namespace virtumancer::spec {
 
 namespace {
 
-using Fn = std::function<std::optional<std::string>(const Object&)>;
-
-Fn constant(std::string v) {
-    return [v](const Object&) { return std::optional<std::string>(v); };
+void add_kind_defaults(const KindDesc& k, std::vector<SpecDefault>& out,
+                       std::vector<const KindDesc*>& seen) {
+    if (std::find(seen.begin(), seen.end(), &k) != seen.end()) return;
+    seen.push_back(&k);
+    for (const auto& f : k.fields)
+        if (std::string shown = shown_default(f); !shown.empty())
+            out.push_back({k.kind, f.key, shown});
+    for (const KindDesc* ck : child_kinds(k)) add_kind_defaults(*ck, out, seen);
 }
 
 } // namespace
 
-const std::vector<SpecDefault>& spec_defaults() {
+const std::vector<SpecDefault>& spec_only_defaults() {
     static const std::vector<SpecDefault> table = {
-        {"domain", "domain_type", "kvm", constant("kvm")},
-        {"domain", "os_type", "hvm", constant("hvm")},
-        {"domain", "arch", "x86_64", constant("x86_64")},
-        {"domain", "acpi", "true", constant("yes")},
-        {"domain", "apic", "true", constant("yes")},
-        {"disk", "type", "volume / file / block / dir / network, from the source key given",
-         [](const Object& o) -> std::optional<std::string> {
-             if (o.has("volume")) return "volume";
-             if (o.has("file")) return "file";
-             if (o.has("dev")) return "block";
-             if (o.has("dir")) return "dir";
-             if (o.has("protocol")) return "network";
-             return std::nullopt;
-         }},
-        {"disk", "device", "disk", constant("disk")},
-        {"disk", "bus", "virtio (cdrom: sata, floppy: fdc)",
-         [](const Object& o) -> std::optional<std::string> {
-             std::string dev = o.get("device", "disk");
-             if (dev == "cdrom") return "sata";
-             if (dev == "floppy") return "fdc";
-             return "virtio";
-         }},
-        {"disk", "target",
-         "next free name for the bus: vda, vdb, ... (sata/scsi/usb: sda, ...; "
-         "ide: hda, ...; fdc: fda, ...)",
-         nullptr},
-        {"disk", "pool", "the pool of the Volume spec named by `volume`", nullptr},
-        {"disk", "format", "the format of the Volume spec named by `volume`", nullptr},
-        {"interface", "type", "network / bridge / direct, from the source key given",
-         [](const Object& o) -> std::optional<std::string> {
-             if (o.has("network")) return "network";
-             if (o.has("bridge")) return "bridge";
-             if (o.has("source_dev")) return "direct";
-             return std::nullopt;
-         }},
-        {"interface", "model", "virtio", constant("virtio")},
-        {"interface", "mac",
-         "52:54:00:xx:xx:xx derived from host, VM uuid (else name) and interface index (stable)",
-         nullptr},
-        {"pool", "type", "dir", constant("dir")},
-        {"pool", "autostart", "true", constant("yes")},
-        {"network", "autostart", "true", constant("yes")},
-        {"volume", "format", "qcow2", constant("qcow2")},
-        {"VirtualMachine", "state", "running", nullptr},
-        {"VirtualMachine", "autostart", "false", nullptr},
-        {"VirtualMachine", "template", "false", nullptr},
-        {"VirtualMachine", "restart_policy", "never", nullptr},
-        {"VirtualMachine", "shutdown_timeout", "60", nullptr},
-        {"VirtualMachine", "force_stop", "false", nullptr},
-        {"VirtualMachine", "current_memory", "unset (libvirt uses `memory`)", nullptr},
-        {"VirtualMachine", "machine", "unset (libvirt picks its default)", nullptr},
-        {"Network", "mode", "unset: isolated (no forwarding), like libvirt", nullptr},
-        {"Snapshot", "memory", "false", nullptr},
+        {"VirtualMachine", "state", "running"},
+        {"VirtualMachine", "autostart", "false"},
+        {"VirtualMachine", "template", "false"},
+        {"VirtualMachine", "restart_policy", "never"},
+        {"VirtualMachine", "shutdown_timeout", "60"},
+        {"VirtualMachine", "force_stop", "false"},
+        {"VirtualMachine", "current_memory", "unset (libvirt uses `memory`)"},
+        {"VirtualMachine", "machine", "unset (libvirt picks its default)"},
+        {"Network", "mode", "unset: isolated (no forwarding), like libvirt"},
+        {"Snapshot", "memory", "false"},
     };
     return table;
 }
 
-std::optional<std::string> default_for(const KindDesc& k, const FieldDesc& f, const Object& o) {
-    // Where the default of a field comes from is looked up once per thread: load asks for
-    // every field of every object, and the linear scans (then a map keyed by strings) were
-    // 16% and then 14% of `load` (docs/performance.md).
-    struct Source {
-        const SpecDefault* table = nullptr;
-        const FieldDesc* field = nullptr;
-    };
-    thread_local std::unordered_map<const FieldDesc*, Source> cache;
-    auto [it, fresh] = cache.try_emplace(&f);
-    if (fresh) {
-        for (const auto& d : spec_defaults())
-            if (d.kind == k.kind && d.key == f.key) {
-                it->second.table = &d;
-                break;
-            }
-        if (!it->second.table) it->second.field = &f;
-    }
-    const Source& src = it->second;
-    if (src.table) return src.table->value ? src.table->value(o) : std::nullopt;
-    if (src.field && !src.field->default_value.empty()) return model_default(*src.field);
+const std::vector<SpecDefault>& spec_defaults() {
+    static const std::vector<SpecDefault> table = [] {
+        std::vector<SpecDefault> out;
+        std::vector<const KindDesc*> seen;
+        for (const KindDesc* k : {&domain_kind(), &pool_kind(), &network_kind(), &volume_kind()})
+            add_kind_defaults(*k, out, seen);
+        for (const auto& d : spec_only_defaults()) out.push_back(d);
+        return out;
+    }();
+    return table;
+}
+
+std::string shown_default(const FieldDesc& f) {
+    return f.default_doc.empty() ? f.default_value : f.default_doc;
+}
+
+std::optional<std::string> default_for(const KindDesc&, const FieldDesc& f, const Object& o) {
+    if (f.default_from) return f.default_from(o);
+    if (!f.default_value.empty()) return model_default(f);
     return std::nullopt;
 }
 
 std::optional<std::string> default_for(const KindDesc& k, const std::string& key, const Object& o) {
     if (const FieldDesc* f = k.field(key)) return default_for(k, *f, o);
-    for (const auto& d : spec_defaults()) // spec-only settings (Host, VirtualMachine, ...)
-        if (d.kind == k.kind && d.key == key) return d.value ? d.value(o) : std::nullopt;
-    return std::nullopt;
+    return std::nullopt; // spec-only settings (Host, VirtualMachine, ...) have their own loaders
 }
 
 bool has_late_default(const KindDesc& k, const std::string& key, const Object& o) {
-    if (k.kind == "disk") {
-        if (key == "target") return true;
-        if (key == "format" || key == "pool") return o.get("type") == "volume" || o.has("volume");
-    }
-    return k.kind == "interface" && key == "mac";
-}
-
-const std::vector<Range>& spec_ranges() {
-    static const std::vector<Range> r = {
-        {"domain", "vcpus", 1, 4096},
-        {"domain", "vcpus_current", 1, 4096},
-        {"domain", "memory", 1LL << 20, 1LL << 52},
-        {"domain", "iothreads", 0, 1024},
-        {"disk", "boot_order", 1, 1000},
-        {"interface", "boot_order", 1, 1000},
-        {"interface", "mtu", 68, 65535},
-        {"interface", "vlan", 0, 4095},
-        {"interface", "queues", 1, 1024},
-        {"disk", "queues", 1, 1024},
-        {"network", "mtu", 68, 65535},
-        {"ip", "prefix", 0, 128},
-        {"volume", "capacity", 1, 1LL << 60},
-        {"VirtualMachine", "shutdown_timeout", 0, 86400},
-    };
-    return r;
-}
-
-const Range* range_for(const std::string& kind, const std::string& key) {
-    for (const auto& r : spec_ranges())
-        if (r.kind == kind && r.key == key) return &r;
-    return nullptr;
+    const FieldDesc* f = k.field(key);
+    return f && f->late_default && f->late_default(o);
 }
 
 std::string model_default(const FieldDesc& f) {
@@ -162,11 +92,8 @@ std::string yaml_spelling(const FieldDesc& f, const std::string& v) {
         return (v == "yes" || v == "on") ? "true" : "false";
     case FieldType::SizeKiB:
     case FieldType::SizeBytes: {
-        try {
-            return format_size(std::stoull(v));
-        } catch (...) {
-            return v;
-        }
+        auto bytes = parse_int<unsigned long long>(v);
+        return bytes ? format_size(*bytes) : v;
     }
     default:
         return v;
@@ -189,7 +116,12 @@ const std::vector<SpecKey>& vm_setting_keys() {
          {"never", "allowed"},
          "never",
          "whether virtumancer may restart the VM to apply a change that needs a restart"},
-        {"shutdown_timeout", "integer", {}, "60", "seconds of ACPI shutdown before giving up"},
+        {"shutdown_timeout",
+         "integer",
+         {},
+         "60",
+         "seconds of ACPI shutdown before giving up",
+         IntRange{0, 86400}},
         {"force_stop", "boolean", {}, "false", "destroy the VM when shutdown times out"},
         {"xml",
          "string",

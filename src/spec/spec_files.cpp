@@ -76,7 +76,7 @@ size_t parse_all(const std::vector<SpecFile>& files, std::vector<std::string>& t
                 ++parsed[t];
                 std::string().swap(texts[i]);
             }
-        } catch (...) {
+        } catch (...) { // safe: kept and rethrown on the calling thread below
             failed[t] = std::current_exception();
         }
     };

@@ -69,31 +69,30 @@ std::string format_size(unsigned long long bytes);
 std::string excerpt(const std::string& s, size_t max);
 
 // ------------------------------------------------------------------ defaults and ranges
-// The one table of documented defaults. `kind` is a model kind ("domain", "disk", ...) or
-// "Host"/"VirtualMachine"/"Snapshot" for spec-only settings; `value` computes the default in
-// the model's spelling from the object's other fields (nullopt: no default in that case). A
-// null `value` means the default is applied by the loader in a later pass (see `shown`).
+// The defaults of descriptor fields live in the descriptors (FieldDesc::default_value,
+// default_from, default_doc, late_default, range). This is the documented list of all defaults
+// for docs/spec-reference.md: every descriptor field with one, walked kind by kind, then the
+// spec-only settings (kind "VirtualMachine", "Network", "Snapshot"; spec_only_defaults()).
 struct SpecDefault {
     std::string kind;
     std::string key;
     std::string shown; // for docs: "virtio", "vda, vdb, ... (auto)"
-    std::function<std::optional<std::string>(const Object&)> value;
 };
 const std::vector<SpecDefault>& spec_defaults();
+// The documented defaults of keys that are not descriptor fields with a default: settings of a
+// spec document, and notes on fields left unset. tests/unit/field_tables_test.cpp checks that
+// each names a setting key or a descriptor field.
+const std::vector<SpecDefault>& spec_only_defaults();
+// How a field's default is shown in docs ("" none): default_doc, else default_value.
+std::string shown_default(const FieldDesc& f);
 
-// The default of `key` for `o` (table first, then the descriptor's default_value), or nullopt.
+// The default of `key` for `o` (the descriptor's default_from, else its default_value), or
+// nullopt.
 std::optional<std::string> default_for(const KindDesc& k, const std::string& key, const Object& o);
 std::optional<std::string> default_for(const KindDesc& k, const FieldDesc& f, const Object& o);
 // Keys of `k` that have a default computed in a later pass (disk target, interface mac, ...):
 // when absent from a model object, emit writes `key: null` to keep them absent.
 bool has_late_default(const KindDesc& k, const std::string& key, const Object& o);
-
-struct Range {
-    std::string kind, key;
-    long long min, max;
-};
-const std::vector<Range>& spec_ranges();
-const Range* range_for(const std::string& kind, const std::string& key);
 
 // The YAML spelling of a descriptor default (`true` for a Bool "yes"), for docs and schema.
 std::string yaml_spelling(const FieldDesc& f, const std::string& model_value);
@@ -108,6 +107,7 @@ struct SpecKey {
     std::vector<std::string> allowed;
     std::string shown_default;
     std::string doc;
+    std::optional<IntRange> range{}; // accepted values of an integer setting
 };
 const std::vector<SpecKey>& vm_setting_keys();
 const std::vector<SpecKey>& host_keys();

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 
 #include "spec_internal.hpp"
+#include "virtumancer/parse_int.hpp"
 #include "virtumancer/spec.hpp"
 #include "virtumancer/xml_codec.hpp"
 #include "virtumancer/xml_string.hpp"
@@ -106,11 +106,9 @@ std::optional<bool> as_bool(const YNode& v) {
     return std::nullopt;
 }
 
-bool check_range(Ctx& c, const std::string& kind, const std::string& key, const YNode& at,
-                 long long v) {
-    const Range* r = range_for(kind, key);
+bool check_range(Ctx& c, const std::optional<IntRange>& r, const std::string& key, bool size,
+                 const YNode& at, long long v) {
     if (!r || (v >= r->min && v <= r->max)) return true;
-    bool size = key == "memory" || key == "capacity";
     std::string lo = size ? format_size(r->min) : std::to_string(r->min);
     std::string hi = size ? format_size(r->max) : std::to_string(r->max);
     c.error(at, "`" + key + "` is out of range: " + (size ? format_size(v) : std::to_string(v)) +
@@ -121,14 +119,17 @@ bool check_range(Ctx& c, const std::string& kind, const std::string& key, const 
 
 // An integer scalar (is_integer_text) as a long long; beyond 64 bits is reported at its place.
 bool integer_value(Ctx& c, const YNode& v, const std::string& key, long long* out) {
-    auto [p, ec] = std::from_chars(v.value.data(), v.value.data() + v.value.size(), *out);
-    if (ec == std::errc() && p == v.value.data() + v.value.size()) return true;
+    auto n = parse_int_checked(v.value);
+    if (n) {
+        *out = n.value;
+        return true;
+    }
     c.error(v, "`" + key + "`: value out of range: " + shown(v) + " does not fit in 64 bits");
     return false;
 }
 
 // YAML value -> model string for one descriptor field. Returns false after reporting.
-bool convert(Ctx& c, const KindDesc& k, const FieldDesc& f, const YNode& v, std::string* out) {
+bool convert(Ctx& c, const KindDesc&, const FieldDesc& f, const YNode& v, std::string* out) {
     auto type_error = [&](const std::string& want) {
         c.error(v, "`" + f.key + "` must be " + want + ", got " + shown(v));
         return false;
@@ -139,7 +140,7 @@ bool convert(Ctx& c, const KindDesc& k, const FieldDesc& f, const YNode& v, std:
             return type_error("an integer");
         long long n = 0;
         if (!integer_value(c, v, f.key, &n)) return false;
-        if (!check_range(c, k.kind, f.key, v, n)) return false;
+        if (!check_range(c, f.range, f.key, false, v, n)) return false;
         *out = std::to_string(n);
         break;
     }
@@ -169,7 +170,7 @@ bool convert(Ctx& c, const KindDesc& k, const FieldDesc& f, const YNode& v, std:
             c.error(v, "`" + f.key + "` is too large");
             return false;
         }
-        if (!check_range(c, k.kind, f.key, v, static_cast<long long>(bytes))) return false;
+        if (!check_range(c, f.range, f.key, true, v, static_cast<long long>(bytes))) return false;
         *out = std::to_string(bytes);
         break;
     }
@@ -204,7 +205,7 @@ bool convert(Ctx& c, const KindDesc& k, const FieldDesc& f, const YNode& v, std:
     if (!f.allowed.empty() && f.type == FieldType::String &&
         std::find(f.allowed.begin(), f.allowed.end(), *out) == f.allowed.end()) {
         std::vector<std::string> allowed = f.allowed;
-        if (k.kind == "network" && f.key == "mode") allowed.insert(allowed.begin(), "isolated");
+        if (!f.absent_spelling.empty()) allowed.insert(allowed.begin(), f.absent_spelling);
         c.error(v, "`" + f.key + "` must be one of " + join(allowed, ", ") + "; got " + shown(v) +
                        did_you_mean(*out, allowed));
         return false;
@@ -342,8 +343,8 @@ Object load_object(Ctx& c, const YNode& map, const KindDesc& kind, int child,
                 c.notes.nulls.insert(annot_key(c.doc_kind, c.host, c.name, child, key));
             continue;
         }
-        if (kind.kind == "network" && key == "mode" && v.type == YNode::Scalar &&
-            v.value == "isolated") {
+        if (!f->absent_spelling.empty() && v.type == YNode::Scalar &&
+            v.value == f->absent_spelling) {
             nulls.insert(key);
             continue;
         }
@@ -416,7 +417,8 @@ void load_vm(Ctx& c, const YNode& root, Spec& s) {
         if (v->type != YNode::Scalar || !v->plain || !is_integer_text(v->value))
             c.error(*v, "`shutdown_timeout` must be an integer (seconds), got " + shown(*v));
         else if (long long n = 0; integer_value(c, *v, "shutdown_timeout", &n) &&
-                                  check_range(c, "VirtualMachine", "shutdown_timeout", *v, n))
+                                  check_range(c, setting("shutdown_timeout").range,
+                                              "shutdown_timeout", false, *v, n))
             vm.shutdown_timeout = static_cast<int>(n);
     }
     if (const YNode* v = root.find("clone_of")) {
@@ -435,7 +437,7 @@ void load_vm(Ctx& c, const YNode& root, Spec& s) {
         bool ok = m.size() == 17;
         for (size_t j = 0; ok && j < 17; ++j)
             ok = (j % 3 == 2) ? m[j] == ':' : std::isxdigit(static_cast<unsigned char>(m[j])) != 0;
-        if (ok && (std::stoi(m.substr(0, 2), nullptr, 16) & 1)) ok = false;
+        if (ok && (parse_int<int>(m.substr(0, 2), Radix::Hex).value_or(0) & 1)) ok = false;
         if (!ok) {
             SourceRef at = c.notes.pos.find(c.doc_kind, c.host, c.name, static_cast<int>(i), "mac")
                                .value_or(s.src);

@@ -16,17 +16,10 @@ using json = nlohmann::ordered_json;
 
 const char* kNamePattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$";
 
-std::string describe(const KindDesc& k, const FieldDesc& f) {
+std::string describe(const KindDesc&, const FieldDesc& f) {
     std::string d = f.doc;
-    Object empty;
-    empty.kind = &k;
-    for (const auto& sd : spec::spec_defaults())
-        if (sd.kind == k.kind && sd.key == f.key) {
-            d += (d.empty() ? "" : ". ") + std::string("Default: ") + sd.shown;
-            return d;
-        }
-    if (!f.default_value.empty())
-        d += (d.empty() ? "" : ". ") + std::string("Default: ") + f.default_value;
+    if (std::string shown = spec::shown_default(f); !shown.empty())
+        d += (d.empty() ? "" : ". ") + std::string("Default: ") + shown;
     return d;
 }
 
@@ -35,7 +28,7 @@ json field_schema(const KindDesc& k, const FieldDesc& f) {
     switch (f.type) {
     case FieldType::Int: {
         s["type"] = json::array({"integer", "null"});
-        if (const auto* r = spec::range_for(k.kind, f.key)) {
+        if (const auto& r = f.range) {
             s["minimum"] = r->min;
             s["maximum"] = r->max;
         }
@@ -58,7 +51,7 @@ json field_schema(const KindDesc& k, const FieldDesc& f) {
         s["type"] = json::array({"string", "null"});
         if (!f.allowed.empty()) {
             json e = json::array();
-            if (k.kind == "network" && f.key == "mode") e.push_back("isolated");
+            if (!f.absent_spelling.empty()) e.push_back(f.absent_spelling);
             for (const auto& a : f.allowed)
                 if (std::find(e.begin(), e.end(), a) == e.end()) e.push_back(a);
             e.push_back(nullptr);
@@ -236,13 +229,10 @@ void kind_table(std::ostringstream& os, const KindDesc& k) {
         if (f.key == "name" &&
             (k.kind == "domain" || k.kind == "pool" || k.kind == "volume" || k.kind == "network"))
             continue;
-        std::string def;
-        for (const auto& sd : spec_defaults())
-            if (sd.kind == k.kind && sd.key == f.key) def = sd.shown;
-        if (def.empty() && !f.default_value.empty()) def = f.default_value;
+        std::string def = shown_default(f);
         std::string allowed = join(f.allowed, ", ");
-        if (k.kind == "network" && f.key == "mode") allowed = "isolated, " + allowed;
-        if (const auto* r = range_for(k.kind, f.key))
+        if (!f.absent_spelling.empty()) allowed = f.absent_spelling + ", " + allowed;
+        if (const auto& r = f.range)
             allowed = (f.type == FieldType::SizeKiB || f.type == FieldType::SizeBytes)
                           ? format_size(r->min) + " .. " + format_size(r->max)
                           : std::to_string(r->min) + " .. " + std::to_string(r->max);

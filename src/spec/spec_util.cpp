@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "spec_internal.hpp"
+#include "virtumancer/parse_int.hpp"
 #include "virtumancer/spec.hpp"
 
 namespace virtumancer {
@@ -180,8 +181,9 @@ bool parse_size(const std::string& text, unsigned long long* bytes, std::string*
         *err = "size too large";
         return false;
     }
-    unsigned long long v = std::stoull(num);
-    if (v != 0 && mult > ~0ULL / v) {
+    auto parsed = parse_int<unsigned long long>(num);
+    unsigned long long v = parsed.value_or(0);
+    if (!parsed || (v != 0 && mult > ~0ULL / v)) {
         *err = "size too large";
         return false;
     }

@@ -1,11 +1,10 @@
 // Descriptor-driven mapping between Object fields and SQL columns (see store_internal.hpp).
 #include <algorithm>
 #include <cctype>
-#include <charconv>
-#include <cstdio>
 
 #include "store_internal.hpp"
 #include "virtumancer/diag.hpp"
+#include "virtumancer/parse_int.hpp"
 
 namespace virtumancer::store_detail {
 
@@ -109,9 +108,7 @@ bool canonical_int(const std::string& s) {
     if (i >= s.size()) return false;
     if (s[i] == '0' && s.size() > i + 1) return false;
     if (s == "-0") return false;
-    long long v = 0;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    return ec == std::errc() && p == s.data() + s.size();
+    return parse_int(s).has_value();
 }
 
 // The text to put in the column, or nullopt when the value must go to props_json instead
@@ -282,17 +279,6 @@ std::vector<Object> children_from_json(const KindDesc& parent, const std::string
     return children_from(parent, nlohmann::json::parse(text));
 }
 
-std::string fnv_hex(const std::string& data) {
-    uint64_t h = 1469598103934665603ULL;
-    for (unsigned char ch : data) {
-        h ^= ch;
-        h *= 1099511628211ULL;
-    }
-    char buf[17];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-    return buf;
-}
-
 namespace {
 void fingerprint_into(const Object& o, std::string* s) {
     *s += o.kind ? o.kind->kind : "?";
@@ -313,7 +299,7 @@ void fingerprint_into(const Object& o, std::string* s) {
 std::string object_fingerprint(const Object& obj) {
     std::string s;
     fingerprint_into(obj, &s);
-    return "obj:" + fnv_hex(s);
+    return "obj:" + fnv1a_hex(s);
 }
 
 std::string bool_text(bool b) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "virtumancer/descriptors.hpp"
+#include "virtumancer/hash.hpp"
 #include "virtumancer/model.hpp"
 
 namespace virtumancer::store_detail {
@@ -93,8 +94,6 @@ void decode(const KindLayout& l, const std::vector<Value>& main,
 nlohmann::json children_to_json(const std::vector<Object>& children);
 std::vector<Object> children_from_json(const KindDesc& parent, const std::string& text);
 
-// Stable 64-bit FNV-1a, as 16 hex digits.
-std::string fnv_hex(const std::string& data);
 // Fingerprint of an object's content (fields, residue, children).
 std::string object_fingerprint(const Object& obj);
 

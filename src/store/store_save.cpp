@@ -117,7 +117,7 @@ class Saver {
         for (const auto& h : st_.hosts) {
             cur_ = "host/" + h.name;
             seen.insert(h.name);
-            std::string hash = fnv_hex(h.uri + '\x1f' + h.description);
+            std::string hash = fnv1a_hex(h.uri + '\x1f' + h.description);
             auto it = ex.find(h.name);
             const Existing* e = it == ex.end() ? nullptr : &it->second;
             bool changed = !e || e->pending || e->hash != Value(hash);
@@ -400,7 +400,7 @@ class Saver {
             cur_ = s.host + "/snapshot/" + s.vm + "/" + s.name;
             if (!seen.insert(key).second)
                 throw Error(cur_ + " is defined twice", "give each snapshot a unique name");
-            std::string hash = fnv_hex(s.description + '\x1f' + (s.memory ? "1" : "0"));
+            std::string hash = fnv1a_hex(s.description + '\x1f' + (s.memory ? "1" : "0"));
             auto it = ex.find(key);
             const Existing* e = it == ex.end() ? nullptr : &it->second;
             bool changed = !e || e->pending || e->hash != Value(hash);

@@ -43,7 +43,7 @@ void say(const std::string& line) {
             line += "; " + done;
         } catch (const std::exception& e) {
             line += "; could not finish cleaning up (" + done + "): " + e.what();
-        } catch (...) {
+        } catch (...) { // safe: reported on the line below; the process must still reach _exit
             line += "; could not finish cleaning up (" + done + ")";
         }
     }
