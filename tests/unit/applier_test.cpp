@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "fake_hypervisor.hpp"
+#include "test_support.hpp"
 #include "virtumancer/applier.hpp"
 #include "virtumancer/database.hpp"
 #include "virtumancer/descriptors.hpp"
@@ -31,9 +32,7 @@ namespace {
 class ApplierTest : public ::testing::Test {
   protected:
     void SetUp() override {
-        std::string tmpl = (fs::temp_directory_path() / "vm-applier-XXXXXX").string();
-        ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-        dir_ = tmpl;
+        dir_ = tmp_.path();
         db_ = Database::open((dir_ / "t.db").string());
         store_ = std::make_unique<Store>(*db_);
         opts_.actor = "tester";
@@ -43,8 +42,6 @@ class ApplierTest : public ::testing::Test {
     void TearDown() override {
         store_.reset();
         db_.reset();
-        std::error_code ec;
-        fs::remove_all(dir_, ec);
     }
 
     static Step step(int id, const std::string& op, const std::string& name,
@@ -72,6 +69,7 @@ class ApplierTest : public ::testing::Test {
         throw std::runtime_error("no step " + std::to_string(id));
     }
 
+    testing_util::TempDir tmp_{"vm-applier-"};
     fs::path dir_;
     std::unique_ptr<Database> db_;
     std::unique_ptr<Store> store_;

@@ -10,6 +10,7 @@
 #include "../../src/cli/plan_output.hpp"
 
 #include "fake_hypervisor.hpp"
+#include "test_support.hpp"
 #include "virtumancer/applier.hpp"
 #include "virtumancer/database.hpp"
 #include "virtumancer/planner.hpp"
@@ -441,9 +442,8 @@ TEST(Safety, ApplierRefusesADeleteWhenAUserAppeared) {
     n.change = "local/network/n";
     p.steps.push_back(n);
     virtumancer::testing::FakeConnector conn(hv);
-    std::string tmpl = (std::filesystem::temp_directory_path() / "vm-safety-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    auto db = Database::open(tmpl + "/t.db");
+    testing_util::TempDir tmp("vm-safety-");
+    auto db = Database::open(tmp.file("t.db"));
     Store store(*db);
     virtumancer::testing::EventLog log;
     ApplyOptions opts;
@@ -458,7 +458,6 @@ TEST(Safety, ApplierRefusesADeleteWhenAUserAppeared) {
     p.blocked.push_back({"local", "volume", "p/x", "volume.delete", "in use", {}, {}, "", 0});
     EXPECT_THROW(apply_plan(p, conn, store, opts, log), Error);
     EXPECT_EQ(hv.names().size(), 1u) << "the blocked plan ran a step";
-    std::filesystem::remove_all(tmpl);
 }
 
 TEST(Safety, TwoHostSpecsWithOneUriAreAValidationErrorNamingBoth) {
