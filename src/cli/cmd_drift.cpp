@@ -239,6 +239,12 @@ void register_drift(CLI::App& app, Globals& g, Runner& run) {
                 if (pending) std::cout << " (" << pending << " with pending changes)";
                 std::cout << "\n";
             }
+            // The reason, as plan gives it (the report above only says "unreachable").
+            for (const auto& h : observed)
+                if (!h.reachable)
+                    std::cerr << "error: host " << h.host << " (" << h.uri
+                              << ") is unreachable: " << h.error << "; its objects were not "
+                              << "checked\n";
             if (unreachable) return kExitError;
             return drifted ? kExitChanges : kExitOk;
         };

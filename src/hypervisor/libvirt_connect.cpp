@@ -175,6 +175,12 @@ ObservedHost observe_libvirt(const std::string& uri, int parallelism, const Host
         } catch (const std::exception& e) {
             oh.reachable = false;
             oh.error = e.what();
+            // Keepalive closed a connection that stayed silent (libvirt then says only
+            // "client socket is closed"): say so.
+            if (t.keepalive_interval > 0 && oh.error.rfind("no answer from ", 0) != 0 &&
+                lv::now_ms() - p->heartbeat->load() >= static_cast<long long>(t.seconds * 800))
+                oh.error = std::string(lv::no_answer(uri, t.seconds).what()) +
+                           " (keepalive closed the connection: " + e.what() + ")";
         }
         oh.uri = uri;
         {

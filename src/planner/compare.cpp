@@ -64,6 +64,42 @@ std::string observed_value(const Object& desired, const Object& observed, const 
 
 namespace {
 
+// A console's target: libvirt's default for an x86 guest is a serial console.
+std::string console_target(const Object& console) {
+    return console.get("target_type", "serial");
+}
+
+bool is_chardev(const std::string& kind) {
+    return kind == "serial" || kind == "console" || kind == "parallel" || kind == "channel";
+}
+
+// True when `observed` lacks field `f` (or holds what libvirt chose for it) because libvirt
+// writes `want` that way on define (seen with libvirt 9.0 in the convergence test,
+// tests/e2e/convergence_test.cpp): a value equal to libvirt's default is left out, and a port
+// of -1 asks libvirt to pick one (absent in the config of a shut-off domain, the port chosen
+// in a running one).
+bool libvirt_implicit(const Object& observed, const FieldDesc& f, const std::string& want) {
+    const std::string& kind = observed.kind->kind;
+    const std::string have = observed.get(f.key);
+    if (kind == "graphics" && want == "-1" &&
+        (f.key == "port" || f.key == "tls_port" || f.key == "websocket"))
+        return have.empty() || have == "-1" || observed.get("autoport") == "yes";
+    if (!have.empty()) return false;
+    if (kind == "disk") {
+        // An empty drive (a cdrom without media) has no format in a running domain's XML.
+        bool empty = true;
+        for (const char* k : {"file", "dev", "dir", "volume", "source_name"})
+            empty &= !observed.has(k);
+        return (f.key == "tray" && want == "closed") || (f.key == "cache" && want == "default") ||
+               (f.key == "format" && empty);
+    }
+    if (kind == "interface") return f.key == "queues" && want == "1";
+    // A unix socket without a path: libvirt picks the path at start and writes no <source>.
+    if (is_chardev(kind))
+        return f.key == "source_mode" && want == "bind" && !observed.has("source_path");
+    return false;
+}
+
 bool node_contained(pugi::xml_node want, pugi::xml_node have, const std::string& path,
                     std::string* why) {
     for (auto a : want.attributes()) {
@@ -135,9 +171,17 @@ bool has_child(const Object& o, const std::string& kind) {
 // <console> in front of a serial port. Not a change when the spec has none of that kind.
 bool libvirt_companion(const Object& desired, const Object& dev) {
     const std::string& k = dev.kind->kind;
+    // libvirt puts a serial console (a view of the first serial port) in front of any other
+    // console when the domain has a serial port.
+    if (k == "console" && console_target(dev) == "serial" && has_child(desired, "serial")) {
+        bool wanted = false;
+        for (const auto& c : desired.children)
+            wanted |= c.kind->kind == "console" && console_target(c) == "serial";
+        if (!wanted) return true;
+    }
     if (has_child(desired, k)) return false;
     if (k == "video") return has_child(desired, "graphics");
-    if (k == "console") return has_child(desired, "serial");
+    if (k == "console") return false; // the serial console: above
     if (k == "serial")
         for (const auto& c : desired.children)
             if (c.kind->kind == "console" && c.get("target_type", "serial") == "serial")
@@ -178,6 +222,8 @@ std::vector<DevicePair> match_devices(const Object& desired, const Object& obser
         for (size_t i = 0; i < observed.children.size(); ++i) {
             const Object& o = observed.children[i];
             if (used[i] || o.kind != d.kind || element_of(o) != el) continue;
+            // libvirt moves the serial console first: consoles pair by their target.
+            if (d.kind->kind == "console" && console_target(d) != console_target(o)) continue;
             bool ok = true;
             for (const auto& k : d.kind->identity) {
                 std::string dv = d.get(k);
@@ -209,7 +255,7 @@ void diff_fields(const Object& desired, const Object& observed, const std::strin
         auto it = desired.fields.find(f.key);
         if (it == desired.fields.end()) continue;
         std::string ov = observed_value(desired, observed, f);
-        if (!field_equal(f, it->second, ov))
+        if (!field_equal(f, it->second, ov) && !libvirt_implicit(observed, f, it->second))
             out->push_back({prefix + f.key, ov, it->second, f.change});
     }
     std::string why;

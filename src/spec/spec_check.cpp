@@ -254,6 +254,64 @@ struct Checker {
         }
     }
 
+    // Inputs libvirt rewrites on define (found by tests/e2e/convergence_test.cpp): they would
+    // never converge, so they are refused here with what to write instead.
+    void rewritten_by_libvirt(const Spec& vm) {
+        const std::string& host = vm.host;
+        std::string name = vm.obj.name();
+        const auto& ch = vm.obj.children;
+        const Object* serial0 = nullptr;
+        for (const auto& c : ch)
+            if (!serial0 && c.kind->kind == "serial") serial0 = &c;
+        bool first_serial_console = true, other_console = false;
+        for (size_t i = 0; i < ch.size(); ++i) {
+            const Object& c = ch[i];
+            int idx = static_cast<int>(i);
+            if (c.kind->kind == "console" && c.get("target_type", "serial") != "serial")
+                other_console = true;
+            else if (c.kind->kind == "console" && other_console)
+                error(at("VirtualMachine", host, name, idx, "target_type", vm.src),
+                      "a console with target_type serial after a console of another target: "
+                      "libvirt accepts a serial console only as the first console; move it "
+                      "before the others");
+            // The first serial console is how libvirt shows serial port 0: it takes that
+            // port's type and source and drops its own.
+            if (c.kind->kind == "console" && c.get("target_type", "serial") == "serial" &&
+                serial0 && first_serial_console) {
+                first_serial_console = false;
+                for (const char* k : {"type", "source_path", "source_mode", "source_host",
+                                      "source_service", "source_channel"}) {
+                    if (!c.has(k) || c.get(k) == serial0->get(k)) continue;
+                    error(at("VirtualMachine", host, name, idx, k, vm.src),
+                          "console with target_type serial has " + std::string(k) + " `" +
+                              c.get(k) + "` but the first serial port has `" + serial0->get(k) +
+                              "`: libvirt makes this console a view of that port (its " + k +
+                              " wins), so the console would never match; give it the same " + k +
+                              ", or use target_type virtio for a console of its own");
+                }
+            }
+            // A spice server with neither a port nor autoport listens nowhere: libvirt
+            // stores <listen type='none'/> instead of the address.
+            if (c.kind->kind == "graphics" && c.get("type") == "spice" && !c.has("port") &&
+                !c.has("tls_port") && c.get("autoport") != "yes" && c.get("autoport") != "true") {
+                for (const char* k :
+                     {"listen", "listen_address", "listen_network", "listen_type"}) {
+                    if (!c.has(k)) continue;
+                    if (std::string(k) == "listen_type" && c.get(k) != "address" &&
+                        c.get(k) != "network")
+                        continue;
+                    error(at("VirtualMachine", host, name, idx, k, vm.src),
+                          "spice graphics with `" + std::string(k) + ": " + c.get(k) +
+                              "` but no port: libvirt keeps a listen address only with a port, "
+                              "so it would store listen type none instead; add `autoport: true` "
+                              "(or a `port`), or remove `" +
+                              k + "`");
+                    break;
+                }
+            }
+        }
+    }
+
     void clones(const Spec& vm) {
         if (vm.vm.clone_of.empty()) return;
         SourceRef pos = at("VirtualMachine", vm.host, vm.obj.name(), -1, "clone_of", vm.src);
@@ -279,6 +337,7 @@ struct Checker {
         for (auto& vm : L.state.vms) {
             disks(vm);
             interfaces(vm, macs);
+            rewritten_by_libvirt(vm);
             clones(vm);
         }
         for (const auto& sn : L.state.snapshots)
