@@ -1,9 +1,12 @@
 /* Set-up and clean-up for the benchmark, over one libvirt connection (no virsh processes).
  *
- *   vmr-bench-tool undefine PREFIX [URI]   undefine (and destroy if running) every domain
- *                                          whose name starts with PREFIX; prints the count
+ *   vmr-bench-tool undefine PREFIX [URI]   destroy (when running) and then undefine every
+ *                                          domain whose name starts with PREFIX; prints the
+ *                                          count (a domain that cannot be destroyed is not
+ *                                          undefined: it would run on as a transient domain)
  *   vmr-bench-tool define DIR [URI]        define every *.xml file in DIR (sorted), serially
  *   vmr-bench-tool count PREFIX [URI]      print how many domains start with PREFIX
+ *   vmr-bench-tool running PREFIX [URI]    print how many of those are active
  */
 #include <dirent.h>
 #include <libvirt/libvirt.h>
@@ -68,20 +71,36 @@ static int do_define(virConnectPtr conn, const char* dir) {
     return failed ? 1 : 0;
 }
 
-static int do_prefix(virConnectPtr conn, const char* prefix, int undefine) {
+enum prefix_op { COUNT, RUNNING, UNDEFINE };
+
+static int do_prefix(virConnectPtr conn, const char* prefix, enum prefix_op op) {
     virDomainPtr* doms = NULL;
-    int n = virConnectListAllDomains(conn, &doms, 0);
+    int n =
+        virConnectListAllDomains(conn, &doms, op == RUNNING ? VIR_CONNECT_LIST_DOMAINS_ACTIVE : 0);
     if (n < 0) {
         fprintf(stderr, "bench_tool: cannot list domains\n");
         return 1;
     }
-    int count = 0, failed = 0;
+    int count = 0, destroyed = 0, failed = 0;
     for (int i = 0; i < n; ++i) {
         const char* name = virDomainGetName(doms[i]);
         if (name && strncmp(name, prefix, strlen(prefix)) == 0) {
             ++count;
-            if (undefine) {
-                if (virDomainIsActive(doms[i]) == 1) virDomainDestroy(doms[i]);
+            if (op == UNDEFINE) {
+                int persistent = virDomainIsPersistent(doms[i]) == 1;
+                if (virDomainIsActive(doms[i]) == 1) {
+                    if (virDomainDestroy(doms[i]) < 0 && virDomainIsActive(doms[i]) == 1) {
+                        fprintf(stderr, "bench_tool: cannot destroy %s, left defined\n", name);
+                        ++failed;
+                        virDomainFree(doms[i]);
+                        continue;
+                    }
+                    ++destroyed;
+                }
+                if (!persistent) { /* a transient domain is gone once destroyed */
+                    virDomainFree(doms[i]);
+                    continue;
+                }
                 unsigned flags = VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
                                  VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
                                  VIR_DOMAIN_UNDEFINE_NVRAM | VIR_DOMAIN_UNDEFINE_TPM;
@@ -91,8 +110,9 @@ static int do_prefix(virConnectPtr conn, const char* prefix, int undefine) {
         virDomainFree(doms[i]);
     }
     free(doms);
-    if (undefine)
-        printf("undefined %d domains named %s*, %d failed\n", count - failed, prefix, failed);
+    if (op == UNDEFINE)
+        printf("undefined %d domains named %s* (%d destroyed first), %d failed\n", count - failed,
+               prefix, destroyed, failed);
     else
         printf("%d\n", count);
     return failed ? 1 : 0;
@@ -100,7 +120,8 @@ static int do_prefix(virConnectPtr conn, const char* prefix, int undefine) {
 
 int main(int argc, char** argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s undefine|count PREFIX [URI] | define DIR [URI]\n", argv[0]);
+        fprintf(stderr, "usage: %s undefine|count|running PREFIX [URI] | define DIR [URI]\n",
+                argv[0]);
         return 2;
     }
     const char* uri = argc > 3 ? argv[3] : "qemu:///system";
@@ -111,9 +132,11 @@ int main(int argc, char** argv) {
     }
     int rc = 2;
     if (strcmp(argv[1], "undefine") == 0)
-        rc = do_prefix(conn, argv[2], 1);
+        rc = do_prefix(conn, argv[2], UNDEFINE);
     else if (strcmp(argv[1], "count") == 0)
-        rc = do_prefix(conn, argv[2], 0);
+        rc = do_prefix(conn, argv[2], COUNT);
+    else if (strcmp(argv[1], "running") == 0)
+        rc = do_prefix(conn, argv[2], RUNNING);
     else if (strcmp(argv[1], "define") == 0)
         rc = do_define(conn, argv[2]);
     else

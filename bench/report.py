@@ -25,6 +25,7 @@ def main():
             "cpu": med("cpu_s"),
             "rss": med("rss_kib") / 1024.0,
             "lv": med("libvirtd_cpu_s"),
+            "changed": sum(1 for r in rs if r["rc"] == "2" and step == "plan"),
         }
     sizes = sorted({n for n, _ in fig})
     print()
@@ -34,6 +35,11 @@ def main():
                                              machine.get("commit"), machine.get("date")))
     print("load average at start %s, at end %s" % (machine.get("load_start"),
                                                      machine.get("load_end")))
+    for n in sorted({n for n, _ in fig}):
+        if "running_%d" % n in machine:
+            print("N=%d: %s domains running (1 vCPU, 64 MiB, TCG), using %s cores on average "
+                  "while plan/floor/drift ran" % (n, machine["running_%d" % n],
+                                                  machine.get("guest_cores_%d" % n, "?")))
     print()
     print("| N | step | runs | wall s (median) | CPU s user+sys | peak RSS MiB | libvirtd CPU s |")
     print("|---:|---|---:|---:|---:|---:|---:|")
@@ -42,8 +48,9 @@ def main():
         for step in order:
             f = fig.get((n, step))
             if f:
-                print("| %d | %s | %d | %.2f | %.2f | %.1f | %.2f |" % (
-                    n, step, f["runs"], f["wall"], f["cpu"], f["rss"], f["lv"]))
+                note = " (%d of them reported changes: exit 2)" % f["changed"] if f["changed"] else ""
+                print("| %d | %s%s | %d | %.2f | %.2f | %.1f | %.2f |" % (
+                    n, step, note, f["runs"], f["wall"], f["cpu"], f["rss"], f["lv"]))
     print()
     for n in sizes:
         p, fl = fig.get((n, "plan")), fig.get((n, "floor"))
