@@ -17,7 +17,8 @@ using namespace virtumancer;
 int main(int argc, char** argv) {
     install_interrupt_handling(); // before any thread starts: they inherit the blocked signals
     CLI::App app{"virtumancer: declarative configuration reconciler for libvirt virtual machines.\n"
-                 "Specs (YAML) are loaded into a database (a SQLite file or PostgreSQL); plan compares them with what "
+                 "Specs (YAML) are loaded into a database (a SQLite file or PostgreSQL); plan "
+                 "compares them with what "
                  "libvirt holds, apply makes it so, drift reports what changed behind our back."};
     app.set_version_flag("--version", std::string("virtumancer ") + VIRTUMANCER_VERSION);
     app.require_subcommand(1);

@@ -81,12 +81,18 @@ std::string pg_migration(const std::string& sqlite_sql) {
     while (std::getline(in, line)) {
         std::string t = line;
         while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.pop_back();
-        if (t == "-- sqlite-only: begin") mode = sqlite_only;
-        else if (t == "-- postgresql-only: begin") mode = pg_only;
-        else if (t == "-- sqlite-only: end" || t == "-- postgresql-only: end") mode = both;
-        else if (mode == sqlite_only) continue;
-        else if (mode == pg_only) out += (t.rfind("-- ", 0) == 0 ? t.substr(3) : t) + "\n";
-        else out += line + "\n";
+        if (t == "-- sqlite-only: begin")
+            mode = sqlite_only;
+        else if (t == "-- postgresql-only: begin")
+            mode = pg_only;
+        else if (t == "-- sqlite-only: end" || t == "-- postgresql-only: end")
+            mode = both;
+        else if (mode == sqlite_only)
+            continue;
+        else if (mode == pg_only)
+            out += (t.rfind("-- ", 0) == 0 ? t.substr(3) : t) + "\n";
+        else
+            out += line + "\n";
     }
     static const std::regex one_row(R"(\bINTEGER PRIMARY KEY CHECK\b)");
     out = std::regex_replace(out, one_row, "BIGINT PRIMARY KEY CHECK");

@@ -39,10 +39,14 @@ Params parse_params(const std::string& uri) {
         std::string v = o->val ? o->val : "";
         if (k == "host" || k == "hostaddr") {
             if (p.host.empty()) p.host = v;
-        } else if (k == "port") p.port = v;
-        else if (k == "dbname") p.dbname = v;
-        else if (k == "user") p.user = v;
-        else if (k == "password") p.password = v;
+        } else if (k == "port")
+            p.port = v;
+        else if (k == "dbname")
+            p.dbname = v;
+        else if (k == "user")
+            p.user = v;
+        else if (k == "password")
+            p.password = v;
     }
     PQconninfoFree(opts);
     auto env = [](const char* n) {
@@ -176,8 +180,8 @@ class PgConnection : public Connection {
                         if (d[i] == '\'' && i + 2 < d.size() && d[i + 1] == '\'') ++i;
                     }
                     c.dflt = v;
-                } else if (!d.empty() && (std::isdigit(static_cast<unsigned char>(d[0])) ||
-                                          d[0] == '-')) {
+                } else if (!d.empty() &&
+                           (std::isdigit(static_cast<unsigned char>(d[0])) || d[0] == '-')) {
                     c.dflt = d;
                 }
             }
@@ -224,8 +228,8 @@ class PgConnection : public Connection {
         PQclear(run_plain("CREATE TABLE IF NOT EXISTS virtumancer_schema_version (version "
                           "INTEGER NOT NULL)"));
         PQclear(run_plain("DELETE FROM virtumancer_schema_version"));
-        PQclear(run_plain("INSERT INTO virtumancer_schema_version VALUES (" + std::to_string(v) +
-                          ")"));
+        PQclear(
+            run_plain("INSERT INTO virtumancer_schema_version VALUES (" + std::to_string(v) + ")"));
     }
 
     void run_migration(const std::string& sql) override {
@@ -352,8 +356,8 @@ std::unique_ptr<Connection> open_postgres_connection(const std::string& uri,
         std::string host = h && *h ? h : p.host;
         std::string pt = port && *port ? port : p.port;
         PQfinish(c);
-        throw Error("cannot connect to PostgreSQL at " + host + ":" + pt + " (" +
-                        redact(uri) + "): " + msg,
+        throw Error("cannot connect to PostgreSQL at " + host + ":" + pt + " (" + redact(uri) +
+                        "): " + msg,
                     "check that the server runs and answers on " + host + ":" + pt +
                         ", that the database and user exist and the password is right (in the "
                         "URI, PGPASSWORD or ~/.pgpass); a server that does not answer fails "

@@ -37,10 +37,10 @@ int64_t Store::task_begin(const std::string& run_id, const std::string& actor,
                           const std::string& type, const std::string& target_type,
                           const std::string& target_name, const std::string& details_json) {
     sql::Statement q(db_.db(),
-                        std::string("INSERT INTO tasks(run_id, actor, type, target_type, "
-                                    "target_name, status, details, pid, hostname, started_at) "
-                                    "VALUES(?,?,?,?,?,'RUNNING',?,?,?,") +
-                            kNow + ") RETURNING id");
+                     std::string("INSERT INTO tasks(run_id, actor, type, target_type, "
+                                 "target_name, status, details, pid, hostname, started_at) "
+                                 "VALUES(?,?,?,?,?,'RUNNING',?,?,?,") +
+                         kNow + ") RETURNING id");
     store_detail::bind_all(q, {run_id, actor, type, target_type, target_name,
                                details_json.empty() ? "{}" : details_json, std::to_string(getpid()),
                                this_host()});
@@ -51,7 +51,7 @@ int64_t Store::task_begin(const std::string& run_id, const std::string& actor,
 
 void Store::task_progress(int64_t id, int progress) {
     sql::Statement q(db_.db(), std::string("UPDATE tasks SET progress=?, updated_at=") + kNow +
-                                      " WHERE id=?");
+                                   " WHERE id=?");
     q.bind(1, std::max(0, std::min(100, progress)));
     q.bind(2, static_cast<int64_t>(id));
     q.exec();
@@ -59,9 +59,9 @@ void Store::task_progress(int64_t id, int progress) {
 
 void Store::task_finish(int64_t id, bool ok, const std::string& details_json) {
     sql::Statement q(db_.db(),
-                        std::string("UPDATE tasks SET status=?, progress=CASE WHEN ? THEN 100 "
-                                    "ELSE progress END, details=?, finished_at=") +
-                            kNow + ", updated_at=" + kNow + " WHERE id=?");
+                     std::string("UPDATE tasks SET status=?, progress=CASE WHEN ? THEN 100 "
+                                 "ELSE progress END, details=?, finished_at=") +
+                         kNow + ", updated_at=" + kNow + " WHERE id=?");
     q.bind(1, ok ? "COMPLETED" : "FAILED");
     q.bind(2, ok ? 1 : 0);
     q.bind(3, details_json.empty() ? "{}" : details_json);
@@ -71,8 +71,8 @@ void Store::task_finish(int64_t id, bool ok, const std::string& details_json) {
 
 void Store::task_interrupt(int64_t id, const std::string& details_json) {
     sql::Statement q(db_.db(), std::string("UPDATE tasks SET status='INTERRUPTED', details=?, "
-                                              "finished_at=") +
-                                      kNow + ", updated_at=" + kNow + " WHERE id=?");
+                                           "finished_at=") +
+                                   kNow + ", updated_at=" + kNow + " WHERE id=?");
     q.bind(1, details_json.empty() ? "{}" : details_json);
     q.bind(2, static_cast<int64_t>(id));
     q.exec();
@@ -85,7 +85,7 @@ int Store::mark_interrupted_tasks() {
         std::vector<int64_t> dead;
         {
             sql::Statement q(db_.db(), "SELECT id, pid, hostname FROM tasks WHERE "
-                                          "status='RUNNING'");
+                                       "status='RUNNING'");
             while (q.executeStep()) {
                 // Tasks of another machine are not ours to judge.
                 if (!q.getColumn(2).isNull() && q.getColumn(2).getString() != host) continue;
@@ -95,8 +95,8 @@ int Store::mark_interrupted_tasks() {
         }
         for (int64_t id : dead) {
             sql::Statement u(db_.db(), std::string("UPDATE tasks SET status='INTERRUPTED', "
-                                                      "finished_at=") +
-                                              kNow + ", updated_at=" + kNow + " WHERE id=?");
+                                                   "finished_at=") +
+                                           kNow + ", updated_at=" + kNow + " WHERE id=?");
             u.bind(1, static_cast<int64_t>(id));
             n += u.exec();
         }
@@ -137,7 +137,7 @@ void Store::audit(const std::string& actor, const std::string& action,
                   const std::string& target_type, const std::string& target_id,
                   const std::string& details_json) {
     sql::Statement q(db_.db(), "INSERT INTO audit_log(actor, action, target_type, target_id, "
-                                  "details) VALUES(?,?,?,?,?)");
+                               "details) VALUES(?,?,?,?,?)");
     store_detail::bind_all(
         q, {actor, action, target_type, target_id, details_json.empty() ? "{}" : details_json});
     q.exec();
@@ -146,10 +146,10 @@ void Store::audit(const std::string& actor, const std::string& action,
 std::vector<AuditRow> Store::audit_rows(const std::string& since, const std::string& target_type,
                                         const std::string& target_id) {
     sql::Statement q(db_.db(), "SELECT id, actor, timestamp, action, target_type, target_id, "
-                                  "details FROM audit_log WHERE (CAST(?1 AS TEXT) IS NULL OR "
-                                  "timestamp >= ?1) AND (CAST(?2 AS TEXT) IS NULL OR "
-                                  "target_type = ?2) AND (CAST(?3 AS TEXT) IS NULL OR "
-                                  "target_id = ?3) ORDER BY id");
+                               "details FROM audit_log WHERE (CAST(?1 AS TEXT) IS NULL OR "
+                               "timestamp >= ?1) AND (CAST(?2 AS TEXT) IS NULL OR "
+                               "target_type = ?2) AND (CAST(?3 AS TEXT) IS NULL OR "
+                               "target_id = ?3) ORDER BY id");
     store_detail::bind_all(q, {opt(since), opt(target_type), opt(target_id)});
     std::vector<AuditRow> out;
     while (q.executeStep()) {
@@ -202,8 +202,9 @@ std::optional<LockHolder> Store::try_lock(const std::string& actor, bool* took_o
         // the process dies or its connection drops. The row only says who holds it.
         if (!*got) {
             holder = read_holder(db_.db());
-            if (!holder) holder = LockHolder{"(unknown: the holder has not recorded itself yet)",
-                                             "?", "?", 0};
+            if (!holder)
+                holder =
+                    LockHolder{"(unknown: the holder has not recorded itself yet)", "?", "?", 0};
             return holder;
         }
         db_.write([&] {

@@ -11,9 +11,9 @@ bool Store::mark_adopted(const std::string& host, const std::string& vm) {
     int changed = 0;
     db_.write([&] {
         sql::Statement q(db_.db(),
-                            "UPDATE virtual_machines SET sync_status='adopted', "
-                            "updated_at=strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE name=? AND "
-                            "host_id=(SELECT id FROM hosts WHERE name=?)");
+                         "UPDATE virtual_machines SET sync_status='adopted', "
+                         "updated_at=strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE name=? AND "
+                         "host_id=(SELECT id FROM hosts WHERE name=?)");
         q.bind(1, vm);
         q.bind(2, host);
         changed = q.exec();
@@ -25,7 +25,7 @@ void Store::record_sync_status(const std::vector<SyncStatus>& statuses) {
     if (statuses.empty()) return;
     db_.write([&] {
         sql::Statement q(db_.db(), "UPDATE virtual_machines SET sync_status=? WHERE name=? AND "
-                                      "host_id=(SELECT id FROM hosts WHERE name=?)");
+                                   "host_id=(SELECT id FROM hosts WHERE name=?)");
         for (const auto& s : statuses) {
             q.bind(1, s.status);
             q.bind(2, s.vm);
@@ -38,7 +38,7 @@ void Store::record_sync_status(const std::vector<SyncStatus>& statuses) {
 
 std::string Store::sync_status(const std::string& host, const std::string& vm) {
     sql::Statement q(db_.db(), "SELECT sync_status FROM virtual_machines WHERE name=? AND "
-                                  "host_id=(SELECT id FROM hosts WHERE name=?)");
+                               "host_id=(SELECT id FROM hosts WHERE name=?)");
     q.bind(1, vm);
     q.bind(2, host);
     return q.executeStep() ? q.getColumn(0).getString() : std::string();

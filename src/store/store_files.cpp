@@ -33,9 +33,8 @@ bool Store::same_as_last_load(const std::vector<SpecFile>& files,
                               const std::vector<std::string>& paths) {
     if (files.empty()) return false;
     sql::Transaction tx(db_.db(), sql::Tx::read); // one snapshot
-    sql::Statement last(db_.db(),
-                           "SELECT spec_paths, summary_json FROM load_revisions ORDER BY id "
-                           "DESC LIMIT 1");
+    sql::Statement last(db_.db(), "SELECT spec_paths, summary_json FROM load_revisions ORDER BY id "
+                                  "DESC LIMIT 1");
     if (!last.executeStep()) return false;
     try {
         auto p = nlohmann::json::parse(last.getColumn(0).getString());

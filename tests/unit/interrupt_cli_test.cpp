@@ -30,7 +30,7 @@ TEST(InterruptCli, ApplyWaitingForTheLockExitsWith130AndLeavesTheHoldersLock) {
         auto d = Database::open(db);
         // The lock is held by this (living) test process.
         sql::Statement q(d->db(), "INSERT INTO apply_lock(id, actor, pid, hostname, since) "
-                                     "VALUES(1, 'other', ?, ?, 'now')");
+                                  "VALUES(1, 'other', ?, ?, 'now')");
         q.bind(1, static_cast<int>(getpid()));
         q.bind(2, std::string(host));
         q.exec();

@@ -147,7 +147,7 @@ TEST_P(Migrations, ForeignKeysAreEnforced) {
                  sql::Exception);
     // Unique constraints: VM name per host, MAC per host, target per VM.
     db->db().exec("INSERT INTO hosts(name, uri) VALUES('h', 'test:///default')");
-    db->db().exec("INSERT INTO virtual_machines(host_id, name) VALUES(1, 'a')");
+    db->db().exec("INSERT INTO virtual_machines(id, host_id, name) VALUES(1, 1, 'a')");
     EXPECT_THROW(db->db().exec("INSERT INTO virtual_machines(host_id, name) VALUES(1, 'a')"),
                  sql::Exception);
     db->db().exec("INSERT INTO virtual_machines(id, host_id, name) VALUES(2, 1, 'b')");
@@ -158,8 +158,7 @@ TEST_P(Migrations, ForeignKeysAreEnforced) {
         db->db().exec("INSERT INTO ports(vm_id, host_id, position, mac_address) VALUES(2,1,0,'m')"),
         sql::Exception);
     db->db().exec("INSERT INTO ports(vm_id, host_id, position, mac_address) VALUES(2,1,0,'n')");
-    EXPECT_THROW(db->db().exec("UPDATE ports SET mac_address='m' WHERE vm_id=2"),
-                 sql::Exception);
+    EXPECT_THROW(db->db().exec("UPDATE ports SET mac_address='m' WHERE vm_id=2"), sql::Exception);
     db->db().exec("INSERT INTO volume_attachments(vm_id, position, target_dev) VALUES(1,0,'vda')");
     EXPECT_THROW(db->db().exec("INSERT INTO volume_attachments(vm_id, position, target_dev) "
                                "VALUES(1,1,'vda')"),
@@ -173,15 +172,15 @@ TEST_P(Migrations, ASecondMigrateIsANoOp) {
     MigrateResult first, second;
     auto schema = [this](Database& db) {
         std::string out;
-        sql::Statement q(db.db(),
-                         pg() ? "SELECT table_name || '.' || column_name || ' ' || data_type || "
-                                "coalesce(' ' || column_default, '') FROM information_schema.columns "
-                                "WHERE table_schema = current_schema() UNION ALL SELECT indexdef "
-                                "FROM pg_indexes WHERE schemaname = current_schema() UNION ALL "
-                                "SELECT tgname FROM pg_trigger t JOIN pg_class c ON c.oid = "
-                                "t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE "
-                                "n.nspname = current_schema() ORDER BY 1"
-                              : "SELECT sql FROM sqlite_master ORDER BY name");
+        sql::Statement q(
+            db.db(), pg() ? "SELECT table_name || '.' || column_name || ' ' || data_type || "
+                            "coalesce(' ' || column_default, '') FROM information_schema.columns "
+                            "WHERE table_schema = current_schema() UNION ALL SELECT indexdef "
+                            "FROM pg_indexes WHERE schemaname = current_schema() UNION ALL "
+                            "SELECT tgname FROM pg_trigger t JOIN pg_class c ON c.oid = "
+                            "t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE "
+                            "n.nspname = current_schema() ORDER BY 1"
+                          : "SELECT sql FROM sqlite_master ORDER BY name");
         while (q.executeStep()) out += q.getColumn(0).getString() + ";";
         return out;
     };
@@ -300,7 +299,8 @@ TEST_P(PgMigrations, AnOldDatabaseIsMigratedInPlace) {
     EXPECT_EQ(count(*db, "hosts", "name='kvm1'"), 1);
     EXPECT_EQ(count(*db, "installation"), 1);
     EXPECT_EQ(db->db().execAndGet("SELECT length(owner_id) FROM installation").getInt(), 16);
-    EXPECT_EQ(count(*db, "pg_trigger", "tgname='ports_mac_unique' AND tgrelid = 'ports'::regclass"), 1);
+    EXPECT_EQ(count(*db, "pg_trigger", "tgname='ports_mac_unique' AND tgrelid = 'ports'::regclass"),
+              1);
 }
 
 TEST_P(PgMigrations, ANewerDatabaseIsRefusedAndUntouched) {

@@ -136,10 +136,10 @@ inline std::string backend_name(const ::testing::TestParamInfo<virtumancer::sql:
     return i.param == virtumancer::sql::Backend::sqlite ? "sqlite" : "postgresql";
 }
 
-#define VIRTUMANCER_ON_BOTH_BACKENDS(Suite)                                                     \
-    INSTANTIATE_TEST_SUITE_P(Backends, Suite,                                                  \
-                             ::testing::Values(virtumancer::sql::Backend::sqlite,              \
-                                               virtumancer::sql::Backend::postgresql),         \
+#define VIRTUMANCER_ON_BOTH_BACKENDS(Suite)                                                        \
+    INSTANTIATE_TEST_SUITE_P(Backends, Suite,                                                      \
+                             ::testing::Values(virtumancer::sql::Backend::sqlite,                  \
+                                               virtumancer::sql::Backend::postgresql),             \
                              store_test::backend_name)
 
 inline long long count(virtumancer::Database& db, const std::string& table,
