@@ -31,7 +31,7 @@ set(VMR_LAYER_DEPS_cli             PRIVATE applier import planner hypervisor sto
 set(VMR_HEADERS_util diag actor hash xml_string interrupt parallel parse_int)
 set(VMR_HEADERS_model model descriptors xml_codec coverage)
 set(VMR_HEADERS_spec spec)
-set(VMR_HEADERS_store database store migrations)
+set(VMR_HEADERS_store database store migrations sql)
 set(VMR_HEADERS_hypervisor_seam hypervisor)
 set(VMR_HEADERS_hypervisor)
 set(VMR_HEADERS_planner planner usage)

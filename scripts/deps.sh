@@ -3,7 +3,7 @@
 set -euo pipefail
 PKGS=(build-essential cmake ninja-build pkg-config git libvirt-dev libyaml-dev libsqlite3-dev
       libsqlitecpp-dev libpugixml-dev libcli11-dev libspdlog-dev libfmt-dev libgtest-dev
-      nlohmann-json3-dev sqlite3
+      nlohmann-json3-dev sqlite3 libpq-dev
       clang libclang-rt-14-dev)  # the libFuzzer targets (scripts/fuzz.sh): clang + its runtime
 missing=()
 for p in "${PKGS[@]}"; do

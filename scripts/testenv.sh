@@ -1,22 +1,34 @@
 #!/usr/bin/env bash
-# testenv.sh - bring up a real libvirtd with the QEMU driver (TCG, no systemd, no KVM)
-# for integration tests on Debian 12, as root.
+# testenv.sh - bring up a real libvirtd with the QEMU driver (TCG, no systemd, no KVM) and a
+# PostgreSQL 15 server of its own for integration tests on Debian 12, as root.
 #
 #   start   install missing packages, create user/group/dirs/config, start virtlogd and
-#           libvirtd, wait until `virsh -c qemu:///system list` answers (no-op if ready)
-#   stop    destroy running guests, stop libvirtd, leftover qemu processes and virtlogd
-#   status  report daemons and virsh; exit 0 if ready, 1 otherwise
+#           libvirtd, wait until `virsh -c qemu:///system list` answers; initialise (once) and
+#           start the test PostgreSQL (no-op for what is ready)
+#   stop    destroy running guests, stop libvirtd, leftover qemu processes, virtlogd and the
+#           test PostgreSQL
+#   status  report daemons, virsh and PostgreSQL; exit 0 if ready, 1 otherwise
 #
-# Logs: /var/log/libvirt/libvirtd.log, /var/log/libvirt/virtlogd.log
+# The test PostgreSQL is not Debian's `main` cluster: its own data directory ($PG_DIR/data),
+# port ($PG_PORT, 127.0.0.1 only) and socket directory, a password login role `virtumancer`
+# owning the database `virtumancer_test`. Its connection URI (with the generated password) is
+# written to $PG_DIR/uri; tests read it from there or from VIRTUMANCER_TEST_PG_URI.
+#
+# Logs: /var/log/libvirt/libvirtd.log, /var/log/libvirt/virtlogd.log, $PG_DIR/postgresql.log
 set -euo pipefail
 
 URI=qemu:///system
 PKGS=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
-      iptables dnsmasq-base swtpm swtpm-tools ovmf)
+      iptables dnsmasq-base swtpm swtpm-tools ovmf postgresql-15)
 LIBDIR=/usr/lib/x86_64-linux-gnu/libvirt
 LOG=/var/log/libvirt/libvirtd.log
 MARK="# written by scripts/testenv.sh"
 START_TIMEOUT=60
+PG_DIR=${VIRTUMANCER_TEST_PG_DIR:-/var/tmp/virtumancer-pg}
+PG_PORT=${VIRTUMANCER_TEST_PG_PORT:-55432}
+PG_BIN=/usr/lib/postgresql/15/bin
+PG_DB=virtumancer_test
+PG_ROLE=virtumancer
 
 log() { echo "testenv: $*" >&2; }
 
@@ -81,11 +93,52 @@ prepare_host() {
     'log_outputs = "3:file:/var/log/libvirt/virtlogd.log"'
 }
 
+as_pg() { runuser -u postgres -- "$@"; }
+pg_ok() { as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1 &&
+          "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -t 5; }
+psql_admin() { as_pg psql -X -q -v ON_ERROR_STOP=1 -h "$PG_DIR" -p "$PG_PORT" -d postgres "$@"; }
+
+start_pg() {
+  if pg_ok; then log "postgresql already running (port $PG_PORT)"; return 0; fi
+  mkdir -p "$PG_DIR"; chown postgres:postgres "$PG_DIR"; chmod 755 "$PG_DIR"
+  if [[ ! -s $PG_DIR/data/PG_VERSION ]]; then
+    log "initialising PostgreSQL data directory $PG_DIR/data"
+    as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres -A peer --auth-host=scram-sha-256 \
+      -E UTF8 --locale=C.UTF-8 >/dev/null
+  fi
+  as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgresql.log" -w -t "$START_TIMEOUT" \
+    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=200" start \
+    >/dev/null || { log "postgresql did not start; tail of $PG_DIR/postgresql.log:"
+                    tail -n 40 "$PG_DIR/postgresql.log" >&2 || true; exit 1; }
+  local pw
+  if [[ -s $PG_DIR/password ]]; then pw=$(cat "$PG_DIR/password")
+  else pw=$(head -c 18 /dev/urandom | base64 | tr -d '/+=' | head -c 20); echo "$pw" >"$PG_DIR/password"; fi
+  chmod 600 "$PG_DIR/password"
+  psql_admin -v pw="$pw" <<SQL
+SELECT 'CREATE ROLE $PG_ROLE LOGIN CREATEDB' WHERE NOT EXISTS
+  (SELECT 1 FROM pg_roles WHERE rolname = '$PG_ROLE') \gexec
+ALTER ROLE $PG_ROLE LOGIN CREATEDB PASSWORD :'pw';
+SELECT 'CREATE DATABASE $PG_DB OWNER $PG_ROLE' WHERE NOT EXISTS
+  (SELECT 1 FROM pg_database WHERE datname = '$PG_DB') \gexec
+SQL
+  # a throwaway password of a server that listens on 127.0.0.1 only: readable by the tests
+  echo "postgresql://$PG_ROLE:$pw@127.0.0.1:$PG_PORT/$PG_DB" >"$PG_DIR/uri"
+  chmod 644 "$PG_DIR/uri"
+  log "postgresql ready (127.0.0.1:$PG_PORT, database $PG_DB; URI in $PG_DIR/uri)"
+}
+
+stop_pg() {
+  [[ -d $PG_DIR/data ]] || return 0
+  as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1 || return 0
+  as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null && log "postgresql stopped"
+}
+
 do_start() {
+  install_packages
+  start_pg
   if pid_of libvirtd >/dev/null && pid_of virtlogd >/dev/null && virsh_ok; then
     log "already running"; return 0
-  fi
-  install_packages          # iptables must be present before libvirtd starts
+  fi          # iptables must be present before libvirtd starts
   prepare_host
   pid_of virtlogd >/dev/null || virtlogd -d
   pid_of libvirtd >/dev/null || libvirtd -d
@@ -115,6 +168,7 @@ do_stop() {
     [[ -n $pid ]] && alive "$pid" && { log "killing leftover qemu $pid"; stop_pid "$pid"; }
   done
   if pid=$(pid_of virtlogd); then stop_pid "$pid"; fi
+  stop_pg
   log "stopped"
 }
 
@@ -124,6 +178,8 @@ do_status() {
     if pid=$(pid_of "$d"); then echo "$d: running (pid $pid)"; else echo "$d: not running"; ready=1; fi
   done
   if virsh_ok; then echo "virsh -c $URI: answers"; else echo "virsh -c $URI: no answer"; ready=1; fi
+  if pg_ok; then echo "postgresql: running (127.0.0.1:$PG_PORT, URI in $PG_DIR/uri)"
+  else echo "postgresql: not running ($PG_DIR)"; ready=1; fi
   return "$ready"
 }
 

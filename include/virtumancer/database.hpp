@@ -1,7 +1,9 @@
-// The SQLite database: opening, migrations (with a backup first), status and checks.
-// Foreign keys on, WAL, a busy timeout; write transactions start with BEGIN IMMEDIATE.
+// The database: a SQLite file or a PostgreSQL server (a postgresql:// or postgres:// URI).
+// Opening, migrations (SQLite: with a backup first; PostgreSQL: each in one transaction),
+// status and checks. SQLite: foreign keys on, WAL, a busy timeout; write transactions start
+// with BEGIN IMMEDIATE. PostgreSQL: write transactions serialise on an advisory lock.
 #pragma once
-#include <SQLiteCpp/SQLiteCpp.h>
+#include "virtumancer/sql.hpp"
 
 #include <map>
 #include <memory>
@@ -18,6 +20,7 @@ struct MigrateResult {
 
 class Database {
   public:
+    // `target` is a SQLite file path or a PostgreSQL URI (see sql::is_postgres_uri).
     // Opens (creating if needed) and migrates to the newest embedded version.
     // Throws Error when the database is newer than this binary or cannot be opened.
     static std::unique_ptr<Database> open(const std::string& path, MigrateResult* mr = nullptr);
@@ -28,38 +31,42 @@ class Database {
     // read-only) is opened read-only when it is at the current schema version.
     // Errors name what is wrong with the path (a directory, a missing directory, not SQLite).
     static std::unique_ptr<Database> open_for_reading(const std::string& path);
+    // A connection of its own for a last write on the way out (Store::abandon): no migration,
+    // short busy/connect timeouts (3 s).
+    static std::unique_ptr<Database> open_for_cleanup(const std::string& target);
     // True when opened read-only (writes fail).
     bool read_only() const { return read_only_; }
 
-    SQLite::Database& db() { return *db_; }
+    sql::Connection& db() { return *db_; }
+    sql::Backend backend() const { return db_->backend(); }
+    // The file path, or the URI without its password: what messages may show.
     const std::string& path() const { return path_; }
+    // Seconds a PostgreSQL connection attempt may take (default 10; a connect_timeout in the
+    // URI wins). Set once by the command line (--db-connect-timeout).
+    static void set_connect_timeout(int seconds);
+    static int connect_timeout();
     int version();
     static int latest_version();
     std::map<std::string, long long> table_counts();
     // integrity_check + foreign_key_check; returns the problems found (empty when healthy).
     std::vector<std::string> check();
 
-    // Runs fn inside BEGIN IMMEDIATE ... COMMIT; rolls back when fn throws.
+    // Runs fn inside a write transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL: see
+    // sql_postgres.cpp); commits, or rolls back when fn throws.
     template <class Fn> void write(Fn&& fn) {
-        db_->exec("BEGIN IMMEDIATE");
-        try {
-            fn();
-            db_->exec("COMMIT");
-        } catch (...) { // safe: rolled back, then rethrown
-            try {
-                db_->exec("ROLLBACK");
-            } catch (...) { // safe: the original exception below says what went wrong
-            }
-            throw;
-        }
+        sql::Transaction tx(*db_, sql::Tx::write);
+        fn();
+        tx.commit();
     }
 
   private:
-    Database(std::string path, std::unique_ptr<SQLite::Database> db)
+    Database(std::string path, std::unique_ptr<sql::Connection> db)
         : path_(std::move(path)), db_(std::move(db)) {}
+    static std::unique_ptr<Database> open_postgres(const std::string& uri, MigrateResult* mr,
+                                                   bool migrate);
     MigrateResult migrate();
     std::string path_;
-    std::unique_ptr<SQLite::Database> db_;
+    std::unique_ptr<sql::Connection> db_;
     bool read_only_ = false;
 };
 

@@ -56,7 +56,7 @@ std::string since_timestamp(const std::string& s) {
 }
 
 int run_audit(const Globals& g, const AuditOpts& o) {
-    if (!std::filesystem::exists(g.db_path))
+    if (!sql::is_postgres_uri(g.db_path) && !std::filesystem::exists(g.db_path))
         throw Error("database " + g.db_path + " does not exist",
                     "pass --db (or set VIRTUMANCER_DB), or run `virtumancer load` first");
     std::string type, id;

@@ -17,10 +17,10 @@ void register_db(CLI::App& app, Globals& g, Runner& run) {
                 MigrateResult r;
                 auto d = Database::open(g.db_path, &r);
                 if (r.from_version == r.to_version)
-                    std::cout << g.db_path << ": schema version " << r.to_version
+                    std::cout << d->path() << ": schema version " << r.to_version
                               << " (up to date)\n";
                 else
-                    std::cout << g.db_path << ": migrated schema " << r.from_version << " -> "
+                    std::cout << d->path() << ": migrated schema " << r.from_version << " -> "
                               << r.to_version << "\n";
                 if (!r.backup_path.empty()) std::cout << "backup: " << r.backup_path << "\n";
                 return kExitOk;
@@ -30,13 +30,19 @@ void register_db(CLI::App& app, Globals& g, Runner& run) {
         ->callback([&] {
             run = [&g] {
                 auto d = Database::open_for_reading(g.db_path);
-                std::error_code ec;
-                auto size = std::filesystem::file_size(g.db_path, ec);
-                std::cout << "database: " << std::filesystem::absolute(g.db_path).string() << "\n"
+                bool pg = d->backend() == sql::Backend::postgresql;
+                std::cout << "database: "
+                          << (pg ? d->path() : std::filesystem::absolute(g.db_path).string())
+                          << "\n"
+                          << "backend: " << d->db().server() << "\n"
                           << "schema version: " << d->version() << " (latest "
-                          << Database::latest_version() << ")\n"
-                          << "size: " << (ec ? 0 : size) << " bytes\n"
-                          << "tables:\n";
+                          << Database::latest_version() << ")\n";
+                if (!pg) {
+                    std::error_code ec;
+                    auto size = std::filesystem::file_size(g.db_path, ec);
+                    std::cout << "size: " << (ec ? 0 : size) << " bytes\n";
+                }
+                std::cout << "tables:\n";
                 for (const auto& [name, n] : d->table_counts())
                     std::cout << "  " << name
                               << std::string(name.size() < 30 ? 30 - name.size() : 1, ' ') << n
@@ -51,7 +57,7 @@ void register_db(CLI::App& app, Globals& g, Runner& run) {
                 auto problems = d->check();
                 for (const auto& p : problems) std::cout << p << "\n";
                 if (problems.empty()) {
-                    std::cout << g.db_path << ": ok\n";
+                    std::cout << d->path() << ": ok\n";
                     return kExitOk;
                 }
                 std::cout << problems.size() << " problem(s)\n";

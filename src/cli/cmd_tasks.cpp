@@ -20,7 +20,7 @@ struct TasksOpts {
 };
 
 std::unique_ptr<Database> open_existing(const std::string& path) {
-    if (!std::filesystem::exists(path))
+    if (!sql::is_postgres_uri(path) && !std::filesystem::exists(path))
         throw Error("database " + path + " does not exist",
                     "pass --db (or set VIRTUMANCER_DB), or run `virtumancer load` first");
     return Database::open_for_reading(path);

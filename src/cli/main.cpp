@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "../cli/commands.hpp"
+#include "virtumancer/database.hpp"
 #include "virtumancer/diag.hpp"
 #include "virtumancer/hypervisor.hpp"
 #include "virtumancer/interrupt.hpp"
@@ -16,13 +17,22 @@ using namespace virtumancer;
 int main(int argc, char** argv) {
     install_interrupt_handling(); // before any thread starts: they inherit the blocked signals
     CLI::App app{"virtumancer: declarative configuration reconciler for libvirt virtual machines.\n"
-                 "Specs (YAML) are loaded into a SQLite database; plan compares them with what "
+                 "Specs (YAML) are loaded into a database (a SQLite file or PostgreSQL); plan "
+                 "compares them with what "
                  "libvirt holds, apply makes it so, drift reports what changed behind our back."};
     app.set_version_flag("--version", std::string("virtumancer ") + VIRTUMANCER_VERSION);
     app.require_subcommand(1);
     cli::Globals g;
     if (const char* env = std::getenv("VIRTUMANCER_DB")) g.db_path = env;
-    app.add_option("--db", g.db_path, "SQLite database file (env VIRTUMANCER_DB)")
+    app.add_option("--db", g.db_path,
+                   "SQLite database file, or a PostgreSQL URI postgresql://user@host:port/dbname "
+                   "(password from PGPASSWORD or ~/.pgpass; env VIRTUMANCER_DB)")
+        ->default_str(sql::redact(g.db_path));
+    int connect_timeout = 10;
+    app.add_option("--db-connect-timeout", connect_timeout,
+                   "seconds to wait for a PostgreSQL server to answer (connect_timeout= in the "
+                   "URI wins)")
+        ->check(CLI::Range(1, 3600))
         ->capture_default_str();
     app.add_flag("-v,--verbose", g.verbose, "more logging (repeat for debug)");
     app.add_option("--log-level", g.log_level, "trace|debug|info|warn|error|off (to stderr)")
@@ -54,6 +64,7 @@ int main(int argc, char** argv) {
     if (g.verbose >= 2) lvl = spdlog::level::debug;
     if (!g.log_level.empty()) lvl = spdlog::level::from_str(g.log_level);
     spdlog::set_level(lvl);
+    Database::set_connect_timeout(connect_timeout);
     int rc = kExitError;
     try {
         rc = run ? run() : kExitError;

@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include "sql_sqlite.hpp"
 #include "virtumancer/diag.hpp"
 #include "virtumancer/migrations.hpp"
 
@@ -99,7 +100,72 @@ void configure(SQLite::Database& db) {
     db.exec("PRAGMA synchronous = NORMAL");
 }
 
+int g_connect_timeout = 10;
+
+SQLite::Database& raw(sql::Connection& c) {
+    return static_cast<sql::SqliteConnection&>(c).raw();
+}
+
+std::unique_ptr<sql::Connection> wrap(std::unique_ptr<SQLite::Database> db) {
+    return std::make_unique<sql::SqliteConnection>(std::move(db));
+}
+
 } // namespace
+
+void Database::set_connect_timeout(int seconds) {
+    g_connect_timeout = seconds > 0 ? seconds : 10;
+}
+int Database::connect_timeout() {
+    return g_connect_timeout;
+}
+
+std::unique_ptr<Database> Database::open_postgres(const std::string& uri, MigrateResult* mr,
+                                                  bool migrate) {
+    auto conn = sql::open_postgres_connection(uri, g_connect_timeout);
+    std::unique_ptr<Database> out(new Database(sql::redact(uri), std::move(conn)));
+    int v = 0;
+    try {
+        v = out->version();
+    } catch (const sql::Exception& e) {
+        throw Error("cannot read the schema version of " + out->path_ + ": " + e.what(),
+                    "check that the user may read the database");
+    }
+    if (v > latest_version())
+        throw Error("database " + out->path_ + " is at schema version " + std::to_string(v) +
+                        ", newer than this virtumancer (knows up to " +
+                        std::to_string(latest_version()) + "); it was not touched",
+                    "use a newer virtumancer, or point --db at another database");
+    if (!migrate) return out;
+    // No file to copy: each migration runs in one transaction (DDL is transactional in
+    // PostgreSQL), so a failed one leaves the database at the version before it.
+    MigrateResult r;
+    try {
+        r = out->migrate();
+    } catch (const sql::Exception& e) {
+        throw Error("migrating " + out->path_ + " failed (rolled back to schema version " +
+                        std::to_string(out->version()) + "): " + e.what(),
+                    "check that the user may create tables in the database");
+    }
+    if (r.from_version > 0 && r.to_version > r.from_version)
+        spdlog::info("migrated {} from schema v{} to v{} (each step in one transaction)",
+                     out->path_, r.from_version, r.to_version);
+    if (mr) *mr = r;
+    return out;
+}
+
+std::unique_ptr<Database> Database::open_for_cleanup(const std::string& target) {
+    if (sql::is_postgres_uri(target))
+        return std::unique_ptr<Database>(
+            new Database(sql::redact(target), sql::open_postgres_connection(target, 3)));
+    std::unique_ptr<SQLite::Database> db;
+    try {
+        db = std::make_unique<SQLite::Database>(target, SQLite::OPEN_READWRITE);
+        db->setBusyTimeout(3000);
+    } catch (const SQLite::Exception& e) {
+        throw sql::Exception(e.what());
+    }
+    return std::unique_ptr<Database>(new Database(target, wrap(std::move(db))));
+}
 
 int Database::latest_version() {
     const auto& m = embedded_migrations();
@@ -107,10 +173,11 @@ int Database::latest_version() {
 }
 
 int Database::version() {
-    return db_->execAndGet("PRAGMA user_version").getInt();
+    return db_->schema_version();
 }
 
 std::unique_ptr<Database> Database::open(const std::string& path, MigrateResult* mr) {
+    if (sql::is_postgres_uri(path)) return open_postgres(path, mr, true);
     // A directory or a missing parent fails before SQLite (and would be a raw filesystem error).
     if (auto e = path_problem(path, false)) throw *e;
     std::error_code ec;
@@ -135,13 +202,13 @@ std::unique_ptr<Database> Database::open(const std::string& path, MigrateResult*
     } catch (const SQLite::Exception& e) {
         throw open_error(path, e.what(), true);
     }
-    std::unique_ptr<Database> out(new Database(path, std::move(db)));
+    std::unique_ptr<Database> out(new Database(path, wrap(std::move(db))));
     int v = out->version();
     if (existed && v < latest_version() && v > 0) {
         // Back up before migrating an existing database (checkpoint the WAL into the file first).
-        out->db_->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+        raw(*out->db_).exec("PRAGMA wal_checkpoint(TRUNCATE)");
         std::string bak = path + ".bak-v" + std::to_string(v);
-        out->db_->backup(bak.c_str(), SQLite::Database::Save);
+        raw(*out->db_).backup(bak.c_str(), SQLite::Database::Save);
         spdlog::info("backed up {} (schema v{}) to {}", path, v, bak);
         MigrateResult r = out->migrate();
         r.backup_path = bak;
@@ -154,6 +221,8 @@ std::unique_ptr<Database> Database::open(const std::string& path, MigrateResult*
 }
 
 std::unique_ptr<Database> Database::open_readonly(const std::string& path) {
+    // PostgreSQL: the server's permissions decide what this user may write.
+    if (sql::is_postgres_uri(path)) return open_postgres(path, nullptr, false);
     if (auto e = path_problem(path, false)) throw *e;
     if (!fs::exists(path))
         throw Error("database " + path + " does not exist",
@@ -179,12 +248,13 @@ std::unique_ptr<Database> Database::open_readonly(const std::string& path) {
             throw open_error(path, e2.what(), false);
         }
     }
-    auto out = std::unique_ptr<Database>(new Database(path, std::move(db)));
+    auto out = std::unique_ptr<Database>(new Database(path, wrap(std::move(db))));
     out->read_only_ = true;
     return out;
 }
 
 std::unique_ptr<Database> Database::open_for_reading(const std::string& path) {
+    if (sql::is_postgres_uri(path)) return open_postgres(path, nullptr, true);
     std::error_code ec;
     // A database this process cannot write (or whose journal it cannot create) is read as it
     // is; anything else opens as for writing (created and migrated when needed).
@@ -214,8 +284,8 @@ MigrateResult Database::migrate() {
             // Re-check inside the write lock: another process may have migrated meanwhile.
             int now = version();
             if (m.version <= now) return;
-            db_->exec(m.sql);
-            db_->exec("PRAGMA user_version = " + std::to_string(m.version));
+            db_->run_migration(m.sql);
+            db_->set_schema_version(m.version);
             spdlog::debug("applied migration {}", m.name);
         });
         r.to_version = m.version;
@@ -225,29 +295,13 @@ MigrateResult Database::migrate() {
 
 std::map<std::string, long long> Database::table_counts() {
     std::map<std::string, long long> out;
-    SQLite::Statement q(*db_, "SELECT name FROM sqlite_master WHERE type='table' AND name NOT "
-                              "LIKE 'sqlite_%' ORDER BY name");
-    std::vector<std::string> names;
-    while (q.executeStep()) names.push_back(q.getColumn(0).getString());
-    for (const auto& n : names)
+    for (const auto& n : db_->tables())
         out[n] = db_->execAndGet("SELECT count(*) FROM \"" + n + "\"").getInt64();
     return out;
 }
 
 std::vector<std::string> Database::check() {
-    std::vector<std::string> problems;
-    SQLite::Statement ic(*db_, "PRAGMA integrity_check");
-    while (ic.executeStep()) {
-        std::string s = ic.getColumn(0).getString();
-        if (s != "ok") problems.push_back("integrity: " + s);
-    }
-    SQLite::Statement fk(*db_, "PRAGMA foreign_key_check");
-    while (fk.executeStep()) {
-        problems.push_back("foreign key: table " + fk.getColumn(0).getString() + " rowid " +
-                           fk.getColumn(1).getString() + " references missing row in " +
-                           fk.getColumn(2).getString());
-    }
-    return problems;
+    return db_->check();
 }
 
 } // namespace virtumancer

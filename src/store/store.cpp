@@ -36,11 +36,11 @@ Value opt(const std::string& s) {
 int64_t Store::task_begin(const std::string& run_id, const std::string& actor,
                           const std::string& type, const std::string& target_type,
                           const std::string& target_name, const std::string& details_json) {
-    SQLite::Statement q(db_.db(),
-                        std::string("INSERT INTO tasks(run_id, actor, type, target_type, "
-                                    "target_name, status, details, pid, hostname, started_at) "
-                                    "VALUES(?,?,?,?,?,'RUNNING',?,?,?,") +
-                            kNow + ") RETURNING id");
+    sql::Statement q(db_.db(),
+                     std::string("INSERT INTO tasks(run_id, actor, type, target_type, "
+                                 "target_name, status, details, pid, hostname, started_at) "
+                                 "VALUES(?,?,?,?,?,'RUNNING',?,?,?,") +
+                         kNow + ") RETURNING id");
     store_detail::bind_all(q, {run_id, actor, type, target_type, target_name,
                                details_json.empty() ? "{}" : details_json, std::to_string(getpid()),
                                this_host()});
@@ -50,18 +50,18 @@ int64_t Store::task_begin(const std::string& run_id, const std::string& actor,
 }
 
 void Store::task_progress(int64_t id, int progress) {
-    SQLite::Statement q(db_.db(), std::string("UPDATE tasks SET progress=?, updated_at=") + kNow +
-                                      " WHERE id=?");
+    sql::Statement q(db_.db(), std::string("UPDATE tasks SET progress=?, updated_at=") + kNow +
+                                   " WHERE id=?");
     q.bind(1, std::max(0, std::min(100, progress)));
     q.bind(2, static_cast<int64_t>(id));
     q.exec();
 }
 
 void Store::task_finish(int64_t id, bool ok, const std::string& details_json) {
-    SQLite::Statement q(db_.db(),
-                        std::string("UPDATE tasks SET status=?, progress=CASE WHEN ? THEN 100 "
-                                    "ELSE progress END, details=?, finished_at=") +
-                            kNow + ", updated_at=" + kNow + " WHERE id=?");
+    sql::Statement q(db_.db(),
+                     std::string("UPDATE tasks SET status=?, progress=CASE WHEN ? THEN 100 "
+                                 "ELSE progress END, details=?, finished_at=") +
+                         kNow + ", updated_at=" + kNow + " WHERE id=?");
     q.bind(1, ok ? "COMPLETED" : "FAILED");
     q.bind(2, ok ? 1 : 0);
     q.bind(3, details_json.empty() ? "{}" : details_json);
@@ -70,9 +70,9 @@ void Store::task_finish(int64_t id, bool ok, const std::string& details_json) {
 }
 
 void Store::task_interrupt(int64_t id, const std::string& details_json) {
-    SQLite::Statement q(db_.db(), std::string("UPDATE tasks SET status='INTERRUPTED', details=?, "
-                                              "finished_at=") +
-                                      kNow + ", updated_at=" + kNow + " WHERE id=?");
+    sql::Statement q(db_.db(), std::string("UPDATE tasks SET status='INTERRUPTED', details=?, "
+                                           "finished_at=") +
+                                   kNow + ", updated_at=" + kNow + " WHERE id=?");
     q.bind(1, details_json.empty() ? "{}" : details_json);
     q.bind(2, static_cast<int64_t>(id));
     q.exec();
@@ -84,8 +84,8 @@ int Store::mark_interrupted_tasks() {
     db_.write([&] {
         std::vector<int64_t> dead;
         {
-            SQLite::Statement q(db_.db(), "SELECT id, pid, hostname FROM tasks WHERE "
-                                          "status='RUNNING'");
+            sql::Statement q(db_.db(), "SELECT id, pid, hostname FROM tasks WHERE "
+                                       "status='RUNNING'");
             while (q.executeStep()) {
                 // Tasks of another machine are not ours to judge.
                 if (!q.getColumn(2).isNull() && q.getColumn(2).getString() != host) continue;
@@ -94,9 +94,9 @@ int Store::mark_interrupted_tasks() {
             }
         }
         for (int64_t id : dead) {
-            SQLite::Statement u(db_.db(), std::string("UPDATE tasks SET status='INTERRUPTED', "
-                                                      "finished_at=") +
-                                              kNow + ", updated_at=" + kNow + " WHERE id=?");
+            sql::Statement u(db_.db(), std::string("UPDATE tasks SET status='INTERRUPTED', "
+                                                   "finished_at=") +
+                                           kNow + ", updated_at=" + kNow + " WHERE id=?");
             u.bind(1, static_cast<int64_t>(id));
             n += u.exec();
         }
@@ -110,7 +110,7 @@ std::vector<TaskRow> Store::tasks(int last, const std::string& status) {
     if (!status.empty()) sql += " WHERE status = ?1";
     sql += " ORDER BY id DESC";
     if (last > 0) sql += " LIMIT " + std::to_string(last);
-    SQLite::Statement q(db_.db(), sql);
+    sql::Statement q(db_.db(), sql);
     if (!status.empty()) q.bind(1, status);
     std::vector<TaskRow> out;
     while (q.executeStep()) {
@@ -136,8 +136,8 @@ std::vector<TaskRow> Store::tasks(int last, const std::string& status) {
 void Store::audit(const std::string& actor, const std::string& action,
                   const std::string& target_type, const std::string& target_id,
                   const std::string& details_json) {
-    SQLite::Statement q(db_.db(), "INSERT INTO audit_log(actor, action, target_type, target_id, "
-                                  "details) VALUES(?,?,?,?,?)");
+    sql::Statement q(db_.db(), "INSERT INTO audit_log(actor, action, target_type, target_id, "
+                               "details) VALUES(?,?,?,?,?)");
     store_detail::bind_all(
         q, {actor, action, target_type, target_id, details_json.empty() ? "{}" : details_json});
     q.exec();
@@ -145,10 +145,11 @@ void Store::audit(const std::string& actor, const std::string& action,
 
 std::vector<AuditRow> Store::audit_rows(const std::string& since, const std::string& target_type,
                                         const std::string& target_id) {
-    SQLite::Statement q(db_.db(), "SELECT id, actor, timestamp, action, target_type, target_id, "
-                                  "details FROM audit_log WHERE (?1 IS NULL OR timestamp >= ?1) "
-                                  "AND (?2 IS NULL OR target_type = ?2) AND (?3 IS NULL OR "
-                                  "target_id = ?3) ORDER BY id");
+    sql::Statement q(db_.db(), "SELECT id, actor, timestamp, action, target_type, target_id, "
+                               "details FROM audit_log WHERE (CAST(?1 AS TEXT) IS NULL OR "
+                               "timestamp >= ?1) AND (CAST(?2 AS TEXT) IS NULL OR "
+                               "target_type = ?2) AND (CAST(?3 AS TEXT) IS NULL OR "
+                               "target_id = ?3) ORDER BY id");
     store_detail::bind_all(q, {opt(since), opt(target_type), opt(target_id)});
     std::vector<AuditRow> out;
     while (q.executeStep()) {
@@ -165,59 +166,92 @@ std::vector<AuditRow> Store::audit_rows(const std::string& since, const std::str
     return out;
 }
 
+namespace {
+
+std::optional<LockHolder> read_holder(sql::Connection& db) {
+    sql::Statement q(db, "SELECT actor, pid, hostname, since FROM apply_lock WHERE id=1");
+    if (!q.executeStep()) return std::nullopt;
+    LockHolder h;
+    h.actor = q.getColumn(0).getString();
+    h.pid = q.getColumn(1).getInt();
+    h.hostname = q.getColumn(2).getString();
+    h.since = q.getColumn(3).getString();
+    return h;
+}
+
+void write_holder(sql::Connection& db, const std::string& actor, int pid, const std::string& host) {
+    sql::Statement ins(db, std::string("INSERT INTO apply_lock(id, actor, pid, hostname, since) "
+                                       "VALUES(1,?,?,?,") +
+                               kNow +
+                               ") ON CONFLICT(id) DO UPDATE SET actor=excluded.actor, "
+                               "pid=excluded.pid, hostname=excluded.hostname, "
+                               "since=excluded.since");
+    store_detail::bind_all(ins, {actor, std::to_string(pid), host});
+    ins.exec();
+}
+
+} // namespace
+
 std::optional<LockHolder> Store::try_lock(const std::string& actor, bool* took_over) {
     if (took_over) *took_over = false;
     std::optional<LockHolder> holder;
     std::string host = this_host();
     int me = getpid();
-    db_.write([&] {
-        {
-            SQLite::Statement q(db_.db(),
-                                "SELECT actor, pid, hostname, since FROM apply_lock WHERE id=1");
-            if (q.executeStep()) {
-                LockHolder h;
-                h.actor = q.getColumn(0).getString();
-                h.pid = q.getColumn(1).getInt();
-                h.hostname = q.getColumn(2).getString();
-                h.since = q.getColumn(3).getString();
-                bool same_host = h.hostname == host;
-                if (same_host && h.pid == me) return; // already ours
-                if (!same_host || pid_alive(h.pid)) {
-                    holder = h;
-                    return;
-                }
-                if (took_over) *took_over = true; // holder died on this machine
-            }
+    if (auto got = db_.db().try_apply_lock()) {
+        // The server's lock (PostgreSQL): held by this session, released by the server when
+        // the process dies or its connection drops. The row only says who holds it.
+        if (!*got) {
+            holder = read_holder(db_.db());
+            if (!holder)
+                holder =
+                    LockHolder{"(unknown: the holder has not recorded itself yet)", "?", "?", 0};
+            return holder;
         }
-        SQLite::Statement ins(db_.db(), std::string("INSERT OR REPLACE INTO apply_lock(id, actor, "
-                                                    "pid, hostname, since) VALUES(1,?,?,?,") +
-                                            kNow + ")");
-        store_detail::bind_all(ins, {actor, std::to_string(me), host});
-        ins.exec();
+        db_.write([&] {
+            auto h = read_holder(db_.db());
+            if (h && took_over && !(h->hostname == host && h->pid == me)) *took_over = true;
+            write_holder(db_.db(), actor, me, host);
+        });
+        return std::nullopt;
+    }
+    db_.write([&] {
+        if (auto h = read_holder(db_.db())) {
+            bool same_host = h->hostname == host;
+            if (same_host && h->pid == me) return; // already ours
+            if (!same_host || pid_alive(h->pid)) {
+                holder = h;
+                return;
+            }
+            if (took_over) *took_over = true; // holder died on this machine
+        }
+        write_holder(db_.db(), actor, me, host);
     });
     return holder;
 }
 
 void Store::unlock() {
-    SQLite::Statement q(db_.db(), "DELETE FROM apply_lock WHERE id=1 AND pid=? AND hostname=?");
+    sql::Statement q(db_.db(), "DELETE FROM apply_lock WHERE id=1 AND pid=? AND hostname=?");
     store_detail::bind_all(q, {std::to_string(getpid()), this_host()});
     q.exec();
+    db_.db().release_apply_lock();
 }
 
 void Store::abandon(const std::string& db_path) {
-    SQLite::Database db(db_path, SQLite::OPEN_READWRITE);
-    db.setBusyTimeout(3000);
     std::string me = std::to_string(getpid()), host = this_host();
-    db.exec("BEGIN IMMEDIATE");
-    SQLite::Statement t(db, std::string("UPDATE tasks SET status='INTERRUPTED', finished_at=") +
-                                kNow + ", updated_at=" + kNow +
-                                " WHERE status='RUNNING' AND pid=? AND hostname=?");
-    store_detail::bind_all(t, {me, host});
-    t.exec();
-    SQLite::Statement l(db, "DELETE FROM apply_lock WHERE id=1 AND pid=? AND hostname=?");
-    store_detail::bind_all(l, {me, host});
-    l.exec();
-    db.exec("COMMIT");
+    // A connection of its own (PostgreSQL: the server frees this process's apply lock when
+    // the process exits).
+    auto d = Database::open_for_cleanup(db_path);
+    d->write([&] {
+        sql::Statement t(d->db(), std::string("UPDATE tasks SET status='INTERRUPTED', "
+                                              "finished_at=") +
+                                      kNow + ", updated_at=" + kNow +
+                                      " WHERE status='RUNNING' AND pid=? AND hostname=?");
+        store_detail::bind_all(t, {me, host});
+        t.exec();
+        sql::Statement l(d->db(), "DELETE FROM apply_lock WHERE id=1 AND pid=? AND hostname=?");
+        store_detail::bind_all(l, {me, host});
+        l.exec();
+    });
 }
 
 } // namespace virtumancer

@@ -10,10 +10,10 @@ namespace virtumancer {
 bool Store::mark_adopted(const std::string& host, const std::string& vm) {
     int changed = 0;
     db_.write([&] {
-        SQLite::Statement q(db_.db(),
-                            "UPDATE virtual_machines SET sync_status='adopted', "
-                            "updated_at=strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE name=? AND "
-                            "host_id=(SELECT id FROM hosts WHERE name=?)");
+        sql::Statement q(db_.db(),
+                         "UPDATE virtual_machines SET sync_status='adopted', "
+                         "updated_at=strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE name=? AND "
+                         "host_id=(SELECT id FROM hosts WHERE name=?)");
         q.bind(1, vm);
         q.bind(2, host);
         changed = q.exec();
@@ -24,8 +24,8 @@ bool Store::mark_adopted(const std::string& host, const std::string& vm) {
 void Store::record_sync_status(const std::vector<SyncStatus>& statuses) {
     if (statuses.empty()) return;
     db_.write([&] {
-        SQLite::Statement q(db_.db(), "UPDATE virtual_machines SET sync_status=? WHERE name=? AND "
-                                      "host_id=(SELECT id FROM hosts WHERE name=?)");
+        sql::Statement q(db_.db(), "UPDATE virtual_machines SET sync_status=? WHERE name=? AND "
+                                   "host_id=(SELECT id FROM hosts WHERE name=?)");
         for (const auto& s : statuses) {
             q.bind(1, s.status);
             q.bind(2, s.vm);
@@ -37,15 +37,15 @@ void Store::record_sync_status(const std::vector<SyncStatus>& statuses) {
 }
 
 std::string Store::sync_status(const std::string& host, const std::string& vm) {
-    SQLite::Statement q(db_.db(), "SELECT sync_status FROM virtual_machines WHERE name=? AND "
-                                  "host_id=(SELECT id FROM hosts WHERE name=?)");
+    sql::Statement q(db_.db(), "SELECT sync_status FROM virtual_machines WHERE name=? AND "
+                               "host_id=(SELECT id FROM hosts WHERE name=?)");
     q.bind(1, vm);
     q.bind(2, host);
     return q.executeStep() ? q.getColumn(0).getString() : std::string();
 }
 
 std::vector<std::string> Store::last_load_paths() {
-    SQLite::Statement q(db_.db(), "SELECT spec_paths FROM load_revisions ORDER BY id DESC LIMIT 1");
+    sql::Statement q(db_.db(), "SELECT spec_paths FROM load_revisions ORDER BY id DESC LIMIT 1");
     if (!q.executeStep()) return {};
     std::vector<std::string> out;
     try {

@@ -14,16 +14,16 @@ const ColumnInfo* TableInfo::find(const std::string& col) const {
     return nullptr;
 }
 
-SQLite::Statement& Sql::stmt(const std::string& sql) {
+sql::Statement& Sql::stmt(const std::string& sql) {
     auto it = cache_.find(sql);
     if (it == cache_.end())
-        it = cache_.emplace(sql, std::make_unique<SQLite::Statement>(db_, sql)).first;
+        it = cache_.emplace(sql, std::make_unique<sql::Statement>(db_, sql)).first;
     it->second->reset();
     it->second->clearBindings();
     return *it->second;
 }
 
-void bind_all(SQLite::Statement& st, const std::vector<Value>& binds) {
+void bind_all(sql::Statement& st, const std::vector<Value>& binds) {
     for (size_t i = 0; i < binds.size(); ++i) {
         if (binds[i])
             st.bind(static_cast<int>(i + 1), *binds[i]);
@@ -32,7 +32,7 @@ void bind_all(SQLite::Statement& st, const std::vector<Value>& binds) {
     }
 }
 
-Value column_value(SQLite::Statement& st, int idx) {
+Value column_value(sql::Statement& st, int idx) {
     auto c = st.getColumn(idx);
     if (c.isNull()) return std::nullopt;
     return c.getString();
@@ -47,8 +47,11 @@ int Sql::exec(const std::string& sql, const std::vector<Value>& binds) {
 }
 
 int64_t Sql::insert(const std::string& sql, const std::vector<Value>& binds) {
-    exec(sql, binds);
-    return db_.getLastInsertRowid();
+    auto& st = stmt(sql + " RETURNING id");
+    bind_all(st, binds);
+    int64_t id = st.executeStep() ? st.getColumn(0).getInt64() : 0;
+    st.reset();
+    return id;
 }
 
 const TableInfo& Sql::table(const std::string& name) {
@@ -56,27 +59,12 @@ const TableInfo& Sql::table(const std::string& name) {
     if (it != tables_.end()) return it->second;
     TableInfo ti;
     ti.name = name;
-    SQLite::Statement q(db_, "PRAGMA table_info(\"" + name + "\")");
-    while (q.executeStep()) {
+    for (auto& m : db_.columns(name)) {
         ColumnInfo c;
-        c.name = q.getColumn(1).getString();
-        c.type = q.getColumn(2).getString();
-        std::transform(c.type.begin(), c.type.end(), c.type.begin(), ::toupper);
-        c.notnull = q.getColumn(3).getInt() != 0;
-        if (!q.getColumn(4).isNull()) {
-            std::string d = q.getColumn(4).getString();
-            if (d.size() >= 2 && d.front() == '\'' && d.back() == '\'') {
-                std::string v;
-                for (size_t i = 1; i + 1 < d.size(); ++i) {
-                    v += d[i];
-                    if (d[i] == '\'' && i + 2 < d.size() && d[i + 1] == '\'') ++i;
-                }
-                c.dflt = v;
-            } else if (!d.empty() &&
-                       (std::isdigit(static_cast<unsigned char>(d[0])) || d[0] == '-')) {
-                c.dflt = d;
-            }
-        }
+        c.name = std::move(m.name);
+        c.type = std::move(m.type);
+        c.notnull = m.notnull;
+        c.dflt = std::move(m.dflt);
         ti.cols.push_back(std::move(c));
     }
     return tables_.emplace(name, std::move(ti)).first->second;

@@ -32,10 +32,9 @@ std::string loader_build_id() {
 bool Store::same_as_last_load(const std::vector<SpecFile>& files,
                               const std::vector<std::string>& paths) {
     if (files.empty()) return false;
-    SQLite::Transaction tx(db_.db(), SQLite::TransactionBehavior::DEFERRED); // one snapshot
-    SQLite::Statement last(db_.db(),
-                           "SELECT spec_paths, summary_json FROM load_revisions ORDER BY id "
-                           "DESC LIMIT 1");
+    sql::Transaction tx(db_.db(), sql::Tx::read); // one snapshot
+    sql::Statement last(db_.db(), "SELECT spec_paths, summary_json FROM load_revisions ORDER BY id "
+                                  "DESC LIMIT 1");
     if (!last.executeStep()) return false;
     try {
         auto p = nlohmann::json::parse(last.getColumn(0).getString());
@@ -47,7 +46,7 @@ bool Store::same_as_last_load(const std::vector<SpecFile>& files,
         return false; // unreadable record: load in full
     }
     std::unordered_map<std::string, std::string> recorded;
-    SQLite::Statement q(db_.db(), "SELECT path, content_hash FROM spec_files");
+    sql::Statement q(db_.db(), "SELECT path, content_hash FROM spec_files");
     while (q.executeStep())
         recorded.emplace(q.getColumn(0).getString(), q.getColumn(1).getString());
     if (recorded.size() != files.size()) return false;

@@ -1,8 +1,6 @@
 // Internal to the store: statement cache, schema introspection and the descriptor-driven
 // mapping between an Object's typed fields and the columns of its table family.
 #pragma once
-#include <SQLiteCpp/SQLiteCpp.h>
-
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -14,6 +12,7 @@
 #include "virtumancer/descriptors.hpp"
 #include "virtumancer/hash.hpp"
 #include "virtumancer/model.hpp"
+#include "virtumancer/sql.hpp"
 
 namespace virtumancer::store_detail {
 
@@ -34,22 +33,23 @@ struct TableInfo {
 // A statement cache over one connection. Statements are reset before reuse.
 class Sql {
   public:
-    explicit Sql(SQLite::Database& db) : db_(db) {}
-    SQLite::Statement& stmt(const std::string& sql);
+    explicit Sql(sql::Connection& db) : db_(db) {}
+    sql::Statement& stmt(const std::string& sql);
     // Binds values (text or NULL) to ?1..?N, executes, resets; returns rows changed.
     int exec(const std::string& sql, const std::vector<Value>& binds);
-    int64_t insert(const std::string& sql, const std::vector<Value>& binds); // -> last rowid
+    // An INSERT into a table with an id column -> the new row's id (through RETURNING id).
+    int64_t insert(const std::string& sql, const std::vector<Value>& binds);
     const TableInfo& table(const std::string& name);
-    SQLite::Database& db() { return db_; }
+    sql::Connection& db() { return db_; }
 
   private:
-    SQLite::Database& db_;
-    std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> cache_;
+    sql::Connection& db_;
+    std::unordered_map<std::string, std::unique_ptr<sql::Statement>> cache_;
     std::map<std::string, TableInfo> tables_;
 };
 
-void bind_all(SQLite::Statement& st, const std::vector<Value>& binds);
-Value column_value(SQLite::Statement& st, int idx);
+void bind_all(sql::Statement& st, const std::vector<Value>& binds);
+Value column_value(sql::Statement& st, int idx);
 
 // One typed field stored in a column.
 struct ColumnField {

@@ -24,7 +24,7 @@ std::string join_cols(const std::vector<std::string>& cols, const std::string& p
 
 // A Host spec from the first five columns of a row selected with kHostColumns.
 const char* const kHostColumns = "name, uri, description, spec_file, spec_line";
-HostSpec host_from_row(SQLite::Statement& q) {
+HostSpec host_from_row(sql::Statement& q) {
     HostSpec h;
     h.name = q.getColumn(0).getString();
     h.uri = q.getColumn(1).getString();
@@ -34,7 +34,7 @@ HostSpec host_from_row(SQLite::Statement& q) {
     return h;
 }
 
-std::vector<Value> read_values(SQLite::Statement& q, int from, size_t n) {
+std::vector<Value> read_values(sql::Statement& q, int from, size_t n) {
     std::vector<Value> v;
     v.reserve(n);
     for (size_t i = 0; i < n; ++i) v.push_back(column_value(q, from + static_cast<int>(i)));
@@ -277,7 +277,7 @@ class Loader {
 DesiredState Store::load_desired(std::vector<std::string>* pending_delete) {
     Sql sql(db_.db());
     // One read transaction: a consistent snapshot even while another process loads.
-    SQLite::Transaction tx(db_.db(), SQLite::TransactionBehavior::DEFERRED);
+    sql::Transaction tx(db_.db(), sql::Tx::read);
     DesiredState st = Loader(sql, pending_delete).run();
     return st;
 }
@@ -297,7 +297,7 @@ int64_t Store::latest_revision_id() {
 }
 
 std::string Store::loaded_file_hash(const std::string& path) {
-    SQLite::Statement q(db_.db(), "SELECT content_hash FROM spec_files WHERE path=?");
+    sql::Statement q(db_.db(), "SELECT content_hash FROM spec_files WHERE path=?");
     q.bind(1, path);
     return q.executeStep() ? q.getColumn(0).getString() : std::string();
 }

@@ -522,7 +522,7 @@ LoadSummary Store::save_desired(const SpecLoadResult& load, const std::string& r
             sql.exec("UPDATE load_revisions SET summary_json=? WHERE id=?",
                      {summary.dump(), std::to_string(sum.revision_id)});
         });
-    } catch (const SQLite::Exception& e) {
+    } catch (const sql::Exception& e) {
         throw Error("saving the specs failed at " + current + ": " + e.what() +
                         "; nothing was written",
                     "fix the spec named above (a name, MAC, UUID or device target may be used "

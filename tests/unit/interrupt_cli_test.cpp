@@ -28,8 +28,8 @@ TEST(InterruptCli, ApplyWaitingForTheLockExitsWith130AndLeavesTheHoldersLock) {
         gethostname(host, sizeof host - 1);
         auto d = Database::open(db);
         // The lock is held by this (living) test process.
-        SQLite::Statement q(d->db(), "INSERT INTO apply_lock(id, actor, pid, hostname, since) "
-                                     "VALUES(1, 'other', ?, ?, 'now')");
+        sql::Statement q(d->db(), "INSERT INTO apply_lock(id, actor, pid, hostname, since) "
+                                  "VALUES(1, 'other', ?, ?, 'now')");
         q.bind(1, static_cast<int>(getpid()));
         q.bind(2, std::string(host));
         q.exec();

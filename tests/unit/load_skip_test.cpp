@@ -24,18 +24,19 @@ void write(const std::string& path, const std::string& text) {
     std::ofstream(path, std::ios::binary) << text;
 }
 
-class LoadSkip : public ::testing::Test {
+class LoadSkip : public BackendTest {
   protected:
-    TempDir tmp;
     std::string specs = tmp.file("specs");
     std::unique_ptr<Database> db;
 
     void SetUp() override {
+        BackendTest::SetUp();
+        if (IsSkipped() || HasFatalFailure()) return;
         fs::create_directories(specs);
         write(specs + "/host.yaml", kHostYaml);
         write(specs + "/a.yaml", vm_yaml("vm-a", 1));
         write(specs + "/b.yaml", vm_yaml("vm-b", 2));
-        db = Database::open(tmp.file("v.db"));
+        db = Database::open(target("v.db"));
     }
 
     cli::SpecsLoaded load() { return cli::load_specs(*db, {specs}, "tester"); }
@@ -47,7 +48,9 @@ class LoadSkip : public ::testing::Test {
     }
 };
 
-TEST_F(LoadSkip, SecondLoadOfSameFilesParsesAndWritesNothing) {
+VIRTUMANCER_ON_BOTH_BACKENDS(LoadSkip);
+
+TEST_P(LoadSkip, SecondLoadOfSameFilesParsesAndWritesNothing) {
     auto first = load();
     ASSERT_TRUE(first.ok);
     EXPECT_FALSE(first.skipped);
@@ -66,7 +69,7 @@ TEST_F(LoadSkip, SecondLoadOfSameFilesParsesAndWritesNothing) {
     EXPECT_EQ(vcpus("vm-a"), "1");
 }
 
-TEST_F(LoadSkip, ChangedFileMakesAFullLoad) {
+TEST_P(LoadSkip, ChangedFileMakesAFullLoad) {
     ASSERT_TRUE(load().ok);
     write(specs + "/a.yaml", vm_yaml("vm-a", 4));
     auto r = load();
@@ -79,7 +82,7 @@ TEST_F(LoadSkip, ChangedFileMakesAFullLoad) {
     EXPECT_TRUE(load().skipped) << "and the load after that is skipped again";
 }
 
-TEST_F(LoadSkip, RemovedFileMarksItsObjectsPendingDelete) {
+TEST_P(LoadSkip, RemovedFileMarksItsObjectsPendingDelete) {
     ASSERT_TRUE(load().ok);
     fs::remove(specs + "/b.yaml");
     auto r = load();
@@ -93,7 +96,7 @@ TEST_F(LoadSkip, RemovedFileMarksItsObjectsPendingDelete) {
     EXPECT_TRUE(load().skipped);
 }
 
-TEST_F(LoadSkip, AddedFileIsLoaded) {
+TEST_P(LoadSkip, AddedFileIsLoaded) {
     ASSERT_TRUE(load().ok);
     write(specs + "/c.yaml", vm_yaml("vm-c", 3));
     auto r = load();
@@ -103,7 +106,7 @@ TEST_F(LoadSkip, AddedFileIsLoaded) {
     EXPECT_EQ(vcpus("vm-c"), "3");
 }
 
-TEST_F(LoadSkip, CrossFileErrorIsStillReportedWhenAnotherFileChanges) {
+TEST_P(LoadSkip, CrossFileErrorIsStillReportedWhenAnotherFileChanges) {
     ASSERT_TRUE(load().ok);
     // a.yaml unchanged; the new file duplicates its VM name: only a global check sees it.
     write(specs + "/dup.yaml", vm_yaml("vm-a", 2));
@@ -113,7 +116,7 @@ TEST_F(LoadSkip, CrossFileErrorIsStillReportedWhenAnotherFileChanges) {
     EXPECT_EQ(vcpus("vm-a"), "1");
 }
 
-TEST_F(LoadSkip, DifferentPathsSpellingIsNotSkipped) {
+TEST_P(LoadSkip, DifferentPathsSpellingIsNotSkipped) {
     ASSERT_TRUE(load().ok);
     auto r = cli::load_specs(*db, {specs + "/host.yaml", specs + "/a.yaml", specs + "/b.yaml"},
                              "tester");

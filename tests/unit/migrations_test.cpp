@@ -1,6 +1,7 @@
 // Migrations (issue 2): every table exists, foreign keys are enforced, a second migrate is a
 // no-op, an old database is backed up before it is migrated, a newer one is refused untouched,
 // and `virtumancer db check` reports a foreign key violation with exit 1.
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 
@@ -15,10 +16,14 @@ using namespace store_test;
 namespace {
 
 std::set<std::string> tables(Database& db) {
-    std::set<std::string> out;
-    SQLite::Statement q(db.db(), "SELECT name FROM sqlite_master WHERE type='table'");
-    while (q.executeStep()) out.insert(q.getColumn(0).getString());
-    return out;
+    auto v = db.db().tables();
+    return {v.begin(), v.end()};
+}
+
+bool has_column(sql::Connection& db, const std::string& table, const std::string& col) {
+    for (const auto& c : db.columns(table))
+        if (c.name == col) return true;
+    return false;
 }
 
 bool has_column(SQLite::Database& db, const std::string& table, const std::string& col) {
@@ -47,9 +52,11 @@ int run_binary(const std::string& args) {
 
 } // namespace
 
-TEST(Migrations, EveryTableOfTheDesignExists) {
-    TempDir t;
-    auto db = Database::open(t.file("m.db"));
+class Migrations : public BackendTest {};
+VIRTUMANCER_ON_BOTH_BACKENDS(Migrations);
+
+TEST_P(Migrations, EveryTableOfTheDesignExists) {
+    auto db = Database::open(target("m.db"));
     EXPECT_EQ(db->version(), Database::latest_version());
     auto have = tables(*db);
     for (const char* name : {"hosts",
@@ -124,46 +131,56 @@ TEST(Migrations, EveryTableOfTheDesignExists) {
                             "sync_status", "desired_state", "created_at", "updated_at"})
         EXPECT_TRUE(has_column(db->db(), "virtual_machines", col)) << col;
     EXPECT_TRUE(has_column(db->db(), "tasks", "hostname")); // migration 0002
-    EXPECT_EQ(db->db().execAndGet("PRAGMA journal_mode").getString(), "wal");
+    if (!pg()) {
+        EXPECT_EQ(db->db().execAndGet("PRAGMA journal_mode").getString(), "wal");
+    }
 }
 
-TEST(Migrations, ForeignKeysAreEnforced) {
-    TempDir t;
-    auto db = Database::open(t.file("m.db"));
-    EXPECT_EQ(db->db().execAndGet("PRAGMA foreign_keys").getInt(), 1);
+TEST_P(Migrations, ForeignKeysAreEnforced) {
+    auto db = Database::open(target("m.db"));
+    if (!pg()) {
+        EXPECT_EQ(db->db().execAndGet("PRAGMA foreign_keys").getInt(), 1);
+    }
     EXPECT_THROW(db->db().exec("INSERT INTO volume_attachments(vm_id, position) VALUES(999, 0)"),
-                 SQLite::Exception);
+                 sql::Exception);
     EXPECT_THROW(db->db().exec("INSERT INTO virtual_machines(host_id, name) VALUES(42, 'x')"),
-                 SQLite::Exception);
+                 sql::Exception);
     // Unique constraints: VM name per host, MAC per host, target per VM.
     db->db().exec("INSERT INTO hosts(name, uri) VALUES('h', 'test:///default')");
-    db->db().exec("INSERT INTO virtual_machines(host_id, name) VALUES(1, 'a')");
+    db->db().exec("INSERT INTO virtual_machines(id, host_id, name) VALUES(1, 1, 'a')");
     EXPECT_THROW(db->db().exec("INSERT INTO virtual_machines(host_id, name) VALUES(1, 'a')"),
-                 SQLite::Exception);
-    db->db().exec("INSERT INTO virtual_machines(host_id, name) VALUES(1, 'b')");
+                 sql::Exception);
+    db->db().exec("INSERT INTO virtual_machines(id, host_id, name) VALUES(2, 1, 'b')");
     db->db().exec("INSERT INTO ports(vm_id, host_id, position, mac_address) VALUES(1,1,0,'m')");
     // A failover pair: two NICs of one VM with one MAC (migration 0003).
     db->db().exec("INSERT INTO ports(vm_id, host_id, position, mac_address) VALUES(1,1,1,'m')");
     EXPECT_THROW(
         db->db().exec("INSERT INTO ports(vm_id, host_id, position, mac_address) VALUES(2,1,0,'m')"),
-        SQLite::Exception);
+        sql::Exception);
     db->db().exec("INSERT INTO ports(vm_id, host_id, position, mac_address) VALUES(2,1,0,'n')");
-    EXPECT_THROW(db->db().exec("UPDATE ports SET mac_address='m' WHERE vm_id=2"),
-                 SQLite::Exception);
+    EXPECT_THROW(db->db().exec("UPDATE ports SET mac_address='m' WHERE vm_id=2"), sql::Exception);
     db->db().exec("INSERT INTO volume_attachments(vm_id, position, target_dev) VALUES(1,0,'vda')");
     EXPECT_THROW(db->db().exec("INSERT INTO volume_attachments(vm_id, position, target_dev) "
                                "VALUES(1,1,'vda')"),
-                 SQLite::Exception);
+                 sql::Exception);
     EXPECT_TRUE(db->check().empty());
 }
 
-TEST(Migrations, ASecondMigrateIsANoOp) {
-    TempDir t;
-    std::string path = t.file("m.db");
+TEST_P(Migrations, ASecondMigrateIsANoOp) {
+    TempDir& t = tmp;
+    std::string path = target("m.db");
     MigrateResult first, second;
-    auto schema = [](Database& db) {
+    auto schema = [this](Database& db) {
         std::string out;
-        SQLite::Statement q(db.db(), "SELECT sql FROM sqlite_master ORDER BY name");
+        sql::Statement q(
+            db.db(), pg() ? "SELECT table_name || '.' || column_name || ' ' || data_type || "
+                            "coalesce(' ' || column_default, '') FROM information_schema.columns "
+                            "WHERE table_schema = current_schema() UNION ALL SELECT indexdef "
+                            "FROM pg_indexes WHERE schemaname = current_schema() UNION ALL "
+                            "SELECT tgname FROM pg_trigger t JOIN pg_class c ON c.oid = "
+                            "t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE "
+                            "n.nspname = current_schema() ORDER BY 1"
+                          : "SELECT sql FROM sqlite_master ORDER BY name");
         while (q.executeStep()) out += q.getColumn(0).getString() + ";";
         return out;
     };
@@ -181,6 +198,7 @@ TEST(Migrations, ASecondMigrateIsANoOp) {
         EXPECT_EQ(db->version(), Database::latest_version());
     }
     EXPECT_EQ(after_first, after_second);
+    EXPECT_GT(after_first.size(), 1000u);
     EXPECT_EQ(second.from_version, Database::latest_version());
     EXPECT_EQ(second.to_version, Database::latest_version());
     EXPECT_TRUE(second.backup_path.empty());
@@ -253,4 +271,65 @@ TEST(Migrations, DbCheckExitsOneOnAForeignKeyViolation) {
               SQLITE_OK);
     sqlite3_close(raw);
     EXPECT_EQ(run_binary("--db " + path + " db check"), 1);
+}
+
+// PostgreSQL: a database at schema version 1 is migrated in place (each migration in one
+// transaction; no file to back up), its data kept; a newer one is refused untouched; db check
+// reports a constraint the server does not enforce (NOT VALID) with exit 1.
+class PgMigrations : public BackendTest {};
+INSTANTIATE_TEST_SUITE_P(Backends, PgMigrations,
+                         ::testing::Values(virtumancer::sql::Backend::postgresql), backend_name);
+
+TEST_P(PgMigrations, AnOldDatabaseIsMigratedInPlace) {
+    std::string uri = target("old");
+    {
+        auto c = sql::open_postgres_connection(uri);
+        c->run_migration(embedded_migrations()[0].sql);
+        c->set_schema_version(1);
+        c->exec("INSERT INTO hosts(name, uri) VALUES('kvm1', 'qemu:///system')");
+        EXPECT_FALSE(has_column(*c, "tasks", "hostname"));
+    }
+    MigrateResult r;
+    auto db = Database::open(uri, &r);
+    EXPECT_EQ(r.from_version, 1);
+    EXPECT_EQ(r.to_version, Database::latest_version());
+    EXPECT_TRUE(r.backup_path.empty());
+    EXPECT_EQ(db->version(), Database::latest_version());
+    EXPECT_TRUE(has_column(db->db(), "tasks", "hostname"));
+    EXPECT_EQ(count(*db, "hosts", "name='kvm1'"), 1);
+    EXPECT_EQ(count(*db, "installation"), 1);
+    EXPECT_EQ(db->db().execAndGet("SELECT length(owner_id) FROM installation").getInt(), 16);
+    EXPECT_EQ(count(*db, "pg_trigger", "tgname='ports_mac_unique' AND tgrelid = 'ports'::regclass"),
+              1);
+}
+
+TEST_P(PgMigrations, ANewerDatabaseIsRefusedAndUntouched) {
+    std::string uri = target("new");
+    {
+        auto c = sql::open_postgres_connection(uri);
+        c->exec("CREATE TABLE future(x INTEGER)");
+        c->set_schema_version(999);
+    }
+    try {
+        Database::open(uri);
+        FAIL() << "a database at version 999 was opened";
+    } catch (const Error& e) {
+        std::string m = e.what();
+        EXPECT_NE(m.find("999"), std::string::npos) << m;
+        EXPECT_NE(m.find("newer"), std::string::npos) << m;
+    }
+    auto c = sql::open_postgres_connection(uri);
+    EXPECT_EQ(c->tables(), std::vector<std::string>{"future"});
+    EXPECT_NE(run_binary("--db '" + uri + "' db migrate"), 0);
+    EXPECT_EQ(c->tables(), std::vector<std::string>{"future"});
+}
+
+TEST_P(PgMigrations, DbCheckExitsOneOnAConstraintNotEnforced) {
+    std::string uri = target("c");
+    { auto db = Database::open(uri); }
+    EXPECT_EQ(run_binary("--db '" + uri + "' db check"), 0);
+    auto c = sql::open_postgres_connection(uri);
+    c->exec("INSERT INTO hosts(name, uri) VALUES('', 'x')");
+    c->exec("ALTER TABLE hosts ADD CONSTRAINT hosts_named CHECK (name <> '') NOT VALID");
+    EXPECT_EQ(run_binary("--db '" + uri + "' db check"), 1);
 }

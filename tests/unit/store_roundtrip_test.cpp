@@ -13,7 +13,10 @@ using namespace virtumancer;
 using namespace virtumancer::testing_util;
 using namespace store_test;
 
-TEST(StoreCorpus, EveryCorpusDomainRoundTripsThroughTheDatabase) {
+class StoreCorpus : public BackendTest {};
+VIRTUMANCER_ON_BOTH_BACKENDS(StoreCorpus);
+
+TEST_P(StoreCorpus, EveryCorpusDomainRoundTripsThroughTheDatabase) {
     VMR_REQUIRE_CORPUS();
     fs::path dir = corpus_dir();
     ASSERT_TRUE(fs::is_directory(dir))
@@ -33,8 +36,7 @@ TEST(StoreCorpus, EveryCorpusDomainRoundTripsThroughTheDatabase) {
         load.state.vms.push_back(vm_from_xml(h, xml));
         input[h] = {files[i], xml};
     }
-    TempDir tmp;
-    auto db = Database::open(tmp.file("corpus.db"));
+    auto db = Database::open(target("corpus.db"));
     Store store(*db);
     auto t0 = std::chrono::steady_clock::now();
     LoadSummary sum;

@@ -85,19 +85,22 @@ SpecLoadResult sample() {
     return l;
 }
 
-std::unique_ptr<Database> fresh(TempDir& t) {
-    return Database::open(t.file("v.db"));
-}
-
 } // namespace
 
-TEST(StoreSchema, EveryDescriptorColumnExistsInTheMigratedSchema) {
+class StoreSchema : public BackendTest {};
+class StoreSave : public BackendTest {
+  protected:
+    std::unique_ptr<Database> fresh(TempDir&) { return Database::open(target("v.db")); }
+};
+VIRTUMANCER_ON_BOTH_BACKENDS(StoreSchema);
+VIRTUMANCER_ON_BOTH_BACKENDS(StoreSave);
+
+TEST_P(StoreSchema, EveryDescriptorColumnExistsInTheMigratedSchema) {
     TempDir t;
-    auto db = fresh(t);
+    auto db = Database::open(target("v.db"));
     auto columns = [&](const std::string& table) {
         std::set<std::string> out;
-        SQLite::Statement q(db->db(), "PRAGMA table_info(\"" + table + "\")");
-        while (q.executeStep()) out.insert(q.getColumn(1).getString());
+        for (const auto& c : db->db().columns(table)) out.insert(c.name);
         return out;
     };
     std::vector<const KindDesc*> kinds = {&domain_kind(), &pool_kind(), &volume_kind(),
@@ -130,7 +133,7 @@ TEST(StoreSchema, EveryDescriptorColumnExistsInTheMigratedSchema) {
     EXPECT_TRUE(columns("other_device_attachments").count("other_device_id"));
 }
 
-TEST(StoreSave, EverythingRoundTripsAndLinks) {
+TEST_P(StoreSave, EverythingRoundTripsAndLinks) {
     TempDir t;
     auto db = fresh(t);
     Store store(*db);
@@ -190,7 +193,7 @@ TEST(StoreSave, EverythingRoundTripsAndLinks) {
     EXPECT_TRUE(db->check().empty());
 }
 
-TEST(StoreSave, SavingTheSameSpecsTwiceChangesNothing) {
+TEST_P(StoreSave, SavingTheSameSpecsTwiceChangesNothing) {
     TempDir t;
     auto db = fresh(t);
     Store store(*db);
@@ -214,7 +217,7 @@ TEST(StoreSave, SavingTheSameSpecsTwiceChangesNothing) {
     EXPECT_EQ(db->db().getTotalChanges() - changes_before, 2);
 }
 
-TEST(StoreSave, AChangedSpecUpdatesInPlace) {
+TEST_P(StoreSave, AChangedSpecUpdatesInPlace) {
     TempDir t;
     auto db = fresh(t);
     Store store(*db);
@@ -242,7 +245,7 @@ TEST(StoreSave, AChangedSpecUpdatesInPlace) {
     EXPECT_TRUE(db->check().empty());
 }
 
-TEST(StoreSave, ARemovedSpecIsMarkedPendingDeleteAndComesBack) {
+TEST_P(StoreSave, ARemovedSpecIsMarkedPendingDeleteAndComesBack) {
     TempDir t;
     auto db = fresh(t);
     Store store(*db);
@@ -290,7 +293,7 @@ TEST(StoreSave, ARemovedSpecIsMarkedPendingDeleteAndComesBack) {
     EXPECT_EQ(out.snapshots.size(), 1u);
 }
 
-TEST(StoreSave, AFailingSaveWritesNothing) {
+TEST_P(StoreSave, AFailingSaveWritesNothing) {
     TempDir t;
     auto db = fresh(t);
     Store store(*db);
@@ -327,7 +330,7 @@ TEST(StoreSave, AFailingSaveWritesNothing) {
     EXPECT_EQ(db->table_counts(), before);
 }
 
-TEST(StoreSave, TenThousandVmsLoadQuickly) {
+TEST_P(StoreSave, TenThousandVmsLoadQuickly) {
     TempDir t;
     auto db = fresh(t);
     Store store(*db);
@@ -359,7 +362,7 @@ TEST(StoreSave, TenThousandVmsLoadQuickly) {
     EXPECT_LT(ms(t2 - t1), 3000);
 }
 
-TEST(StoreSave, AFailoverPairMayShareAMacWithinOneVm) {
+TEST_P(StoreSave, AFailoverPairMayShareAMacWithinOneVm) {
     const char* teaming = R"(<domain type='kvm'><name>pair</name><memory unit='KiB'>65536</memory>
   <devices>
     <interface type='network'><mac address='52:54:00:12:34:56'/><source network='lan'/>
@@ -387,7 +390,7 @@ TEST(StoreSave, AFailoverPairMayShareAMacWithinOneVm) {
 
 // sync_status: pending after a load that adds or changes the spec, what apply/drift record
 // otherwise; an unchanged spec keeps its status.
-TEST(StoreSave, SyncStatusIsPendingAfterAChangeAndKeptOtherwise) {
+TEST_P(StoreSave, SyncStatusIsPendingAfterAChangeAndKeptOtherwise) {
     TempDir t;
     auto db = fresh(t);
     Store store(*db);

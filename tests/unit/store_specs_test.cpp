@@ -54,12 +54,15 @@ void expect_same_specs(const std::vector<Spec>& a, const std::vector<Spec>& b) {
 
 } // namespace
 
-TEST(StoreSpecs, ExampleSpecsComeBackExactly) {
+class StoreSpecs : public BackendTest {};
+VIRTUMANCER_ON_BOTH_BACKENDS(StoreSpecs);
+
+TEST_P(StoreSpecs, ExampleSpecsComeBackExactly) {
     SpecLoadResult in = load_spec_files({specs_dir()});
     ASSERT_FALSE(in.diags.has_errors()) << in.diags.json();
     ASSERT_FALSE(in.state.vms.empty());
     TempDir t;
-    auto db = Database::open(t.file("s.db"));
+    auto db = Database::open(target("s.db"));
     Store store(*db);
     auto sum = store.save_desired(in, "r1", "test", {specs_dir()});
     EXPECT_EQ(sum.inserted, static_cast<int>(in.state.hosts.size() + in.state.pools.size() +
@@ -86,9 +89,9 @@ TEST(StoreSpecs, ExampleSpecsComeBackExactly) {
     EXPECT_TRUE(store.save_desired(in, "r1", "test", {specs_dir()}).nothing_changed());
 }
 
-TEST(StoreSpecs, LoadCommandLoadsOnceAndRefusesBrokenSpecs) {
+TEST_P(StoreSpecs, LoadCommandLoadsOnceAndRefusesBrokenSpecs) {
     TempDir t;
-    std::string db = t.file("cli.db");
+    std::string db = "'" + target("cli.db") + "'";
     CliRun first = run_cli("--db " + db + " load " + specs_dir());
     EXPECT_EQ(first.rc, 0) << first.out;
     EXPECT_NE(first.out.find("loaded revision "), std::string::npos) << first.out;
@@ -107,14 +110,14 @@ TEST(StoreSpecs, LoadCommandLoadsOnceAndRefusesBrokenSpecs) {
     }
     long long revisions;
     {
-        auto d = Database::open(db);
+        auto d = Database::open(target("cli.db"));
         revisions = count(*d, "load_revisions");
     }
     CliRun bad = run_cli("--db " + db + " load " + (t.path() / "bad").string());
     EXPECT_EQ(bad.rc, 1) << bad.out;
     EXPECT_NE(bad.out.find("zz-broken.yaml:"), std::string::npos) << bad.out;
     EXPECT_NE(bad.out.find("nothing was loaded"), std::string::npos) << bad.out;
-    auto d = Database::open(db);
+    auto d = Database::open(target("cli.db"));
     EXPECT_EQ(count(*d, "load_revisions"), revisions);
     EXPECT_EQ(count(*d, "virtual_machines", "name='broken'"), 0);
 

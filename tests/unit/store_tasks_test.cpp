@@ -26,9 +26,17 @@ std::string hostname() {
 
 } // namespace
 
-TEST(StoreTasks, BeginProgressFinish) {
+class StoreTasks : public BackendTest {};
+class StoreAudit : public BackendTest {};
+class StoreServerLock : public BackendTest {};
+VIRTUMANCER_ON_BOTH_BACKENDS(StoreTasks);
+VIRTUMANCER_ON_BOTH_BACKENDS(StoreAudit);
+INSTANTIATE_TEST_SUITE_P(Backends, StoreServerLock,
+                         ::testing::Values(virtumancer::sql::Backend::postgresql), backend_name);
+
+TEST_P(StoreTasks, BeginProgressFinish) {
     TempDir t;
-    auto db = Database::open(t.file("t.db"));
+    auto db = Database::open(target("t.db"));
     Store store(*db);
     int64_t a = store.task_begin("run1", "alice", "vm.define", "vm", "web", R"({"x":1})");
     int64_t b = store.task_begin("run1", "alice", "vm.start", "vm", "web", "");
@@ -56,9 +64,9 @@ TEST(StoreTasks, BeginProgressFinish) {
     EXPECT_EQ(store.tasks(0, "FAILED").size(), 1u);
 }
 
-TEST(StoreTasks, RunningTasksOfDeadProcessesAreInterrupted) {
+TEST_P(StoreTasks, RunningTasksOfDeadProcessesAreInterrupted) {
     TempDir t;
-    auto db = Database::open(t.file("t.db"));
+    auto db = Database::open(target("t.db"));
     Store store(*db);
     int64_t mine = store.task_begin("run1", "alice", "vm.define", "vm", "a", "");
     int64_t dead = store.task_begin("run0", "bob", "vm.define", "vm", "b", "");
@@ -84,9 +92,9 @@ TEST(StoreTasks, RunningTasksOfDeadProcessesAreInterrupted) {
     EXPECT_EQ(store.mark_interrupted_tasks(), 0);
 }
 
-TEST(StoreAudit, WriteAndFilter) {
+TEST_P(StoreAudit, WriteAndFilter) {
     TempDir t;
-    auto db = Database::open(t.file("t.db"));
+    auto db = Database::open(target("t.db"));
     Store store(*db);
     store.audit("alice", "vm.define", "vm", "web", R"({"revision":"abc"})");
     store.audit("alice", "volume.create", "volume", "default/web-root", "");
@@ -153,4 +161,38 @@ TEST(StoreLock, SecondConnectionSeesTheHolder) {
     auto h = s2.try_lock("bob");
     ASSERT_TRUE(h.has_value());
     EXPECT_EQ(h->actor, "alice"); // the re-entrant take above kept the first holder
+}
+
+// PostgreSQL: the apply lock is the server's, held by the session that took it and released
+// by the server when that session ends (a killed process's connection drops).
+TEST_P(StoreServerLock, HeldByTheSessionAndFreedWhenItEnds) {
+    auto db1 = Database::open(target("t.db"));
+    auto db2 = Database::open(target("t.db"));
+    Store s1(*db1), s2(*db2);
+    bool took = true;
+    EXPECT_FALSE(s1.try_lock("alice", &took).has_value());
+    EXPECT_FALSE(took);
+    EXPECT_FALSE(s1.try_lock("alice").has_value()); // already ours
+    // Another session (another runner) is refused and told who holds it.
+    auto h = s2.try_lock("bob");
+    ASSERT_TRUE(h.has_value());
+    EXPECT_EQ(h->actor, "alice");
+    EXPECT_EQ(h->pid, getpid());
+    EXPECT_EQ(h->hostname, hostname());
+    EXPECT_FALSE(h->since.empty());
+    // Unlocked: the other session takes it.
+    s1.unlock();
+    EXPECT_EQ(count(*db1, "apply_lock"), 0);
+    EXPECT_FALSE(s2.try_lock("bob").has_value());
+    EXPECT_TRUE(s1.try_lock("alice").has_value());
+    // The holder's connection ends without unlocking (as when its process is killed): the
+    // server frees the lock at once; the stale row is replaced.
+    db2.reset();
+    bool taken = false; // the server ends the session a moment after the client hangs up
+    for (int i = 0; i < 50 && !taken; ++i) {
+        taken = !s1.try_lock("alice").has_value();
+        if (!taken) usleep(100 * 1000);
+    }
+    EXPECT_TRUE(taken);
+    EXPECT_EQ(count(*db1, "apply_lock", "actor='alice'"), 1);
 }

@@ -3,13 +3,17 @@
 #include "test_support.hpp"
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 
 #include "virtumancer/database.hpp"
+#include "virtumancer/sql.hpp"
 #include "virtumancer/store.hpp"
 #include "virtumancer/xml_codec.hpp"
 
@@ -44,8 +48,86 @@ inline virtumancer::Spec spec_from_xml(const std::string& host, const std::strin
     return s;
 }
 
+// The test PostgreSQL (scripts/testenv.sh start): VIRTUMANCER_TEST_PG_URI, else the URI file
+// testenv writes. "" when neither is there.
+inline std::string pg_test_uri() {
+    if (const char* e = std::getenv("VIRTUMANCER_TEST_PG_URI"); e && *e) return e;
+    std::ifstream f("/var/tmp/virtumancer-pg/uri");
+    std::string uri;
+    std::getline(f, uri);
+    return uri;
+}
+
+inline bool pg_required() {
+    const char* e = std::getenv("VIRTUMANCER_REQUIRE_PG");
+    return e && std::string(e) == "1";
+}
+
+// A test run on both backends: target(name) is a database of its own for this test, a file in
+// a temporary directory (SQLite) or a fresh schema on the test PostgreSQL, dropped at the end.
+// Without a PostgreSQL server the PostgreSQL run is skipped, or fails when
+// VIRTUMANCER_REQUIRE_PG=1 (scripts/test.sh).
+class BackendTest : public ::testing::TestWithParam<virtumancer::sql::Backend> {
+  protected:
+    void SetUp() override {
+        if (!pg()) return;
+        admin_uri_ = pg_test_uri();
+        std::string why;
+        if (admin_uri_.empty()) {
+            why = "no test PostgreSQL: set VIRTUMANCER_TEST_PG_URI or run scripts/testenv.sh "
+                  "start";
+        } else {
+            try {
+                admin_ = virtumancer::sql::open_postgres_connection(admin_uri_, 5);
+            } catch (const std::exception& e) {
+                why = std::string("the test PostgreSQL does not answer: ") + e.what();
+            }
+        }
+        if (why.empty()) return;
+        if (pg_required()) FAIL() << why << " (VIRTUMANCER_REQUIRE_PG=1)";
+        GTEST_SKIP() << why;
+    }
+    void TearDown() override {
+        for (const auto& [name, schema] : schemas_) try {
+                admin_->exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+            } catch (...) {
+            }
+    }
+    bool pg() const { return GetParam() == virtumancer::sql::Backend::postgresql; }
+    // The same name gives the same database within one test.
+    std::string target(const std::string& name) {
+        if (!pg()) return tmp.file(name);
+        auto it = schemas_.find(name);
+        if (it == schemas_.end()) {
+            static int n = 0;
+            std::string schema = "vmt_" + std::to_string(getpid()) + "_" + std::to_string(++n);
+            admin_->exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+            admin_->exec("CREATE SCHEMA " + schema);
+            it = schemas_.emplace(name, schema).first;
+        }
+        return admin_uri_ + (admin_uri_.find('?') == std::string::npos ? "?" : "&") +
+               "options=-csearch_path%3D" + it->second;
+    }
+    TempDir tmp;
+
+  private:
+    std::string admin_uri_;
+    std::unique_ptr<virtumancer::sql::Connection> admin_;
+    std::map<std::string, std::string> schemas_;
+};
+
+inline std::string backend_name(const ::testing::TestParamInfo<virtumancer::sql::Backend>& i) {
+    return i.param == virtumancer::sql::Backend::sqlite ? "sqlite" : "postgresql";
+}
+
+#define VIRTUMANCER_ON_BOTH_BACKENDS(Suite)                                                        \
+    INSTANTIATE_TEST_SUITE_P(Backends, Suite,                                                      \
+                             ::testing::Values(virtumancer::sql::Backend::sqlite,                  \
+                                               virtumancer::sql::Backend::postgresql),             \
+                             store_test::backend_name)
+
 inline long long count(virtumancer::Database& db, const std::string& table,
-                       const std::string& where = "1") {
+                       const std::string& where = "1=1") {
     return db.db().execAndGet("SELECT count(*) FROM " + table + " WHERE " + where).getInt64();
 }
 

@@ -1,0 +1,377 @@
+// sql::Connection over libpq. One connection per Database, shared by the applier's threads
+// like SQLite's (each call holds the connection's mutex while it talks to the server).
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <mutex>
+#include <unordered_map>
+
+#include "sql_dialect.hpp"
+#include "virtumancer/diag.hpp"
+#include "virtumancer/sql.hpp"
+
+namespace virtumancer::sql {
+namespace {
+
+// Removes the password (when known) from a message of libpq or the server.
+std::string scrub(std::string msg, const std::string& password) {
+    if (!password.empty())
+        for (size_t p = msg.find(password); p != std::string::npos; p = msg.find(password, p))
+            msg.replace(p, password.size(), "****");
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    return msg;
+}
+
+struct Params {
+    std::string host, port, dbname, user, password;
+};
+
+// What the URI (and libpq's environment defaults) say, for messages.
+Params parse_params(const std::string& uri) {
+    Params p;
+    char* err = nullptr;
+    PQconninfoOption* opts = PQconninfoParse(uri.c_str(), &err);
+    if (err) PQfreemem(err);
+    if (!opts) return p;
+    for (PQconninfoOption* o = opts; o->keyword; ++o) {
+        std::string k = o->keyword;
+        std::string v = o->val ? o->val : "";
+        if (k == "host" || k == "hostaddr") {
+            if (p.host.empty()) p.host = v;
+        } else if (k == "port")
+            p.port = v;
+        else if (k == "dbname")
+            p.dbname = v;
+        else if (k == "user")
+            p.user = v;
+        else if (k == "password")
+            p.password = v;
+    }
+    PQconninfoFree(opts);
+    auto env = [](const char* n) {
+        const char* v = std::getenv(n);
+        return std::string(v ? v : "");
+    };
+    if (p.host.empty()) p.host = env("PGHOST");
+    if (p.host.empty()) p.host = "localhost (unix socket)";
+    if (p.port.empty()) p.port = env("PGPORT");
+    if (p.port.empty()) p.port = "5432";
+    if (p.password.empty()) p.password = env("PGPASSWORD");
+    return p;
+}
+
+class PgConnection;
+
+class PgStmt : public StmtImpl {
+  public:
+    PgStmt(PgConnection& c, std::string sql) : c_(c), sql_(std::move(sql)) {}
+    ~PgStmt() override { clear(); }
+    void bind_text(int i, const std::string& v) override { at(i) = v; }
+    void bind_int(int i, int64_t v) override { at(i) = std::to_string(v); }
+    void bind_null(int i) override { at(i) = std::nullopt; }
+    bool step() override;
+    int exec() override;
+    void reset() override { clear(); }
+    void clear_bindings() override { params_.clear(); }
+    bool is_null(int c) override { return PQgetisnull(res_, row_, c) != 0; }
+    std::string text(int c) override {
+        return std::string(PQgetvalue(res_, row_, c), PQgetlength(res_, row_, c));
+    }
+    int64_t int64(int c) override { return std::strtoll(PQgetvalue(res_, row_, c), nullptr, 10); }
+
+  private:
+    std::optional<std::string>& at(int i) {
+        if (static_cast<int>(params_.size()) < i) params_.resize(i);
+        return params_[i - 1];
+    }
+    void clear() {
+        if (res_) PQclear(res_);
+        res_ = nullptr;
+        row_ = -1;
+    }
+    PgConnection& c_;
+    std::string sql_;
+    std::vector<std::optional<std::string>> params_;
+    PGresult* res_ = nullptr;
+    int row_ = -1;
+};
+
+class PgConnection : public Connection {
+  public:
+    PgConnection(PGconn* c, Params p) : c_(c), p_(std::move(p)) {
+        auto keys = run_plain("SELECT hashtext('virtumancer.write.' || coalesce(current_schema(), "
+                              "'')), hashtext('virtumancer.apply.' || coalesce(current_schema(), "
+                              "''))");
+        write_key_ = PQgetvalue(keys, 0, 0);
+        apply_key_ = PQgetvalue(keys, 0, 1);
+        PQclear(keys);
+    }
+    ~PgConnection() override { PQfinish(c_); }
+
+    Backend backend() const override { return Backend::postgresql; }
+
+    std::unique_ptr<StmtImpl> prepare(const std::string& sql) override {
+        return std::make_unique<PgStmt>(*this, sql);
+    }
+
+    int exec(const std::string& sql) override {
+        PGresult* r = run_plain(pg_statement(sql));
+        int n = std::atoi(PQcmdTuples(r));
+        PQclear(r);
+        return n;
+    }
+
+    void begin(Tx tx) override {
+        if (tx == Tx::read) {
+            exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+            return;
+        }
+        // Writers serialise like SQLite's BEGIN IMMEDIATE: a transaction-scoped advisory lock
+        // of this database (and schema). READ COMMITTED, so every statement after the lock
+        // sees what the writer before committed.
+        exec("BEGIN ISOLATION LEVEL READ COMMITTED");
+        try {
+            PQclear(run_plain("SELECT pg_advisory_xact_lock(" + write_key_ + ")"));
+        } catch (...) {
+            try {
+                exec("ROLLBACK");
+            } catch (...) {
+            }
+            throw;
+        }
+    }
+    int64_t getTotalChanges() override { return changes_; }
+    void commit() override { exec("COMMIT"); }
+    void rollback() override { exec("ROLLBACK"); }
+
+    std::vector<std::string> tables() override {
+        std::vector<std::string> out;
+        PGresult* r = run_plain("SELECT table_name FROM information_schema.tables WHERE "
+                                "table_schema = current_schema() AND table_type = 'BASE TABLE' "
+                                "AND table_name <> 'virtumancer_schema_version'");
+        for (int i = 0; i < PQntuples(r); ++i) out.push_back(PQgetvalue(r, i, 0));
+        PQclear(r);
+        std::sort(out.begin(), out.end());
+        return out;
+    }
+
+    std::vector<ColumnMeta> columns(const std::string& table) override {
+        std::vector<ColumnMeta> out;
+        PgStmt q(*this, "SELECT column_name, data_type, is_nullable, column_default FROM "
+                        "information_schema.columns WHERE table_schema = current_schema() AND "
+                        "table_name = ? ORDER BY ordinal_position");
+        q.bind_text(1, table);
+        while (q.step()) {
+            ColumnMeta c;
+            c.name = q.text(0);
+            std::string t = q.text(1);
+            c.type = t == "bigint" || t == "integer" || t == "smallint" ? "INTEGER" : "TEXT";
+            c.notnull = q.text(2) == "NO";
+            if (!q.is_null(3)) {
+                std::string d = q.text(3);
+                auto cast = d.rfind("::");
+                if (cast != std::string::npos && d.find('(') == std::string::npos)
+                    d = d.substr(0, cast);
+                if (d.size() >= 2 && d.front() == '\'' && d.back() == '\'') {
+                    std::string v;
+                    for (size_t i = 1; i + 1 < d.size(); ++i) {
+                        v += d[i];
+                        if (d[i] == '\'' && i + 2 < d.size() && d[i + 1] == '\'') ++i;
+                    }
+                    c.dflt = v;
+                } else if (!d.empty() &&
+                           (std::isdigit(static_cast<unsigned char>(d[0])) || d[0] == '-')) {
+                    c.dflt = d;
+                }
+            }
+            out.push_back(std::move(c));
+        }
+        return out;
+    }
+
+    std::vector<std::string> check() override {
+        // The server enforces keys and constraints on every write; they can only be broken
+        // by a constraint left unvalidated or a foreign key trigger switched off.
+        std::vector<std::string> problems;
+        PGresult* r = run_plain(
+            "SELECT c.conrelid::regclass::text, c.conname FROM pg_constraint c JOIN "
+            "pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = current_schema() AND "
+            "NOT c.convalidated ORDER BY 1, 2");
+        for (int i = 0; i < PQntuples(r); ++i)
+            problems.push_back(std::string("constraint not validated: table ") +
+                               PQgetvalue(r, i, 0) + " constraint " + PQgetvalue(r, i, 1));
+        PQclear(r);
+        r = run_plain("SELECT t.tgrelid::regclass::text, t.tgname FROM pg_trigger t JOIN "
+                      "pg_class k ON k.oid = t.tgrelid JOIN pg_namespace n ON n.oid = "
+                      "k.relnamespace WHERE n.nspname = current_schema() AND t.tgenabled = 'D' "
+                      "ORDER BY 1, 2");
+        for (int i = 0; i < PQntuples(r); ++i)
+            problems.push_back(std::string("trigger disabled (keys not enforced): table ") +
+                               PQgetvalue(r, i, 0) + " trigger " + PQgetvalue(r, i, 1));
+        PQclear(r);
+        return problems;
+    }
+
+    int schema_version() override {
+        PGresult* r = run_plain("SELECT to_regclass('virtumancer_schema_version') IS NOT NULL");
+        bool has = std::string(PQgetvalue(r, 0, 0)) == "t";
+        PQclear(r);
+        if (!has) return 0;
+        r = run_plain("SELECT coalesce(max(version), 0) FROM virtumancer_schema_version");
+        int v = std::atoi(PQgetvalue(r, 0, 0));
+        PQclear(r);
+        return v;
+    }
+
+    void set_schema_version(int v) override {
+        PQclear(run_plain("CREATE TABLE IF NOT EXISTS virtumancer_schema_version (version "
+                          "INTEGER NOT NULL)"));
+        PQclear(run_plain("DELETE FROM virtumancer_schema_version"));
+        PQclear(
+            run_plain("INSERT INTO virtumancer_schema_version VALUES (" + std::to_string(v) + ")"));
+    }
+
+    void run_migration(const std::string& sql) override {
+        PQclear(run_plain(pg_migration(sql), /*multi=*/true));
+    }
+
+    std::string server() override {
+        PGresult* r = run_plain("SHOW server_version");
+        std::string v = PQgetvalue(r, 0, 0);
+        PQclear(r);
+        return "PostgreSQL " + v + " at " + where() + ", database " + PQdb(c_) + ", user " +
+               PQuser(c_);
+    }
+
+    std::optional<bool> try_apply_lock() override {
+        if (apply_held_) return true;
+        PGresult* r = run_plain("SELECT pg_try_advisory_lock(" + apply_key_ + ")");
+        apply_held_ = std::string(PQgetvalue(r, 0, 0)) == "t";
+        PQclear(r);
+        return apply_held_;
+    }
+    void release_apply_lock() override {
+        if (!apply_held_) return;
+        PQclear(run_plain("SELECT pg_advisory_unlock(" + apply_key_ + ")"));
+        apply_held_ = false;
+    }
+
+    std::string where() const {
+        const char* h = PQhost(c_);
+        const char* p = PQport(c_);
+        return std::string(h && *h ? h : p_.host.c_str()) + ":" + (p && *p ? p : p_.port.c_str());
+    }
+
+    // Runs a statement without parameters (several when multi), checks the result.
+    PGresult* run_plain(const std::string& sql, bool multi = false) {
+        std::lock_guard<std::mutex> lk(mu_);
+        (void)multi; // PQexec runs several statements in one implicit transaction
+        return checked(PQexec(c_, sql.c_str()), sql);
+    }
+
+    PGresult* run_params(const std::string& sqlite_sql,
+                         const std::vector<std::optional<std::string>>& params) {
+        std::lock_guard<std::mutex> lk(mu_);
+        auto it = prepared_.find(sqlite_sql);
+        if (it == prepared_.end()) {
+            std::string name = "s" + std::to_string(prepared_.size() + 1);
+            std::string pg = pg_statement(sqlite_sql);
+            checked(PQprepare(c_, name.c_str(), pg.c_str(), 0, nullptr), pg, true);
+            it = prepared_.emplace(sqlite_sql, name).first;
+        }
+        std::vector<const char*> vals;
+        vals.reserve(params.size());
+        for (const auto& p : params) vals.push_back(p ? p->c_str() : nullptr);
+        return checked(PQexecPrepared(c_, it->second.c_str(), static_cast<int>(vals.size()),
+                                      vals.data(), nullptr, nullptr, 0),
+                       sqlite_sql);
+    }
+
+  private:
+    PGresult* checked(PGresult* r, const std::string& sql, bool free_ok = false) {
+        ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+        if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+            std::string cmd = PQcmdStatus(r);
+            if (cmd.rfind("INSERT", 0) == 0 || cmd.rfind("UPDATE", 0) == 0 ||
+                cmd.rfind("DELETE", 0) == 0)
+                changes_ += std::atoll(PQcmdTuples(r));
+            if (free_ok) {
+                PQclear(r);
+                return nullptr;
+            }
+            return r;
+        }
+        std::string msg = r ? PQresultErrorMessage(r) : "";
+        if (msg.empty()) msg = PQerrorMessage(c_);
+        if (r) PQclear(r);
+        if (PQstatus(c_) == CONNECTION_BAD)
+            msg = "lost the connection to PostgreSQL at " + where() + ": " + msg;
+        (void)sql;
+        throw Exception(scrub(msg, p_.password));
+    }
+
+    PGconn* c_;
+    Params p_;
+    std::mutex mu_;
+    std::unordered_map<std::string, std::string> prepared_;
+    std::string write_key_, apply_key_;
+    bool apply_held_ = false;
+    int64_t changes_ = 0;
+};
+
+bool PgStmt::step() {
+    if (!res_) {
+        res_ = c_.run_params(sql_, params_);
+        row_ = 0;
+    } else {
+        ++row_;
+    }
+    return row_ < PQntuples(res_);
+}
+
+int PgStmt::exec() {
+    clear();
+    PGresult* r = c_.run_params(sql_, params_);
+    int n = std::atoi(PQcmdTuples(r));
+    PQclear(r);
+    return n;
+}
+
+} // namespace
+
+std::unique_ptr<Connection> open_postgres_connection(const std::string& uri,
+                                                     int connect_timeout_s) {
+    Params p = parse_params(uri);
+    std::string timeout = std::to_string(connect_timeout_s > 0 ? connect_timeout_s : 10);
+    // Earlier keywords are defaults: the URI's own connect_timeout (or application_name) wins.
+    const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
+    const char* vals[] = {timeout.c_str(), "virtumancer", uri.c_str(), nullptr};
+    PGconn* c = PQconnectdbParams(keys, vals, 1);
+    if (!c) throw Error("cannot connect to PostgreSQL: out of memory", "try again");
+    if (PQstatus(c) != CONNECTION_OK) {
+        std::string msg = scrub(PQerrorMessage(c), p.password);
+        const char* h = PQhost(c);
+        const char* port = PQport(c);
+        std::string host = h && *h ? h : p.host;
+        std::string pt = port && *port ? port : p.port;
+        PQfinish(c);
+        throw Error("cannot connect to PostgreSQL at " + host + ":" + pt + " (" + redact(uri) +
+                        "): " + msg,
+                    "check that the server runs and answers on " + host + ":" + pt +
+                        ", that the database and user exist and the password is right (in the "
+                        "URI, PGPASSWORD or ~/.pgpass); a server that does not answer fails "
+                        "after connect_timeout (" +
+                        timeout + " s; set --db-connect-timeout or connect_timeout= in the URI)");
+    }
+    // Notices (e.g. "relation already exists, skipping") are not for the user.
+    PQsetNoticeProcessor(
+        c, [](void*, const char*) {}, nullptr);
+    try {
+        return std::make_unique<PgConnection>(c, std::move(p));
+    } catch (const Exception& e) {
+        throw Error(std::string("PostgreSQL: ") + e.what(), "check the database URI");
+    }
+}
+
+} // namespace virtumancer::sql

@@ -1,0 +1,136 @@
+// sql::Connection over SQLiteCpp; SQLite's exceptions become sql::Exception.
+#include "sql_sqlite.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <sqlite3.h>
+
+namespace virtumancer::sql {
+namespace {
+
+template <class Fn> auto guard(Fn&& fn) -> decltype(fn()) {
+    try {
+        return fn();
+    } catch (const SQLite::Exception& e) {
+        throw Exception(e.what());
+    }
+}
+
+class SqliteStmt : public StmtImpl {
+  public:
+    SqliteStmt(SQLite::Database& db, const std::string& sql) : st_(db, sql) {}
+    void bind_text(int i, const std::string& v) override { st_.bind(i, v); }
+    void bind_int(int i, int64_t v) override { st_.bind(i, v); }
+    void bind_null(int i) override { st_.bind(i); }
+    bool step() override {
+        return guard([&] { return st_.executeStep(); });
+    }
+    int exec() override {
+        return guard([&] { return st_.exec(); });
+    }
+    void reset() override { st_.reset(); }
+    void clear_bindings() override { st_.clearBindings(); }
+    bool is_null(int c) override { return st_.getColumn(c).isNull(); }
+    std::string text(int c) override { return st_.getColumn(c).getString(); }
+    int64_t int64(int c) override { return st_.getColumn(c).getInt64(); }
+
+  private:
+    SQLite::Statement st_;
+};
+
+} // namespace
+
+std::unique_ptr<StmtImpl> SqliteConnection::prepare(const std::string& sql) {
+    return guard([&] { return std::unique_ptr<StmtImpl>(new SqliteStmt(*db_, sql)); });
+}
+
+int SqliteConnection::exec(const std::string& sql) {
+    return guard([&] { return db_->exec(sql); });
+}
+
+void SqliteConnection::begin(Tx tx) {
+    exec(tx == Tx::write ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
+}
+void SqliteConnection::commit() {
+    exec("COMMIT");
+}
+void SqliteConnection::rollback() {
+    exec("ROLLBACK");
+}
+
+std::vector<std::string> SqliteConnection::tables() {
+    std::vector<std::string> names;
+    guard([&] {
+        SQLite::Statement q(*db_, "SELECT name FROM sqlite_master WHERE type='table' AND name NOT "
+                                  "LIKE 'sqlite_%' ORDER BY name");
+        while (q.executeStep()) names.push_back(q.getColumn(0).getString());
+    });
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+std::vector<ColumnMeta> SqliteConnection::columns(const std::string& table) {
+    std::vector<ColumnMeta> out;
+    guard([&] {
+        SQLite::Statement q(*db_, "PRAGMA table_info(\"" + table + "\")");
+        while (q.executeStep()) {
+            ColumnMeta c;
+            c.name = q.getColumn(1).getString();
+            c.type = q.getColumn(2).getString();
+            std::transform(c.type.begin(), c.type.end(), c.type.begin(), ::toupper);
+            c.notnull = q.getColumn(3).getInt() != 0;
+            if (!q.getColumn(4).isNull()) {
+                std::string d = q.getColumn(4).getString();
+                if (d.size() >= 2 && d.front() == '\'' && d.back() == '\'') {
+                    std::string v;
+                    for (size_t i = 1; i + 1 < d.size(); ++i) {
+                        v += d[i];
+                        if (d[i] == '\'' && i + 2 < d.size() && d[i + 1] == '\'') ++i;
+                    }
+                    c.dflt = v;
+                } else if (!d.empty() &&
+                           (std::isdigit(static_cast<unsigned char>(d[0])) || d[0] == '-')) {
+                    c.dflt = d;
+                }
+            }
+            out.push_back(std::move(c));
+        }
+    });
+    return out;
+}
+
+std::vector<std::string> SqliteConnection::check() {
+    std::vector<std::string> problems;
+    guard([&] {
+        SQLite::Statement ic(*db_, "PRAGMA integrity_check");
+        while (ic.executeStep()) {
+            std::string s = ic.getColumn(0).getString();
+            if (s != "ok") problems.push_back("integrity: " + s);
+        }
+        SQLite::Statement fk(*db_, "PRAGMA foreign_key_check");
+        while (fk.executeStep()) {
+            problems.push_back("foreign key: table " + fk.getColumn(0).getString() + " rowid " +
+                               fk.getColumn(1).getString() + " references missing row in " +
+                               fk.getColumn(2).getString());
+        }
+    });
+    return problems;
+}
+
+int SqliteConnection::schema_version() {
+    return guard([&] { return db_->execAndGet("PRAGMA user_version").getInt(); });
+}
+
+void SqliteConnection::set_schema_version(int v) {
+    exec("PRAGMA user_version = " + std::to_string(v));
+}
+
+void SqliteConnection::run_migration(const std::string& sql) {
+    exec(sql);
+}
+
+std::string SqliteConnection::server() {
+    return std::string("SQLite ") + sqlite3_libversion();
+}
+
+} // namespace virtumancer::sql
