@@ -9,6 +9,7 @@
 #include "virtumancer/diag.hpp"
 #include "virtumancer/hypervisor.hpp"
 #include "virtumancer/model.hpp"
+#include "virtumancer/plan_step.hpp"
 
 namespace virtumancer {
 
@@ -31,17 +32,6 @@ struct ResourceChange {
     std::vector<FieldDiff> diffs;
     std::string note; // e.g. "VM keeps running the old config until restarted (pending)"
     std::string address() const { return host + "/" + kind + "/" + name; }
-};
-
-// One executable step. The applier never looks at ResourceChange, only at steps.
-struct Step {
-    int id = 0;
-    std::string op; // pool.define, volume.create, vm.define, vm.attach_device, ...
-    std::string host, kind, name;
-    std::string xml;                         // object or device XML, when the op needs one
-    std::map<std::string, std::string> args; // op arguments (live, config, count, kib, ...)
-    std::vector<int> deps;                   // step ids that must succeed first
-    std::string change;                      // address() of the ResourceChange it implements
 };
 
 // A running VM that differs from its spec where its persistent config does not (the config
@@ -74,8 +64,20 @@ struct Blocked {
     std::string address() const { return host + "/" + kind + "/" + name; }
 };
 
+// What a plan was made with that changes what apply may do; recorded in a saved plan so that
+// `apply --plan` verifies with the options the plan was made with.
+struct PlanScope {
+    bool prune = false;               // deletions of objects whose spec was removed
+    std::vector<std::string> targets; // "kind/name" (empty: everything)
+    bool restart_pending = false;     // restarts of running VMs with pending changes
+};
+
+// The saved plan format this virtumancer writes and reads (plan_from_json refuses others).
+constexpr int kPlanFormatVersion = 2;
+
 struct Plan {
-    int format_version = 1;
+    int format_version = kPlanFormatVersion;
+    PlanScope options;                               // the options it was made with
     std::vector<ResourceChange> changes;             // actionable changes, in plan order
     std::vector<Step> steps;                         // topologically ordered
     std::vector<Blocked> blocked;                    // refused changes (apply refuses the plan)
@@ -107,6 +109,12 @@ struct PlanOptions {
     bool restart_pending = false;
 };
 
+// Records on each step the fields of its change's diffs it carries out (Step::fields, what
+// its task and audit entry show): a power step the state, an autostart step the autostart, a
+// device step its device's fields, ...; all of them for a step serving the change as a whole
+// (an undefine, the shutdown of a restart). make_plan calls it; for plans made otherwise.
+void assign_step_fields(Plan& p);
+
 // Desired domain XML for a VM spec (what `render` prints and apply defines).
 std::string desired_domain_xml(const Spec& vm, const std::string& revision);
 
@@ -119,15 +127,31 @@ std::map<std::string, std::string> fingerprints(const std::vector<ObservedHost>&
 
 // Drift: every difference between managed objects and their specs (same comparison as the
 // planner, reported as found rather than as actions).
+// pending: the config matches the spec, the running VM does not (see DriftItem::pending).
+// error: libvirt returned XML virtumancer cannot parse (see DriftItem::error).
+enum class DriftStatus {
+    InSync,
+    Drifted,
+    Pending,
+    Missing,
+    Unmanaged,
+    Unreachable,
+    Conflict,
+    Orphaned,
+    Error,
+};
+// "in_sync", "drifted", "pending", "missing", "unmanaged", "unreachable", "conflict",
+// "orphaned", "error": the words of drift's output and JSON.
+const char* drift_status_name(DriftStatus s);
+
 struct DriftItem {
     std::string host, kind, name;
-    // in_sync | drifted | pending | missing | unmanaged | unreachable | conflict | orphaned
-    // pending: the config matches the spec, the running VM does not (see `pending`).
-    std::string status;
+    DriftStatus status = DriftStatus::InSync;
     std::vector<FieldDiff> diffs;
     // The running VM's differences from the spec where its config matches (before: the
     // running value). Reported with status pending, or alongside diffs when drifted.
     std::vector<FieldDiff> pending = {};
+    std::string error = {}; // status error: what failed, where, and the remedy
 };
 std::vector<DriftItem> detect_drift(const DesiredState& desired,
                                     const std::vector<ObservedHost>& observed);

@@ -65,8 +65,8 @@ void check_step_graph(const Plan& plan) {
     for (const auto& s : plan.steps)
         for (int d : s.deps)
             if (!by_id.count(d))
-                throw Error("step " + std::to_string(s.id) + " (" + s.op + " " + s.change +
-                                ") depends on step " + std::to_string(d) +
+                throw Error("step " + std::to_string(s.id) + " (" + op_name(s.op()) + " " +
+                                s.change + ") depends on step " + std::to_string(d) +
                                 ", which the plan "
                                 "does not have",
                             "the plan is malformed; make a new one with virtumancer plan");
@@ -81,7 +81,7 @@ void check_step_graph(const Plan& plan) {
                 std::string path;
                 auto it = std::find(stack.begin(), stack.end(), d);
                 for (; it != stack.end(); ++it)
-                    path += std::to_string(*it) + " (" + by_id[*it]->op + ") -> ";
+                    path += std::to_string(*it) + " (" + op_name(by_id[*it]->op()) + ") -> ";
                 path += std::to_string(d);
                 throw Error("the plan's steps depend on each other in a cycle: " + path +
                                 "; nothing was executed",
@@ -118,7 +118,7 @@ ApplyEvent event_of(const char* type, const Step& s) {
     ApplyEvent e;
     e.type = type;
     e.step = s.id;
-    e.op = s.op;
+    e.op = op_name(s.op());
     e.host = s.host;
     e.kind = s.kind;
     e.name = s.name;
@@ -191,7 +191,7 @@ class Runner {
         sum.skipped = result_.skipped;
         for (size_t i = 0; i < plan_.steps.size(); ++i) {
             const Step& st = plan_.steps[i];
-            std::string what = std::to_string(st.id) + " " + st.op + " " + st.change;
+            std::string what = std::to_string(st.id) + " " + op_name(st.op()) + " " + st.change;
             const StepResult& r = result_.steps[i];
             if (r.status == StepStatus::Skipped)
                 sum.skipped_steps.push_back(what + " (" + r.error + ")");
@@ -254,8 +254,8 @@ class Runner {
             StepResult& r = result_.steps[d];
             if (r.status != StepStatus::Pending) continue;
             r.status = StepStatus::Skipped;
-            r.error = "step " + std::to_string(failed.id) + " (" + failed.op + " " + failed.change +
-                      ") did not complete";
+            r.error = "step " + std::to_string(failed.id) + " (" + op_name(failed.op()) + " " +
+                      failed.change + ") did not complete";
             ready_.erase(d);
             for (size_t dd : dependents_[d]) todo.push_back(dd);
         }
@@ -272,8 +272,8 @@ class Runner {
         {
             std::lock_guard<std::mutex> lock(store_mu_);
             try {
-                r.task_id = store_.task_begin(result_.run_id, opts_.actor, s.op, s.kind, s.name,
-                                              details.dump());
+                r.task_id = store_.task_begin(result_.run_id, opts_.actor, op_name(s.op()), s.kind,
+                                              s.name, details.dump());
             } catch (const std::exception& e) {
                 // Without a task row the action would be unrecorded: do not run it.
                 r.status = StepStatus::Failed;
@@ -342,7 +342,7 @@ class Runner {
             try {
                 store_.task_finish(r.task_id, error.empty(), details.dump());
                 if (error.empty())
-                    store_.audit(opts_.actor, s.op, s.kind, s.name,
+                    store_.audit(opts_.actor, op_name(s.op()), s.kind, s.name,
                                  audit_details(s, diffs, result_.run_id).dump());
             } catch (const std::exception& e) {
                 if (error.empty())

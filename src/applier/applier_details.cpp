@@ -39,29 +39,10 @@ namespace {
 
 using nlohmann::json;
 
-bool starts_with(const std::string& s, const std::string& p) {
-    return s.rfind(p, 0) == 0;
-}
-
-// Which planned fields an op changes; empty: all of them but power and autostart.
-bool relevant(const std::string& op, const std::string& device, const std::string& field) {
-    auto suffix = op.substr(op.find('.') + 1);
-    if (suffix == "start" || suffix == "shutdown" || suffix == "destroy" || suffix == "suspend" ||
-        suffix == "resume")
-        return field == "state" || field == "active";
-    if (suffix == "autostart") return field == "autostart";
-    if (op == "vm.set_vcpus") return starts_with(field, "vcpu");
-    if (op == "vm.set_memory") return field.find("memory") != std::string::npos;
-    if (op == "network.update") return field.find(".dhcp_") != std::string::npos;
-    if (op == "vm.rename") return field == "name";
-    if (starts_with(op, "vm.") && op.find("_device") != std::string::npos)
-        return !device.empty() && (field == device || starts_with(field, device + "["));
-    return field != "state" && field != "active" && field != "autostart";
-}
-
 json redacted_args(const Step& s) {
-    json a = json::object();
-    for (const auto& [k, v] : s.args) a[k] = is_secret_name(k) ? std::string("(redacted)") : v;
+    json a = step_args_json(s.payload);
+    for (auto& [k, v] : a.items())
+        if (is_secret_name(k)) v = "(redacted)";
     return a;
 }
 
@@ -77,13 +58,6 @@ json diffs_json(const std::vector<FieldDiff>& diffs) {
     return out;
 }
 
-std::string root_name(const std::string& xml) {
-    if (xml.empty()) return "";
-    pugi::xml_document doc;
-    if (!doc.load_string(xml.c_str())) return "";
-    return doc.document_element().name();
-}
-
 } // namespace
 
 std::vector<FieldDiff> step_diffs(const Plan& plan, const Step& s) {
@@ -91,18 +65,18 @@ std::vector<FieldDiff> step_diffs(const Plan& plan, const Step& s) {
     for (const auto& c : plan.changes)
         if (c.address() == s.change) rc = &c;
     if (!rc) return {};
-    std::string device = root_name(s.xml);
     std::vector<FieldDiff> out;
     for (const auto& d : rc->diffs)
-        if (relevant(s.op, device, d.field)) out.push_back(d);
-    // A step serving the change as a whole (undefine, the shutdown of a restart): all of it.
+        if (std::find(s.fields.begin(), s.fields.end(), d.field) != s.fields.end())
+            out.push_back(d);
+    // A step that names none of them (made by hand, not by the planner): all of it.
     if (out.empty()) out = rc->diffs;
     return out;
 }
 
 json task_details(const Step& s, const std::vector<FieldDiff>& diffs) {
     json j = {{"step", s.id},
-              {"op", s.op},
+              {"op", op_name(s.op())},
               {"host", s.host},
               {"kind", s.kind},
               {"name", s.name},
@@ -110,9 +84,9 @@ json task_details(const Step& s, const std::vector<FieldDiff>& diffs) {
               {"args", redacted_args(s)},
               {"deps", s.deps},
               {"planned", diffs_json(diffs)}};
-    if (!s.xml.empty()) {
-        std::string x = redact_xml(s.xml);
-        j["xml_bytes"] = s.xml.size();
+    if (!s.xml().empty()) {
+        std::string x = redact_xml(s.xml());
+        j["xml_bytes"] = s.xml().size();
         j["xml"] = x.size() > 600 ? x.substr(0, 600) + "..." : x;
     }
     return j;

@@ -22,12 +22,14 @@ struct StepInterrupted : std::runtime_error {
 // Executes one step against its host. Throws (Error with libvirt's message) on failure.
 void run_step(const Step& s, Hypervisor& hv, const ApplyOptions& opts, const Progress& progress);
 
-// Sets passwd on the graphics elements named by the step's password_file:<i> /
-// password_env:<i> args (index among the XML's <graphics> elements), reading the file or
-// the environment now. Returns the XML unchanged when the step names none.
-std::string inject_graphics_passwords(const std::string& xml, const Step& s);
+// Sets passwd on the graphics elements `passwords` name (by index among the XML's <graphics>
+// elements), reading the file or the environment now. Returns the XML unchanged when there
+// are none. `s`: the step, for messages.
+std::string inject_graphics_passwords(const std::string& xml,
+                                      const std::vector<GraphicsPassword>& passwords,
+                                      const Step& s);
 
-// The diffs of `plan` that the step carries out (by its change address and op).
+// The diffs of `plan` that the step carries out (its change's diffs of Step::fields).
 std::vector<FieldDiff> step_diffs(const Plan& plan, const Step& s);
 
 // JSON for a task row (before the call) and an audit entry; secrets redacted.

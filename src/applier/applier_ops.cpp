@@ -9,43 +9,16 @@
 #include "applier_internal.hpp"
 #include "virtumancer/diag.hpp"
 #include "virtumancer/interrupt.hpp"
-#include "virtumancer/parse_int.hpp"
 #include "virtumancer/usage.hpp"
 #include "virtumancer/xml_string.hpp"
 
 namespace virtumancer::applier_detail {
 namespace {
 
-std::string arg(const Step& s, const std::string& key, const std::string& def = {}) {
-    auto it = s.args.find(key);
-    return it == s.args.end() ? def : it->second;
-}
-
-bool flag(const Step& s, const std::string& key, bool def = false) {
-    auto it = s.args.find(key);
-    if (it == s.args.end()) return def;
-    return it->second == "1" || it->second == "yes" || it->second == "true";
-}
-
-long long number(const Step& s, const std::string& key) {
-    std::string v = arg(s, key);
-    if (auto n = parse_int(v)) return *n;
-    throw Error("step " + std::to_string(s.id) + " (" + s.op + ") has no valid '" + key +
-                    "' argument: '" + v + "'",
-                "the plan is malformed; make a new one with virtumancer plan");
-}
-
-// "pool/volume" volume names: the part after the pool.
-std::string volume_name(const Step& s) {
-    std::string v = arg(s, "volume");
-    if (!v.empty()) return v;
-    auto slash = s.name.find('/');
-    return slash == std::string::npos ? s.name : s.name.substr(slash + 1);
-}
-
-void shutdown(const Step& s, Hypervisor& hv, const ApplyOptions& opts, const Progress& progress) {
+void shutdown(const Step& s, const VmShutdown& a, Hypervisor& hv, const ApplyOptions& opts,
+              const Progress& progress) {
     if (hv.domain_state(s.name) == "shutoff") return;
-    long long timeout = number(s, "timeout");
+    const long long timeout = a.timeout;
     hv.shutdown_domain(s.name);
     auto start = std::chrono::steady_clock::now();
     auto interval =
@@ -71,7 +44,7 @@ void shutdown(const Step& s, Hypervisor& hv, const ApplyOptions& opts, const Pro
         }
         std::this_thread::sleep_for(interval);
     }
-    if (!flag(s, "force"))
+    if (!a.force)
         throw Error("VM " + s.name + " did not shut down within " + std::to_string(timeout) +
                         "s and its spec does not allow a forced stop (force_stop: true)",
                     "shut the guest down from inside, raise shutdown_timeout, or set "
@@ -83,27 +56,24 @@ void shutdown(const Step& s, Hypervisor& hv, const ApplyOptions& opts, const Pro
 
 // Right before a deletion, from a fresh observation of the host (not the plan's): nothing may
 // use the object (a domain's config or running config, an overlay, a volume left in a pool).
-void check_unused(const Step& s, Hypervisor& hv, const ApplyOptions& opts,
-                  const Progress& progress) {
-    progress(0, "checking that nothing on the host uses it");
-    Usage u(hv.observe(opts.parallelism));
-    std::vector<Use> users;
+// The object a deletion step removes, and who uses it on the host now.
+struct Deletion {
     std::string what;
-    if (s.op == "volume.delete") {
-        what = "volume " + arg(s, "pool") + "/" + volume_name(s);
-        users = u.volume_users(arg(s, "pool"), volume_name(s));
-    } else if (s.op == "pool.undefine") {
-        what = "pool " + s.name;
-        users = u.pool_users(s.name);
-    } else {
-        what = "network " + s.name;
-        users = u.network_users(s.name);
-    }
-    if (!users.empty())
-        throw Error("refusing to delete " + what + " on " + hv.uri() + ": it is used " +
-                        users_text(users) + "; nothing was deleted",
+    std::vector<Use> users;
+};
+
+void check_unused(const Deletion& d, Hypervisor& hv) {
+    if (!d.users.empty())
+        throw Error("refusing to delete " + d.what + " on " + hv.uri() + ": it is used " +
+                        users_text(d.users) + "; nothing was deleted",
                     "remove those users first (something changed since the plan was made), "
                     "then plan and apply again");
+}
+
+// Right before a deletion, from a fresh observation of the host (not the plan's).
+Usage fresh_usage(Hypervisor& hv, const ApplyOptions& opts, const Progress& progress) {
+    progress(0, "checking that nothing on the host uses it");
+    return Usage(hv.observe(opts.parallelism));
 }
 
 std::string read_password_file(const std::string& path) {
@@ -123,21 +93,20 @@ std::string read_password_file(const std::string& path) {
 
 } // namespace
 
-std::string inject_graphics_passwords(const std::string& xml, const Step& s) {
+std::string inject_graphics_passwords(const std::string& xml,
+                                      const std::vector<GraphicsPassword>& passwords,
+                                      const Step& s) {
     std::map<int, std::string> pw;
-    for (const auto& [k, v] : s.args) {
-        bool file = k.rfind("password_file:", 0) == 0, env = k.rfind("password_env:", 0) == 0;
-        if (!file && !env) continue;
-        int idx = parse_int<int>(k.substr(k.find(':') + 1)).value_or(0);
-        if (file) {
-            pw[idx] = read_password_file(v);
+    for (const auto& g : passwords) {
+        if (!g.file.empty()) {
+            pw[g.index] = read_password_file(g.file);
         } else {
-            const char* e = std::getenv(v.c_str());
+            const char* e = std::getenv(g.env.c_str());
             if (!e || !*e)
-                throw Error("the environment variable " + v +
+                throw Error("the environment variable " + g.env +
                                 " (password_env of a graphics device of " + s.name + ") is not set",
-                            "export " + v + " before running apply");
-            pw[idx] = e;
+                            "export " + g.env + " before running apply");
+            pw[g.index] = e;
         }
     }
     if (pw.empty()) return xml;
@@ -165,92 +134,87 @@ std::string inject_graphics_passwords(const std::string& xml, const Step& s) {
     return xml_document_string(doc);
 }
 
-void run_step(const Step& s, Hypervisor& hv, const ApplyOptions& opts, const Progress& progress) {
-    const std::string& op = s.op;
-    const std::string& n = s.name;
-    if (op == "vm.define") {
-        hv.define_domain(inject_graphics_passwords(s.xml, s));
-    } else if (op == "vm.start") {
-        hv.start_domain(n);
-    } else if (op == "vm.shutdown") {
-        shutdown(s, hv, opts, progress);
-    } else if (op == "vm.destroy") {
-        hv.destroy_domain(n);
-    } else if (op == "vm.undefine") {
-        hv.undefine_domain(n, flag(s, "keep_nvram", true), flag(s, "keep_tpm", true));
-    } else if (op == "vm.attach_device") {
-        hv.attach_device(n, inject_graphics_passwords(s.xml, s), flag(s, "live"),
-                         flag(s, "config"));
-    } else if (op == "vm.detach_device") {
-        hv.detach_device(n, s.xml, flag(s, "live"), flag(s, "config"));
-    } else if (op == "vm.update_device") {
-        hv.update_device(n, inject_graphics_passwords(s.xml, s), flag(s, "live"),
-                         flag(s, "config"));
-    } else if (op == "vm.set_vcpus") {
-        hv.set_vcpus(n, static_cast<int>(number(s, "count")), flag(s, "live"), flag(s, "config"));
-    } else if (op == "vm.set_memory") {
-        hv.set_memory(n, static_cast<unsigned long long>(number(s, "kib")), flag(s, "live"),
-                      flag(s, "config"));
-    } else if (op == "vm.rename") {
-        hv.rename_domain(n, arg(s, "new_name"));
-    } else if (op == "vm.autostart") {
-        hv.set_domain_autostart(n, flag(s, "autostart"));
-    } else if (op == "vm.suspend") {
-        hv.suspend_domain(n);
-    } else if (op == "vm.resume") {
-        hv.resume_domain(n);
-    } else if (op == "pool.define") {
-        hv.define_pool(s.xml, flag(s, "build"), flag(s, "start"), flag(s, "autostart"));
-    } else if (op == "pool.start") {
-        hv.start_pool(n);
-    } else if (op == "pool.autostart") {
-        hv.set_pool_autostart(n, flag(s, "autostart"));
-    } else if (op == "volume.create") {
-        progress(0, "creating the volume");
-        hv.create_volume(arg(s, "pool"), s.xml);
-    } else if (op == "volume.resize") {
-        hv.resize_volume(arg(s, "pool"), volume_name(s),
-                         static_cast<unsigned long long>(number(s, "bytes")));
-    } else if (op == "volume.delete") {
-        check_unused(s, hv, opts, progress);
-        hv.delete_volume(arg(s, "pool"), volume_name(s));
-    } else if (op == "network.define") {
-        hv.define_network(s.xml, flag(s, "start"), flag(s, "autostart"));
-    } else if (op == "network.start") {
-        hv.start_network(n);
-    } else if (op == "network.autostart") {
-        hv.set_network_autostart(n, flag(s, "autostart"));
-    } else if (op == "network.update") {
-        hv.update_network(n, arg(s, "section"), arg(s, "command"),
-                          static_cast<int>(number(s, "parent_index")), s.xml, flag(s, "live"),
-                          flag(s, "config"));
-    } else if (op == "snapshot.create") {
-        std::string dom = arg(s, "domain");
-        if (dom.empty()) dom = n.substr(0, n.find('/'));
-        hv.create_snapshot(dom, s.xml);
-    } else if (op == "snapshot.set_description") {
-        std::string dom = arg(s, "domain");
-        if (dom.empty()) dom = n.substr(0, n.find('/'));
-        hv.set_snapshot_description(dom, arg(s, "snapshot", n.substr(n.find('/') + 1)),
-                                    arg(s, "description"));
-    } else if (op == "snapshot.delete") {
-        std::string dom = arg(s, "domain");
-        if (dom.empty()) dom = n.substr(0, n.find('/'));
-        hv.delete_snapshot(dom, arg(s, "snapshot", n.substr(n.find('/') + 1)));
-    } else if (op == "vm.set_max_vcpus") {
-        hv.set_max_vcpus(n, static_cast<int>(number(s, "count")));
-    } else if (op == "vm.set_max_memory") {
-        hv.set_max_memory(n, static_cast<unsigned long long>(number(s, "kib")));
-    } else if (op == "pool.undefine") {
-        check_unused(s, hv, opts, progress);
-        hv.undefine_pool(n);
-    } else if (op == "network.undefine") {
-        check_unused(s, hv, opts, progress);
-        hv.undefine_network(n);
-    } else {
-        throw Error("unknown step operation '" + op + "' (step " + std::to_string(s.id) + ")",
-                    "this plan was made by a newer virtumancer; plan again with this one");
+namespace {
+
+// The meaning of each op: one call operator per payload type.
+struct RunStep {
+    const Step& s;
+    Hypervisor& hv;
+    const ApplyOptions& opts;
+    const Progress& progress;
+
+    void operator()(const VmDefine& a) const {
+        hv.define_domain(inject_graphics_passwords(a.xml, a.passwords, s));
     }
+    void operator()(const VmStart&) const { hv.start_domain(s.name); }
+    void operator()(const VmShutdown& a) const { shutdown(s, a, hv, opts, progress); }
+    void operator()(const VmDestroy&) const { hv.destroy_domain(s.name); }
+    void operator()(const VmUndefine& a) const {
+        hv.undefine_domain(s.name, a.keep_nvram, a.keep_tpm);
+    }
+    void operator()(const VmAttachDevice& a) const {
+        hv.attach_device(s.name, inject_graphics_passwords(a.xml, a.passwords, s), a.live,
+                         a.config);
+    }
+    void operator()(const VmDetachDevice& a) const {
+        hv.detach_device(s.name, a.xml, a.live, a.config);
+    }
+    void operator()(const VmUpdateDevice& a) const {
+        hv.update_device(s.name, inject_graphics_passwords(a.xml, a.passwords, s), a.live,
+                         a.config);
+    }
+    void operator()(const VmSetVcpus& a) const { hv.set_vcpus(s.name, a.count, a.live, a.config); }
+    void operator()(const VmSetMemory& a) const { hv.set_memory(s.name, a.kib, a.live, a.config); }
+    void operator()(const VmRename& a) const { hv.rename_domain(s.name, a.new_name); }
+    void operator()(const VmAutostart& a) const { hv.set_domain_autostart(s.name, a.autostart); }
+    void operator()(const VmSuspend&) const { hv.suspend_domain(s.name); }
+    void operator()(const VmResume&) const { hv.resume_domain(s.name); }
+    void operator()(const PoolDefine& a) const {
+        hv.define_pool(a.xml, a.build, a.start, a.autostart);
+    }
+    void operator()(const PoolStart&) const { hv.start_pool(s.name); }
+    void operator()(const PoolAutostart& a) const { hv.set_pool_autostart(s.name, a.autostart); }
+    void operator()(const PoolUndefine&) const {
+        check_unused({"pool " + s.name, fresh_usage(hv, opts, progress).pool_users(s.name)}, hv);
+        hv.undefine_pool(s.name);
+    }
+    void operator()(const VolumeCreate& a) const {
+        progress(0, "creating the volume");
+        hv.create_volume(a.pool, a.xml);
+    }
+    void operator()(const VolumeResize& a) const { hv.resize_volume(a.pool, a.volume, a.bytes); }
+    void operator()(const VolumeDelete& a) const {
+        check_unused({"volume " + a.pool + "/" + a.volume,
+                      fresh_usage(hv, opts, progress).volume_users(a.pool, a.volume)},
+                     hv);
+        hv.delete_volume(a.pool, a.volume);
+    }
+    void operator()(const NetworkDefine& a) const {
+        hv.define_network(a.xml, a.start, a.autostart);
+    }
+    void operator()(const NetworkStart&) const { hv.start_network(s.name); }
+    void operator()(const NetworkAutostart& a) const {
+        hv.set_network_autostart(s.name, a.autostart);
+    }
+    void operator()(const NetworkUpdate& a) const {
+        hv.update_network(s.name, a.section, a.command, a.parent_index, a.xml, a.live, a.config);
+    }
+    void operator()(const NetworkUndefine&) const {
+        check_unused({"network " + s.name, fresh_usage(hv, opts, progress).network_users(s.name)},
+                     hv);
+        hv.undefine_network(s.name);
+    }
+    void operator()(const SnapshotCreate& a) const { hv.create_snapshot(a.domain, a.xml); }
+    void operator()(const SnapshotSetDescription& a) const {
+        hv.set_snapshot_description(a.domain, a.snapshot, a.description);
+    }
+    void operator()(const SnapshotDelete& a) const { hv.delete_snapshot(a.domain, a.snapshot); }
+};
+
+} // namespace
+
+void run_step(const Step& s, Hypervisor& hv, const ApplyOptions& opts, const Progress& progress) {
+    std::visit(RunStep{s, hv, opts, progress}, s.payload);
 }
 
 } // namespace virtumancer::applier_detail

@@ -201,9 +201,10 @@ int run_apply(Globals& g, const ApplyArgs& a) {
                         "make a new plan (virtumancer plan --out " + a.plan_file +
                             "), review it, and apply that");
         }
-        // Verification plans with the options the saved plan was made with, as far as known.
-        for (const auto& c : plan.changes)
-            if (c.action == Action::Delete) popts.prune = true;
+        // Verification plans with the options the saved plan was made with (it records them).
+        popts.prune = plan.options.prune;
+        popts.targets = plan.options.targets;
+        popts.restart_pending = plan.options.restart_pending;
     } else {
         auto observed = observe_hosts(d.state, over, a.parallelism, a.timeouts);
         plan = make_plan(d.state, observed, popts);

@@ -27,12 +27,12 @@ void record_vm_statuses(Database& db, const std::vector<DriftItem>& items) {
     std::vector<Store::SyncStatus> st;
     for (const auto& it : items) {
         if (it.kind != "vm") continue;
-        std::string s = it.status == "in_sync"    ? "in_sync"
-                        : it.status == "drifted"  ? "drifted"
-                        : it.status == "missing"  ? "pending"
-                        : it.status == "pending"  ? "pending_restart"
-                        : it.status == "conflict" ? "error"
-                                                  : "";
+        std::string s = it.status == DriftStatus::InSync     ? "in_sync"
+                        : it.status == DriftStatus::Drifted  ? "drifted"
+                        : it.status == DriftStatus::Missing  ? "pending"
+                        : it.status == DriftStatus::Pending  ? "pending_restart"
+                        : it.status == DriftStatus::Conflict ? "error"
+                                                             : "";
         if (!s.empty()) st.push_back({it.host, it.name, s});
     }
     try {
@@ -44,8 +44,8 @@ void record_vm_statuses(Database& db, const std::vector<DriftItem>& items) {
 }
 
 bool counts_as_drift(const DriftItem& it, bool fail_on_unmanaged) {
-    if (it.status == "in_sync") return false;
-    if (it.status == "unmanaged") return fail_on_unmanaged;
+    if (it.status == DriftStatus::InSync) return false;
+    if (it.status == DriftStatus::Unmanaged) return fail_on_unmanaged;
     return true;
 }
 
@@ -101,7 +101,7 @@ std::string junit_report(const std::vector<DriftItem>& items, bool fail_on_unman
         for (const auto& d : it.pending)
             body << d.field << ": expected '" << d.after << "', running '" << d.before
                  << "' (pending: the config matches, the running " << it.kind << " does not)\n";
-        os << ">\n      <failure message=\"" << xml_escape(it.status) << "\">"
+        os << ">\n      <failure message=\"" << xml_escape(drift_status_name(it.status)) << "\">"
            << xml_escape(body.str()) << "</failure>\n    </testcase>\n";
     }
     os << "  </testsuite>\n</testsuites>\n";
@@ -173,7 +173,7 @@ void register_drift(CLI::App& app, Globals& g, Runner& run) {
             for (const auto& it : items) {
                 drifted += counts_as_drift(it, a->fail_on_unmanaged);
                 pending += !it.pending.empty();
-                unreachable |= it.status == "unreachable";
+                unreachable |= it.status == DriftStatus::Unreachable;
             }
             if (!a->junit.empty())
                 write_file_atomic(a->junit, junit_report(items, a->fail_on_unmanaged, secs));
@@ -196,10 +196,11 @@ void register_drift(CLI::App& app, Globals& g, Runner& run) {
                     arr.push_back({{"host", it.host},
                                    {"kind", it.kind},
                                    {"name", it.name},
-                                   {"status", it.status},
+                                   {"status", drift_status_name(it.status)},
                                    {"drift", counts_as_drift(it, a->fail_on_unmanaged)},
                                    {"diffs", diffs},
                                    {"pending", pending}});
+                    if (!it.error.empty()) arr.back()["error"] = it.error;
                 }
                 std::cout << nlohmann::json{{"format_version", 1},
                                             {"objects", arr},
@@ -210,10 +211,12 @@ void register_drift(CLI::App& app, Globals& g, Runner& run) {
                           << "\n";
             } else {
                 for (const auto& it : items) {
-                    if (it.status == "in_sync") continue;
-                    std::cout << it.host << "/" << it.kind << "/" << it.name << ": " << it.status
+                    if (it.status == DriftStatus::InSync) continue;
+                    std::cout << it.host << "/" << it.kind << "/" << it.name << ": "
+                              << drift_status_name(it.status)
                               << (counts_as_drift(it, a->fail_on_unmanaged) ? "" : " (information)")
                               << "\n";
+                    if (!it.error.empty()) std::cout << "    " << it.error << "\n";
                     for (const auto& df : it.diffs)
                         std::cout << "    " << df.field << ": expected "
                                   << (df.after.empty() ? "(absent)"

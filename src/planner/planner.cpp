@@ -56,6 +56,30 @@ const char* action_name(Action a) {
     return "?";
 }
 
+const char* drift_status_name(DriftStatus s) {
+    switch (s) {
+    case DriftStatus::InSync:
+        return "in_sync";
+    case DriftStatus::Drifted:
+        return "drifted";
+    case DriftStatus::Pending:
+        return "pending";
+    case DriftStatus::Missing:
+        return "missing";
+    case DriftStatus::Unmanaged:
+        return "unmanaged";
+    case DriftStatus::Unreachable:
+        return "unreachable";
+    case DriftStatus::Conflict:
+        return "conflict";
+    case DriftStatus::Orphaned:
+        return "orphaned";
+    case DriftStatus::Error:
+        return "error";
+    }
+    return "?";
+}
+
 namespace {
 
 ResourceChange change_of(const std::string& host, const std::string& kind,
@@ -178,18 +202,14 @@ std::string render_device(const Object& dev) {
 struct Builder {
     Plan plan;
     int next_id = 1;
-    int add(const std::string& op, const std::string& host, const std::string& kind,
-            const std::string& name, const std::string& xml,
-            std::map<std::string, std::string> args, std::vector<int> deps,
-            const std::string& change) {
+    int add(StepPayload payload, const std::string& host, const std::string& kind,
+            const std::string& name, std::vector<int> deps, const std::string& change) {
         Step s;
         s.id = next_id++;
-        s.op = op;
+        s.payload = std::move(payload);
         s.host = host;
         s.kind = kind;
         s.name = name;
-        s.xml = xml;
-        s.args = std::move(args);
         deps.erase(std::remove(deps.begin(), deps.end(), 0), deps.end());
         std::sort(deps.begin(), deps.end());
         deps.erase(std::unique(deps.begin(), deps.end()), deps.end());
@@ -260,9 +280,8 @@ void plan_pools(Builder& b, const DesiredState& d, HostPlan& hp) {
             rc.action = Action::Create;
             rc.cls = ChangeClass::Live;
             for (auto& [k, v] : ps.obj.fields) rc.diffs.push_back({k, "", v, ChangeClass::Live});
-            int id = b.add("pool.define", rc.host, "pool", rc.name, render_xml(ps.obj),
-                           {{"build", "1"}, {"start", "1"}, {"autostart", autostart ? "1" : "0"}},
-                           {}, rc.address());
+            int id = b.add(PoolDefine{render_xml(ps.obj), true, true, autostart}, rc.host, "pool",
+                           rc.name, {}, rc.address());
             hp.pool_ready[rc.name] = id;
             b.plan.changes.push_back(rc);
             continue;
@@ -271,11 +290,11 @@ void plan_pools(Builder& b, const DesiredState& d, HostPlan& hp) {
         int last = 0;
         for (const auto& df : planner::diff_pool(ps.obj, *op)) {
             if (df.field == "active") {
-                last = b.add("pool.start", rc.host, "pool", rc.name, "", {}, {}, rc.address());
+                last = b.add(PoolStart{}, rc.host, "pool", rc.name, {}, rc.address());
                 rc.diffs.push_back(df);
             } else if (df.field == "autostart") {
-                last = b.add("pool.autostart", rc.host, "pool", rc.name, "",
-                             {{"autostart", autostart ? "1" : "0"}}, {last}, rc.address());
+                last =
+                    b.add(PoolAutostart{autostart}, rc.host, "pool", rc.name, {last}, rc.address());
                 rc.diffs.push_back(df);
             } else {
                 config.push_back(df);
@@ -366,8 +385,8 @@ void plan_volumes(Builder& b, const DesiredState& d, HostPlan& hp) {
             rc.action = Action::Create;
             rc.cls = ChangeClass::Live;
             for (auto& [k, v] : want.fields) rc.diffs.push_back({k, "", v, ChangeClass::Live});
-            hp.volume_ready[key] = b.add("volume.create", rc.host, "volume", key, render_xml(want),
-                                         {{"pool", pool}}, deps, rc.address());
+            hp.volume_ready[key] = b.add(VolumeCreate{pool, render_xml(want)}, rc.host, "volume",
+                                         key, deps, rc.address());
             b.plan.changes.push_back(rc);
             continue;
         }
@@ -377,8 +396,8 @@ void plan_volumes(Builder& b, const DesiredState& d, HostPlan& hp) {
         for (auto& df : planner::diff_volume(want, parse_xml(ov->xml, volume_kind()))) {
             if (df.field == "capacity" && df.cls == ChangeClass::Live) {
                 hp.volume_ready[key] =
-                    b.add("volume.resize", rc.host, "volume", key, "",
-                          {{"pool", pool}, {"bytes", df.after}}, {}, rc.address());
+                    b.add(VolumeResize{pool, vs->obj.name(), std::stoull(df.after)}, rc.host,
+                          "volume", key, {}, rc.address());
                 rc.diffs.push_back(df);
             } else if (df.field == "capacity") {
                 Blocked bl = blocked_of(rc.host, "volume", key, "", &vs->src);
@@ -485,9 +504,8 @@ void plan_networks(Builder& b, const DesiredState& d, HostPlan& hp) {
             rc.action = Action::Create;
             rc.cls = ChangeClass::Live;
             for (auto& [k, v] : ns.obj.fields) rc.diffs.push_back({k, "", v, ChangeClass::Live});
-            hp.network_ready[rc.name] =
-                b.add("network.define", rc.host, "network", rc.name, render_xml(ns.obj),
-                      {{"start", "1"}, {"autostart", autostart ? "1" : "0"}}, {}, rc.address());
+            hp.network_ready[rc.name] = b.add(NetworkDefine{render_xml(ns.obj), true, autostart},
+                                              rc.host, "network", rc.name, {}, rc.address());
             b.plan.changes.push_back(rc);
             continue;
         }
@@ -496,18 +514,13 @@ void plan_networks(Builder& b, const DesiredState& d, HostPlan& hp) {
         int last = 0;
         // DHCP ranges and hosts change in place, on the running network too.
         for (const auto& u : cmp.updates)
-            last = b.add("network.update", rc.host, "network", rc.name, u.xml,
-                         {{"section", u.section},
-                          {"command", u.command},
-                          {"parent_index", std::to_string(u.parent_index)},
-                          {"live", on->active ? "1" : "0"},
-                          {"config", "1"}},
-                         {last}, rc.address());
+            last =
+                b.add(NetworkUpdate{u.section, u.command, u.parent_index, u.xml, on->active, true},
+                      rc.host, "network", rc.name, {last}, rc.address());
         if (cmp.redefine) {
             Object want = merge_network(ns.obj, parse_xml(on->xml, network_kind()));
-            last =
-                b.add("network.define", rc.host, "network", rc.name, render_xml(want),
-                      {{"start", "0"}, {"autostart", autostart ? "1" : "0"}}, {last}, rc.address());
+            last = b.add(NetworkDefine{render_xml(want), false, autostart}, rc.host, "network",
+                         rc.name, {last}, rc.address());
             if (on->active)
                 rc.note = "the redefined settings take effect when the network is restarted "
                           "(VMs on it lose connectivity briefly); virtumancer does not restart "
@@ -516,11 +529,10 @@ void plan_networks(Builder& b, const DesiredState& d, HostPlan& hp) {
         }
         for (const auto& df : cmp.diffs) {
             if (df.field == "active")
-                last = b.add("network.start", rc.host, "network", rc.name, "", {}, {last},
-                             rc.address());
+                last = b.add(NetworkStart{}, rc.host, "network", rc.name, {last}, rc.address());
             else if (df.field == "autostart")
-                last = b.add("network.autostart", rc.host, "network", rc.name, "",
-                             {{"autostart", autostart ? "1" : "0"}}, {last}, rc.address());
+                last = b.add(NetworkAutostart{autostart}, rc.host, "network", rc.name, {last},
+                             rc.address());
         }
         hp.network_ready[rc.name] = last;
         if (PendingChange pc = network_pending(ns.obj, *on, cmp);
@@ -564,23 +576,20 @@ int plan_power(Builder& b, const Spec& vm, const std::string& observed_state, Re
     std::string have = observed_state;
     if (want == "running" && !is_running(have)) {
         rc.diffs.push_back({"state", have, "running", ChangeClass::Live});
-        return b.add("vm.start", rc.host, "vm", name, "", {}, {last}, rc.address());
+        return b.add(VmStart{}, rc.host, "vm", name, {last}, rc.address());
     }
     if (want == "running" && have == "paused") {
         rc.diffs.push_back({"state", have, "running", ChangeClass::Live});
-        return b.add("vm.resume", rc.host, "vm", name, "", {}, {last}, rc.address());
+        return b.add(VmResume{}, rc.host, "vm", name, {last}, rc.address());
     }
     if (want == "paused" && have != "paused") {
         rc.diffs.push_back({"state", have, "paused", ChangeClass::Live});
-        if (!is_running(have))
-            last = b.add("vm.start", rc.host, "vm", name, "", {}, {last}, rc.address());
-        return b.add("vm.suspend", rc.host, "vm", name, "", {}, {last}, rc.address());
+        if (!is_running(have)) last = b.add(VmStart{}, rc.host, "vm", name, {last}, rc.address());
+        return b.add(VmSuspend{}, rc.host, "vm", name, {last}, rc.address());
     }
     if (want == "shutoff" && is_running(have)) {
         rc.diffs.push_back({"state", have, "shutoff", ChangeClass::Live});
-        return b.add("vm.shutdown", rc.host, "vm", name, "",
-                     {{"timeout", std::to_string(vm.vm.shutdown_timeout)},
-                      {"force", vm.vm.force_stop ? "1" : "0"}},
+        return b.add(VmShutdown{vm.vm.shutdown_timeout, vm.vm.force_stop}, rc.host, "vm", name,
                      {last}, rc.address());
     }
     return last;
@@ -600,6 +609,7 @@ struct PreparedVm {
     bool has_run = false;
     Object run;
     std::vector<FieldDiff> live_diffs;
+    std::string live_error; // the live XML did not parse: why
 };
 
 // The running VM's differences from the spec: its live XML (live-only data already stripped
@@ -623,16 +633,18 @@ std::vector<FieldDiff> live_diffs_of(const Object& want, const Object& run) {
     return out;
 }
 
-// Parses the live XML of a running domain into `p` (an unparsable live XML: no live comparison).
+// Parses the live XML of a running domain into `p`. An unparsable live XML: no live
+// comparison, and `live_error` says why (the plan reports it as an error for the domain).
 void prepare_live(const Spec& vm, const ObservedDomain& od, PreparedVm& p) {
     if (!is_running(od.state) || od.live_xml.empty()) return;
     try {
         p.run = parse_xml(od.live_xml, domain_kind());
         p.live_diffs = live_diffs_of(vm.obj, p.run);
         p.has_run = true;
-    } catch (...) {
+    } catch (const std::exception& e) {
         p.has_run = false;
         p.live_diffs.clear();
+        p.live_error = e.what();
     }
 }
 
@@ -651,7 +663,7 @@ void prepare_vms(const std::vector<const Spec*>& vms, const ObservedHost& obs,
                 p.diffs = diff_domain(vms[i]->obj, p.have);
                 prepare_live(*vms[i], *od, p);
             }
-        } catch (...) {
+        } catch (...) { // carried to the planning thread, rethrown there (any exception)
             p.error = std::current_exception();
         }
     };
@@ -677,6 +689,258 @@ void each_prepared_vm(const DesiredState& d, const std::string& host, const Obse
     }
 }
 
+// The error for a domain whose XML libvirt returned and virtumancer cannot parse.
+Diagnostic unparsable_domain(const std::string& host, const std::string& name,
+                             const std::string& which, const std::string& why,
+                             const std::string& consequence) {
+    return {Severity::Error, host + "/vm/" + name, 0, 0,
+            "domain " + name + " on host " + host + ": its " + which + " XML cannot be parsed (" +
+                why + "); " + consequence + ". Remedy: look at it with virsh dumpxml " + name +
+                " and fix or redefine the domain, then plan again"};
+}
+
+// The owner marker of an observed domain without a spec; nullopt (and an error for the
+// domain in `errors`) when its XML cannot be parsed: neither unmanaged nor ours then.
+std::optional<OwnerMarker> marker_of(const std::string& host, const ObservedDomain& od,
+                                     std::vector<Diagnostic>& errors,
+                                     const std::string& consequence) {
+    OwnerMarker m;
+    try {
+        parse_xml(od.inactive_xml, domain_kind(), &m);
+    } catch (const std::exception& e) {
+        errors.push_back(unparsable_domain(host, od.name, "persistent", e.what(), consequence));
+        return std::nullopt;
+    }
+    return m;
+}
+
+// plan_vm's stages. A VM that does not exist yet: define it, then autostart and power.
+void plan_new_vm(Builder& b, const Spec& vm, HostPlan& hp, const OwnerMarker& marker,
+                 ResourceChange rc) {
+    const std::string& name = rc.name;
+    rc.action = Action::Create;
+    rc.cls = ChangeClass::Live;
+    for (const auto& f : domain_kind().fields) {
+        auto it = vm.obj.fields.find(f.key);
+        if (it != vm.obj.fields.end())
+            rc.diffs.push_back({f.key, "", it->second, ChangeClass::Live});
+    }
+    for (auto& p : match_devices(vm.obj, Object{&domain_kind(), {}, {}, {}}))
+        rc.diffs.push_back({p.label, "", "(added)", ChangeClass::Live});
+    int last = b.add(VmDefine{render_xml(vm.obj, &marker), {}}, rc.host, "vm", name,
+                     vm_deps(vm.obj, hp), rc.address());
+    if (vm.vm.autostart) last = b.add(VmAutostart{true}, rc.host, "vm", name, {last}, rc.address());
+    std::string want = desired_power(vm);
+    if (want != "shutoff") {
+        last = b.add(VmStart{}, rc.host, "vm", name, {last}, rc.address());
+        if (want == "paused") b.add(VmSuspend{}, rc.host, "vm", name, {last}, rc.address());
+    }
+    if (vm.vm.is_template) rc.note = "template: defined, never started";
+    b.plan.changes.push_back(rc);
+}
+
+// An existing domain as planned from: its config, owner marker and differences from the spec,
+// and the running VM (its live XML; else the config) with its own differences.
+struct ExistingVm {
+    Object have;
+    OwnerMarker seen;
+    std::vector<FieldDiff> diffs;
+    Object run;
+    bool has_run = false;
+    std::vector<FieldDiff> live_diffs;
+    std::string live_error; // why the live XML could not be parsed
+};
+
+// From the prepared run when there is one (throws what preparing threw), else parsed now.
+ExistingVm existing_vm(const Spec& vm, const ObservedDomain& od, const std::string& owner_id,
+                       PreparedVm* pre) {
+    ExistingVm ev;
+    PreparedVm now;
+    if (!pre || !pre->done) {
+        now.have = parse_xml(od.inactive_xml, domain_kind(), &now.seen);
+        if (!now.seen.foreign_to(owner_id)) {
+            now.diffs = diff_domain(vm.obj, now.have);
+            prepare_live(vm, od, now);
+        }
+        pre = &now;
+    }
+    if (pre->error) std::rethrow_exception(pre->error);
+    ev.seen = pre->seen;
+    ev.have = std::move(pre->have);
+    ev.diffs = std::move(pre->diffs);
+    ev.live_error = pre->live_error;
+    if (pre->has_run) {
+        ev.run = std::move(pre->run);
+        ev.live_diffs = std::move(pre->live_diffs);
+        ev.has_run = true;
+    } else {
+        ev.run = ev.have;
+    }
+    return ev;
+}
+
+// Reclassifies the config diffs: disks that can't be hot-plugged; vCPU/balloon limits;
+// everything on a VM that is not running.
+void reclassify(std::vector<FieldDiff>& diffs, const Spec& vm, const ExistingVm& ev, bool running) {
+    auto pairs = match_devices(vm.obj, ev.have);
+    for (auto& df : diffs) {
+        classify_counts(df, ev.run);
+        for (auto& p : pairs) // a whole device added or removed
+            if (p.label == df.field && (!p.desired || !p.observed)) {
+                const Object* dev = p.desired ? p.desired : p.observed;
+                if (!hotpluggable(*dev)) df.cls = ChangeClass::NextBoot;
+            }
+        if (!running && df.cls != ChangeClass::Replace) df.cls = ChangeClass::NextBoot;
+    }
+}
+
+// What the running VM differs in from the spec and will still differ in after this plan's
+// live calls. Either the config already matches (now), or the change is planned now in the
+// config only (next-boot, restart: after the apply). A VM the plan stops has nothing pending
+// (it starts with its config).
+struct PendingDiffs {
+    std::vector<FieldDiff> now, after;
+    bool any() const { return !now.empty() || !after.empty(); }
+};
+
+PendingDiffs pending_diffs(const std::vector<FieldDiff>& planned_diffs, const ExistingVm& ev,
+                           bool stays_running) {
+    PendingDiffs out;
+    if (!ev.has_run || !stays_running) return out;
+    std::map<std::string, const FieldDiff*> planned;
+    for (const auto& df : planned_diffs) planned[df.field] = &df;
+    for (const auto& ld : ev.live_diffs) {
+        auto it = planned.find(ld.field);
+        if (it == planned.end()) {
+            FieldDiff d = ld;
+            classify_counts(d, ev.run);
+            out.now.push_back(d);
+        } else if (it->second->cls != ChangeClass::Live) {
+            FieldDiff d = *it->second;
+            d.before = ld.before; // what the running VM has
+            out.after.push_back(d);
+        }
+    }
+    return out;
+}
+
+// Whether the plan restarts the running VM (restart_policy: allowed, or apply
+// --restart-pending) to make it take its config: when something would be pending otherwise.
+bool plans_restart(const Spec& vm, const PlanOptions& opts, const ExistingVm& ev,
+                   const std::vector<FieldDiff>& diffs, const PendingDiffs& pending,
+                   bool stays_running) {
+    if (!stays_running || (vm.vm.restart_policy != "allowed" && !opts.restart_pending))
+        return false;
+    if (ev.has_run) return pending.any();
+    return std::any_of(diffs.begin(), diffs.end(),
+                       [](const FieldDiff& df) { return df.cls == ChangeClass::Restart; });
+}
+
+// The live calls that bring a running VM to its new config (which came with the define):
+// vCPUs, balloon, and devices attached, detached or updated. Returns the last step.
+int plan_live_steps(Builder& b, const Spec& vm, const ExistingVm& ev, const Object& merged,
+                    const ResourceChange& rc, int last) {
+    const std::string& name = rc.name;
+    auto pairs = match_devices(vm.obj, ev.have);
+    // the merged device of a desired one (same position among the desired children)
+    auto merged_device = [&](size_t pi) {
+        size_t di = 0;
+        for (size_t k = 0; k < pi; ++k)
+            if (pairs[k].desired) ++di;
+        return render_device(merged.children[di]);
+    };
+    std::set<std::string> updated; // one update per device, however many fields
+    for (const auto& df : rc.diffs) {
+        if (df.cls != ChangeClass::Live) continue;
+        if (df.field == "vcpus_current") {
+            last = b.add(VmSetVcpus{std::stoi(df.after), true, false}, rc.host, "vm", name, {last},
+                         rc.address());
+            continue;
+        }
+        if (df.field == "current_memory") {
+            last = b.add(VmSetMemory{std::stoull(df.after) / 1024, true, false}, rc.host, "vm",
+                         name, {last}, rc.address());
+            continue;
+        }
+        for (size_t pi = 0; pi < pairs.size(); ++pi) {
+            auto& p = pairs[pi];
+            bool whole = df.field == p.label;
+            bool part = df.field.rfind(p.label + ".", 0) == 0;
+            if (!whole && !part) continue;
+            if (whole && p.desired && !p.observed) {
+                last = b.add(VmAttachDevice{merged_device(pi), true, false, {}}, rc.host, "vm",
+                             name, {last}, rc.address());
+            } else if (whole && p.observed && !p.desired) {
+                last = b.add(
+                    VmDetachDevice{render_device(running_device(*p.observed, ev.run)), true, false},
+                    rc.host, "vm", name, {last}, rc.address());
+            } else if (part && p.desired && updated.insert(p.label).second) {
+                last = b.add(VmUpdateDevice{merged_device(pi), true, false, {}}, rc.host, "vm",
+                             name, {last}, rc.address());
+            }
+            break;
+        }
+    }
+    return last;
+}
+
+// The restart that applies a running VM's config: shutdown, start (and suspend again).
+int plan_restart(Builder& b, const Spec& vm, ResourceChange& rc, PendingDiffs& pending, int last) {
+    const std::string& name = rc.name;
+    last = b.add(VmShutdown{vm.vm.shutdown_timeout, vm.vm.force_stop}, rc.host, "vm", name, {last},
+                 rc.address());
+    last = b.add(VmStart{}, rc.host, "vm", name, {last}, rc.address());
+    if (desired_power(vm) == "paused")
+        last = b.add(VmSuspend{}, rc.host, "vm", name, {last}, rc.address());
+    // The differences only the running VM has are applied by this restart: shown with the
+    // change (before: the running VM's value).
+    for (auto& d : pending.now) rc.diffs.push_back(d);
+    rc.note = vm.vm.restart_policy == "allowed"
+                  ? "restarted to apply (restart_policy: allowed)"
+                  : "restarted to apply its pending changes (--restart-pending)";
+    return last;
+}
+
+// The note of a running VM that keeps running its old config, and its PendingChange.
+void note_pending(Builder& b, const ExistingVm& ev, bool running, ResourceChange& rc,
+                  PendingDiffs& pending) {
+    bool restart_needed = false, next_boot = false;
+    if (running)
+        for (const auto& df : rc.diffs) {
+            if (df.cls == ChangeClass::Restart) restart_needed = true;
+            if (df.cls == ChangeClass::NextBoot) next_boot = true;
+        }
+    if (ev.has_run) {
+        // With the running VM known, the note names only what really stays pending (a config
+        // change the running VM already has, e.g. a reverted pending one, needs none).
+        auto cls_of = [&](ChangeClass c) {
+            return std::any_of(pending.after.begin(), pending.after.end(),
+                               [c](const FieldDiff& df) { return df.cls == c; });
+        };
+        restart_needed = cls_of(ChangeClass::Restart) || cls_of(ChangeClass::Replace);
+        next_boot = !pending.after.empty();
+    }
+    if (restart_needed)
+        rc.note = "needs a restart: the VM keeps running the old config and is pending "
+                  "(set restart_policy: allowed or run apply --restart-pending to let apply "
+                  "restart it)";
+    else if (next_boot)
+        rc.note = "the VM keeps running the old config until its next boot (pending)";
+    if (!pending.any()) return;
+    PendingChange pc;
+    pc.host = rc.host;
+    pc.kind = "vm";
+    pc.name = rc.name;
+    pc.diffs = std::move(pending.now);
+    pc.after_apply = std::move(pending.after);
+    pc.effect = "the next restart of the VM (shut down and started again; a reboot inside "
+                "the guest is not enough), or apply with restart_policy: allowed / "
+                "--restart-pending";
+    b.plan.pending.push_back(std::move(pc));
+}
+
+// One VM: created when missing; else its config redefined (adopting a domain without the
+// marker), the running VM changed live or restarted or left pending, then autostart and power.
 void plan_vm(Builder& b, const DesiredState& d, const Spec& vm, HostPlan& hp,
              const PlanOptions& opts, PreparedVm* pre) {
     const std::string name = vm.obj.name();
@@ -684,231 +948,48 @@ void plan_vm(Builder& b, const DesiredState& d, const Spec& vm, HostPlan& hp,
     const ObservedDomain* od = hp.obs->domain(name);
     OwnerMarker marker{owner_address(hp.host->name, name), vm.content_hash, opts.revision,
                        d.owner_id};
-    if (!od) {
-        rc.action = Action::Create;
-        rc.cls = ChangeClass::Live;
-        for (const auto& f : domain_kind().fields) {
-            auto it = vm.obj.fields.find(f.key);
-            if (it != vm.obj.fields.end())
-                rc.diffs.push_back({f.key, "", it->second, ChangeClass::Live});
-        }
-        size_t i = 0;
-        for (auto& p : match_devices(vm.obj, Object{&domain_kind(), {}, {}, {}})) {
-            (void)i;
-            rc.diffs.push_back({p.label, "", "(added)", ChangeClass::Live});
-        }
-        int last = b.add("vm.define", rc.host, "vm", name, render_xml(vm.obj, &marker), {},
-                         vm_deps(vm.obj, hp), rc.address());
-        if (vm.vm.autostart)
-            last = b.add("vm.autostart", rc.host, "vm", name, "", {{"autostart", "1"}}, {last},
-                         rc.address());
-        std::string want = desired_power(vm);
-        if (want != "shutoff") {
-            last = b.add("vm.start", rc.host, "vm", name, "", {}, {last}, rc.address());
-            if (want == "paused")
-                b.add("vm.suspend", rc.host, "vm", name, "", {}, {last}, rc.address());
-        }
-        if (vm.vm.is_template) rc.note = "template: defined, never started";
-        b.plan.changes.push_back(rc);
-        return;
-    }
-    OwnerMarker seen;
-    Object have;
-    const bool prepared = pre && pre->done;
-    if (prepared) {
-        if (pre->error) std::rethrow_exception(pre->error);
-        seen = pre->seen;
-        have = std::move(pre->have);
-    } else {
-        have = parse_xml(od->inactive_xml, domain_kind(), &seen);
-    }
-    if (seen.foreign_to(d.owner_id)) {
+    if (!od) return plan_new_vm(b, vm, hp, marker, std::move(rc));
+    ExistingVm ev = existing_vm(vm, *od, d.owner_id, pre);
+    if (ev.seen.foreign_to(d.owner_id)) {
         b.plan.errors.push_back({Severity::Error, rc.address(), 0, 0,
                                  "domain " + name + " on host " + rc.host +
                                      " is managed by another virtumancer database (owner id " +
-                                     seen.db +
+                                     ev.seen.db +
                                      "); it was not planned or changed. Rename the "
                                      "spec, or manage the domain from that database"});
         return;
     }
-    rc.diffs = prepared ? std::move(pre->diffs) : diff_domain(vm.obj, have);
-    bool running = is_running(od->state);
-    bool adopt = !seen.present();
-    // The running VM as it is now (it may run an older config: pending changes).
-    Object run = have;
-    bool has_run = false;
-    std::vector<FieldDiff> live_diffs;
-    if (prepared && pre->has_run) {
-        run = std::move(pre->run);
-        live_diffs = std::move(pre->live_diffs);
-        has_run = true;
-    } else if (!prepared) {
-        PreparedVm p;
-        prepare_live(vm, *od, p);
-        if (p.has_run) {
-            run = std::move(p.run);
-            live_diffs = std::move(p.live_diffs);
-            has_run = true;
-        }
-    }
-    // Reclassify: disks that can't be hot-plugged; vCPU/balloon limits; everything on a VM
-    // that is not running.
-    for (auto& df : rc.diffs) {
-        classify_counts(df, run);
-        if (df.after == "(added)" || df.before == "(present)") {
-            for (auto& p : match_devices(vm.obj, have))
-                if (p.label == df.field) {
-                    const Object* dev = p.desired ? p.desired : p.observed;
-                    if (!hotpluggable(*dev)) df.cls = ChangeClass::NextBoot;
-                }
-        }
-        if (!running && df.cls != ChangeClass::Replace) df.cls = ChangeClass::NextBoot;
-    }
-    // Pending: what the running VM differs in from the spec and will still differ in after
-    // this plan's live calls. Either the config already matches (pending now), or the change is
-    // planned now in the config only (next-boot, restart: pending after the apply). A VM the
-    // plan stops has nothing pending (it starts with its config).
-    std::vector<FieldDiff> pending_now, pending_after;
+    if (!ev.live_error.empty())
+        b.plan.errors.push_back(unparsable_domain(
+            rc.host, name, "running (live)", ev.live_error,
+            "the running VM was not compared with its spec, so nothing pending is shown for it"));
+    rc.diffs = std::move(ev.diffs);
+    const bool running = is_running(od->state);
+    const bool adopt = !ev.seen.present();
+    reclassify(rc.diffs, vm, ev, running);
     const bool stays_running = running && desired_power(vm) != "shutoff";
-    if (has_run && stays_running) {
-        std::map<std::string, const FieldDiff*> planned;
-        for (const auto& df : rc.diffs) planned[df.field] = &df;
-        for (const auto& ld : live_diffs) {
-            auto it = planned.find(ld.field);
-            if (it == planned.end()) {
-                FieldDiff d = ld;
-                classify_counts(d, run);
-                pending_now.push_back(d);
-            } else if (it->second->cls != ChangeClass::Live) {
-                FieldDiff d = *it->second;
-                d.before = ld.before; // what the running VM has
-                pending_after.push_back(d);
-            }
-        }
-    }
+    PendingDiffs pending = pending_diffs(rc.diffs, ev, stays_running);
+    // No live calls when restarting (a live call could even fail, e.g. more vCPUs than the
+    // running VM's old maximum).
+    const bool will_restart = plans_restart(vm, opts, ev, rc.diffs, pending, stays_running);
     int last = 0;
-    bool need_define = !rc.diffs.empty() || adopt;
-    bool restart_needed = false, pending = false;
-    // A restart (restart_policy: allowed, or apply --restart-pending) makes the running VM take
-    // its config: planned when something would be pending otherwise. No live calls then (a live
-    // call could even fail, e.g. more vCPUs than the running VM's old maximum).
-    const bool restart_ok =
-        stays_running && (vm.vm.restart_policy == "allowed" || opts.restart_pending);
-    bool will_restart =
-        restart_ok &&
-        (has_run ? !pending_now.empty() || !pending_after.empty()
-                 : std::any_of(rc.diffs.begin(), rc.diffs.end(),
-                               [](const FieldDiff& df) { return df.cls == ChangeClass::Restart; }));
-    if (need_define) {
-        Object merged = merge_observed(vm.obj, &have);
-        last = b.add("vm.define", rc.host, "vm", name, render_xml(merged, &marker), {},
+    if (!rc.diffs.empty() || adopt) {
+        Object merged = merge_observed(vm.obj, &ev.have);
+        last = b.add(VmDefine{render_xml(merged, &marker), {}}, rc.host, "vm", name,
                      vm_deps(vm.obj, hp), rc.address());
-        if (running) {
-            // Live changes: apply them to the running VM as well (config came with the define).
-            auto pairs = match_devices(vm.obj, have);
-            const Object& merged_all = merged;
-            std::set<std::string> updated; // one update per device, however many fields
-            for (auto& df : rc.diffs) {
-                if (df.cls != ChangeClass::Live) {
-                    if (df.cls == ChangeClass::Restart) restart_needed = true;
-                    if (df.cls == ChangeClass::NextBoot) pending = true;
-                    continue;
-                }
-                if (will_restart) continue;
-                if (df.field == "vcpus_current") {
-                    last = b.add("vm.set_vcpus", rc.host, "vm", name, "",
-                                 {{"count", df.after}, {"live", "1"}}, {last}, rc.address());
-                    continue;
-                }
-                if (df.field == "current_memory") {
-                    last = b.add(
-                        "vm.set_memory", rc.host, "vm", name, "",
-                        {{"kib", std::to_string(std::stoull(df.after) / 1024)}, {"live", "1"}},
-                        {last}, rc.address());
-                    continue;
-                }
-                for (size_t pi = 0; pi < pairs.size(); ++pi) {
-                    auto& p = pairs[pi];
-                    bool whole = df.field == p.label;
-                    bool part = df.field.rfind(p.label + ".", 0) == 0;
-                    if (!whole && !part) continue;
-                    if (whole && p.desired && !p.observed) {
-                        // find the merged device (same position among desired children)
-                        size_t di = 0;
-                        for (size_t k = 0; k < pi; ++k)
-                            if (pairs[k].desired) ++di;
-                        last = b.add("vm.attach_device", rc.host, "vm", name,
-                                     render_device(merged_all.children[di]), {{"live", "1"}},
-                                     {last}, rc.address());
-                    } else if (whole && p.observed && !p.desired) {
-                        last = b.add("vm.detach_device", rc.host, "vm", name,
-                                     render_device(running_device(*p.observed, run)),
-                                     {{"live", "1"}}, {last}, rc.address());
-                    } else if (part && p.desired && updated.insert(p.label).second) {
-                        size_t di = 0;
-                        for (size_t k = 0; k < pi; ++k)
-                            if (pairs[k].desired) ++di;
-                        last = b.add("vm.update_device", rc.host, "vm", name,
-                                     render_device(merged_all.children[di]), {{"live", "1"}},
-                                     {last}, rc.address());
-                    }
-                    break;
-                }
-            }
-        }
+        if (running && !will_restart) last = plan_live_steps(b, vm, ev, merged, rc, last);
     }
-    if (will_restart) {
-        last = b.add("vm.shutdown", rc.host, "vm", name, "",
-                     {{"timeout", std::to_string(vm.vm.shutdown_timeout)},
-                      {"force", vm.vm.force_stop ? "1" : "0"}},
-                     {last}, rc.address());
-        last = b.add("vm.start", rc.host, "vm", name, "", {}, {last}, rc.address());
-        if (desired_power(vm) == "paused")
-            last = b.add("vm.suspend", rc.host, "vm", name, "", {}, {last}, rc.address());
-        // The differences only the running VM has are applied by this restart: shown with
-        // the change (before: the running VM's value).
-        for (auto& d : pending_now) rc.diffs.push_back(d);
-        rc.note = vm.vm.restart_policy == "allowed"
-                      ? "restarted to apply (restart_policy: allowed)"
-                      : "restarted to apply its pending changes (--restart-pending)";
-    } else {
-        if (has_run) {
-            // With the running VM known, the note names only what really stays pending (a
-            // config change the running VM already has, e.g. a reverted pending one, needs none).
-            auto cls_of = [&](ChangeClass c) {
-                return std::any_of(pending_after.begin(), pending_after.end(),
-                                   [c](const FieldDiff& df) { return df.cls == c; });
-            };
-            restart_needed = cls_of(ChangeClass::Restart) || cls_of(ChangeClass::Replace);
-            pending = !pending_after.empty();
-        }
-        if (restart_needed)
-            rc.note = "needs a restart: the VM keeps running the old config and is pending "
-                      "(set restart_policy: allowed or run apply --restart-pending to let apply "
-                      "restart it)";
-        else if (pending)
-            rc.note = "the VM keeps running the old config until its next boot (pending)";
-    }
-    if (!will_restart && (!pending_now.empty() || !pending_after.empty())) {
-        PendingChange pc;
-        pc.host = rc.host;
-        pc.kind = "vm";
-        pc.name = name;
-        pc.diffs = std::move(pending_now);
-        pc.after_apply = std::move(pending_after);
-        pc.effect = "the next restart of the VM (shut down and started again; a reboot inside "
-                    "the guest is not enough), or apply with restart_policy: allowed / "
-                    "--restart-pending";
-        b.plan.pending.push_back(std::move(pc));
-    }
+    if (will_restart)
+        last = plan_restart(b, vm, rc, pending, last);
+    else
+        note_pending(b, ev, running && (!rc.diffs.empty() || adopt), rc, pending);
     if (adopt)
         rc.note = (rc.note.empty() ? "" : rc.note + "; ") +
                   "adopts an existing domain (stamps virtumancer's ownership marker)";
     if (vm.vm.autostart != od->autostart) {
         rc.diffs.push_back({"autostart", od->autostart ? "yes" : "no",
                             vm.vm.autostart ? "yes" : "no", ChangeClass::Live});
-        last = b.add("vm.autostart", rc.host, "vm", name, "",
-                     {{"autostart", vm.vm.autostart ? "1" : "0"}}, {last}, rc.address());
+        last = b.add(VmAutostart{vm.vm.autostart}, rc.host, "vm", name, {last}, rc.address());
     }
     last = plan_power(b, vm, power_state(*od), rc, last);
     if (rc.diffs.empty() && !adopt) return;
@@ -934,8 +1015,7 @@ void plan_snapshots(Builder& b, const DesiredState& d, HostPlan& hp,
             rc.action = Action::Update;
             rc.cls = ChangeClass::Live;
             rc.note = "the snapshot's metadata is redefined; its disk and memory state stay";
-            b.add("snapshot.set_description", s.host, "snapshot", rc.name, "",
-                  {{"domain", s.vm}, {"snapshot", s.name}, {"description", s.description}},
+            b.add(SnapshotSetDescription{s.vm, s.name, s.description}, s.host, "snapshot", rc.name,
                   {after_vm}, rc.address());
             b.plan.changes.push_back(rc);
             continue;
@@ -967,8 +1047,8 @@ void plan_snapshots(Builder& b, const DesiredState& d, HostPlan& hp,
         }
         xml += s.memory ? "<memory snapshot='internal'/>" : "<memory snapshot='no'/>";
         xml += "</domainsnapshot>";
-        b.add("snapshot.create", s.host, "snapshot", s.vm + "/" + s.name, xml,
-              {{"domain", s.vm}, {"memory", s.memory ? "1" : "0"}}, {after_vm}, rc.address());
+        b.add(SnapshotCreate{s.vm, xml, s.memory}, s.host, "snapshot", s.vm + "/" + s.name,
+              {after_vm}, rc.address());
         b.plan.changes.push_back(rc);
     }
 }
@@ -1024,38 +1104,49 @@ void check_new_vm_disks(Builder& b, const DesiredState& d, HostPlan& hp,
 // The host as the plan's steps on it leave it (in step order): what each domain's config and
 // running config refer to, which volumes exist and what backs them.
 Usage projected_usage(Usage u, const Plan& plan, const std::string& host) {
-    auto live = [](const Step& s) {
-        auto it = s.args.find("live");
-        return it != s.args.end() && it->second == "1";
-    };
     for (const auto& s : plan.steps) {
         if (s.host != host) continue;
-        if (s.op == "vm.define") {
-            u.set_domain_config(s.name, domain_refs(s.xml));
-        } else if (s.op == "vm.undefine") {
+        switch (s.op()) {
+        case Op::VmDefine:
+            u.set_domain_config(s.name, domain_refs(s.xml()));
+            break;
+        case Op::VmUndefine:
             u.remove_domain(s.name);
-        } else if (s.op == "vm.destroy" || s.op == "vm.shutdown") {
+            break;
+        case Op::VmDestroy:
+        case Op::VmShutdown:
             u.stop_domain(s.name);
-        } else if (s.op == "vm.start") {
+            break;
+        case Op::VmStart:
             u.start_domain(s.name);
-        } else if (s.op == "vm.detach_device" && live(s)) {
-            u.detach_live(s.name, domain_refs(s.xml));
-        } else if (s.op == "vm.attach_device" && live(s)) {
-            u.attach_live(s.name, domain_refs(s.xml));
-        } else if (s.op == "volume.create" || s.op == "volume.delete") {
-            std::string pool = s.args.count("pool") ? s.args.at("pool") : "";
+            break;
+        case Op::VmDetachDevice:
+            if (std::get<VmDetachDevice>(s.payload).live)
+                u.detach_live(s.name, domain_refs(s.xml()));
+            break;
+        case Op::VmAttachDevice:
+            if (std::get<VmAttachDevice>(s.payload).live)
+                u.attach_live(s.name, domain_refs(s.xml()));
+            break;
+        case Op::VolumeDelete: {
+            const auto& del = std::get<VolumeDelete>(s.payload);
+            u.remove_volume(del.pool, s.name.substr(s.name.find('/') + 1));
+            break;
+        }
+        case Op::VolumeCreate: {
+            const auto& create = std::get<VolumeCreate>(s.payload);
             std::string vol = s.name.substr(s.name.find('/') + 1);
-            if (s.op == "volume.delete") {
-                u.remove_volume(pool, vol);
-                continue;
-            }
             pugi::xml_document doc;
             std::string backing;
-            if (doc.load_string(s.xml.c_str()))
+            if (doc.load_string(create.xml.c_str()))
                 backing =
                     doc.document_element().child("backingStore").child("path").text().as_string();
-            std::string dir = u.pool_path(pool);
-            u.add_volume(pool, vol, dir.empty() ? "" : path_join(dir, vol), backing);
+            std::string dir = u.pool_path(create.pool);
+            u.add_volume(create.pool, vol, dir.empty() ? "" : path_join(dir, vol), backing);
+            break;
+        }
+        default:
+            break;
         }
     }
     return u;
@@ -1111,9 +1202,8 @@ void plan_deletions(Builder& b, const DesiredState& d, HostPlan& hp, const PlanO
             continue;
         }
         ResourceChange rc = deleted("snapshot", name);
-        snap_deletes[vm].push_back(b.add("snapshot.delete", host, "snapshot", name, "",
-                                         {{"domain", vm}, {"snapshot", snap}}, steps_of_vm(vm),
-                                         rc.address()));
+        snap_deletes[vm].push_back(
+            b.add(SnapshotDelete{vm, snap}, host, "snapshot", name, steps_of_vm(vm), rc.address()));
         b.plan.changes.push_back(rc);
     }
 
@@ -1123,12 +1213,12 @@ void plan_deletions(Builder& b, const DesiredState& d, HostPlan& hp, const PlanO
         if (vm.host == host) wanted.insert(vm.obj.name());
     for (const auto& od : hp.obs->domains) {
         if (wanted.count(od.name)) continue;
-        OwnerMarker m;
-        try {
-            parse_xml(od.inactive_xml, domain_kind(), &m);
-        } catch (...) {
-        }
-        if (!m.present() || m.foreign_to(d.owner_id)) {
+        std::optional<OwnerMarker> m =
+            marker_of(host, od, b.plan.errors,
+                      "virtumancer cannot tell whether it manages it, so it was neither listed "
+                      "as unmanaged nor planned for deletion");
+        if (!m) continue;
+        if (!m->present() || m->foreign_to(d.owner_id)) {
             b.plan.unmanaged.push_back(host + "/vm/" + od.name);
             continue;
         }
@@ -1144,9 +1234,8 @@ void plan_deletions(Builder& b, const DesiredState& d, HostPlan& hp, const PlanO
                   "are removed too";
         std::vector<int> deps = snap_deletes[od.name];
         if (is_running(od.state))
-            deps = {b.add("vm.destroy", host, "vm", od.name, "", {}, deps, rc.address())};
-        b.add("vm.undefine", host, "vm", od.name, "", {{"keep_nvram", "1"}, {"keep_tpm", "1"}},
-              deps, rc.address());
+            deps = {b.add(VmDestroy{}, host, "vm", od.name, deps, rc.address())};
+        b.add(VmUndefine{true, true}, host, "vm", od.name, deps, rc.address());
         b.plan.changes.push_back(rc);
     }
 
@@ -1175,7 +1264,7 @@ void plan_deletions(Builder& b, const DesiredState& d, HostPlan& hp, const PlanO
     Usage after = projected_usage(before, b.plan, host);
     std::vector<int> vm_deletes;
     for (const auto& s : b.plan.steps)
-        if (s.op == "vm.undefine" && s.host == host) vm_deletes.push_back(s.id);
+        if (s.op() == Op::VmUndefine && s.host == host) vm_deletes.push_back(s.id);
     // The steps that took `users` away (the VMs' steps, the overlays' deletes).
     std::map<std::string, int> vol_delete; // "pool/name" -> its volume.delete step
     auto deps_of = [&](const std::vector<Use>& users) {
@@ -1232,8 +1321,8 @@ void plan_deletions(Builder& b, const DesiredState& d, HostPlan& hp, const PlanO
                 used.push_back(u);
             }
         ResourceChange rc = deleted("volume", key);
-        vol_delete[key] = b.add("volume.delete", host, "volume", key, "",
-                                {{"pool", pool}, {"volume", vol}}, deps_of(used), rc.address());
+        vol_delete[key] =
+            b.add(VolumeDelete{pool, vol}, host, "volume", key, deps_of(used), rc.address());
         b.plan.changes.push_back(rc);
     };
     for (const auto& key : vols)
@@ -1262,7 +1351,7 @@ void plan_deletions(Builder& b, const DesiredState& d, HostPlan& hp, const PlanO
         std::vector<Use> used = before.pool_users(name);
         ResourceChange rc = deleted("pool", name);
         rc.note = "stopped and undefined; files left in its directory stay on disk";
-        b.add("pool.undefine", host, "pool", name, "", {}, deps_of(used), rc.address());
+        b.add(PoolUndefine{}, host, "pool", name, deps_of(used), rc.address());
         b.plan.changes.push_back(rc);
     }
     // Networks: only when no domain (config or running) is attached to them.
@@ -1276,8 +1365,8 @@ void plan_deletions(Builder& b, const DesiredState& d, HostPlan& hp, const PlanO
         }
         ResourceChange rc = deleted("network", name);
         rc.note = "stopped and undefined";
-        b.add("network.undefine", host, "network", name, "", {},
-              deps_of(before.network_users(name)), rc.address());
+        b.add(NetworkUndefine{}, host, "network", name, deps_of(before.network_users(name)),
+              rc.address());
         b.plan.changes.push_back(rc);
     }
 }
@@ -1289,29 +1378,97 @@ void add_password_args(Plan& p, size_t first_step, const Spec& vm) {
     std::vector<const Object*> graphics;
     for (const auto& dev : vm.obj.children)
         if (dev.kind->kind == "graphics") graphics.push_back(&dev);
-    auto add = [](Step& s, int idx, const Object& g) {
-        if (g.has("password_file"))
-            s.args["password_file:" + std::to_string(idx)] = g.get("password_file");
-        else if (g.has("password_env"))
-            s.args["password_env:" + std::to_string(idx)] = g.get("password_env");
+    auto password = [](int idx, const Object& g) -> std::optional<GraphicsPassword> {
+        if (g.has("password_file")) return GraphicsPassword{idx, g.get("password_file"), ""};
+        if (g.has("password_env")) return GraphicsPassword{idx, "", g.get("password_env")};
+        return std::nullopt;
+    };
+    // The one graphics device a device step sends, when it is one.
+    auto device_password = [&](const std::string& xml) -> std::optional<GraphicsPassword> {
+        pugi::xml_document doc;
+        if (!doc.load_string(xml.c_str())) return std::nullopt;
+        pugi::xml_node root = doc.document_element();
+        if (std::string(root.name()) != "graphics") return std::nullopt;
+        for (const Object* g : graphics)
+            if (g->get("type") == root.attribute("type").value()) return password(0, *g);
+        return std::nullopt;
     };
     for (size_t i = first_step; i < p.steps.size(); ++i) {
         Step& s = p.steps[i];
-        if (s.op == "vm.define") {
-            for (size_t g = 0; g < graphics.size(); ++g) add(s, static_cast<int>(g), *graphics[g]);
-        } else if (s.op == "vm.attach_device" || s.op == "vm.update_device") {
-            pugi::xml_document doc;
-            if (!doc.load_string(s.xml.c_str())) continue;
-            pugi::xml_node root = doc.document_element();
-            if (std::string(root.name()) != "graphics") continue;
-            for (const Object* g : graphics)
-                if (g->get("type") == root.attribute("type").value()) {
-                    add(s, 0, *g);
-                    break;
-                }
+        if (auto* def = std::get_if<VmDefine>(&s.payload)) {
+            for (size_t g = 0; g < graphics.size(); ++g)
+                if (auto pw = password(static_cast<int>(g), *graphics[g]))
+                    def->passwords.push_back(*pw);
+        } else if (auto* att = std::get_if<VmAttachDevice>(&s.payload)) {
+            if (auto pw = device_password(att->xml)) att->passwords.push_back(*pw);
+        } else if (auto* upd = std::get_if<VmUpdateDevice>(&s.payload)) {
+            if (auto pw = device_password(upd->xml)) upd->passwords.push_back(*pw);
         }
     }
 }
+
+// Whether a step carries out the diff of `field` of its change: a power step the state, an
+// autostart step the autostart, a device step its device's fields, a vCPU/memory/DHCP/rename
+// step those fields; any other step every field but power and autostart. `device`: the label
+// prefix of a device step's XML root ("disk" for <disk>).
+bool step_changes(const Step& s, const std::string& device, const std::string& field) {
+    auto starts_with = [&](const std::string& p) { return field.rfind(p, 0) == 0; };
+    switch (s.op()) {
+    case Op::VmStart:
+    case Op::VmShutdown:
+    case Op::VmDestroy:
+    case Op::VmSuspend:
+    case Op::VmResume:
+    case Op::PoolStart:
+    case Op::NetworkStart:
+        return field == "state" || field == "active";
+    case Op::VmAutostart:
+    case Op::PoolAutostart:
+    case Op::NetworkAutostart:
+        return field == "autostart";
+    case Op::VmSetVcpus:
+        return starts_with("vcpu");
+    case Op::VmSetMemory:
+        return field.find("memory") != std::string::npos;
+    case Op::NetworkUpdate:
+        return field.find(".dhcp_") != std::string::npos;
+    case Op::VmRename:
+        return field == "name";
+    case Op::VmAttachDevice:
+    case Op::VmDetachDevice:
+    case Op::VmUpdateDevice:
+        return !device.empty() && (field == device || starts_with(device + "["));
+    default:
+        return field != "state" && field != "active" && field != "autostart";
+    }
+}
+
+} // namespace
+
+void assign_step_fields(Plan& p) {
+    std::map<std::string, const ResourceChange*> by_address;
+    for (const auto& c : p.changes) by_address[c.address()] = &c;
+    for (auto& s : p.steps) {
+        auto it = by_address.find(s.change);
+        if (it == by_address.end()) continue;
+        std::string device;
+        if (!s.xml().empty()) {
+            pugi::xml_document doc;
+            if (doc.load_string(s.xml().c_str())) device = doc.document_element().name();
+        }
+        std::vector<std::string> fields;
+        for (const auto& d : it->second->diffs)
+            if (step_changes(s, device, d.field)) fields.push_back(d.field);
+        if (fields.empty())
+            for (const auto& d : it->second->diffs) fields.push_back(d.field);
+        std::vector<std::string> unique;
+        for (auto& f : fields)
+            if (std::find(unique.begin(), unique.end(), f) == unique.end()) unique.push_back(f);
+        s.fields = std::move(unique);
+    }
+}
+
+namespace {
 
 void apply_targets(Plan& p, const std::vector<std::string>& targets) {
     if (targets.empty()) return;
@@ -1375,13 +1532,15 @@ Renames renamed_vms(const DesiredState& d, const HostPlan& hp, Plan& plan) {
         std::string uuid = lower(vm.obj.get("uuid"));
         for (const auto& od : hp.obs->domains) {
             if (od.name == name || od.uuid.empty() || lower(od.uuid) != uuid) continue;
-            OwnerMarker m;
-            try {
-                parse_xml(od.inactive_xml, domain_kind(), &m);
-            } catch (...) {
+            std::optional<OwnerMarker> m =
+                marker_of(hp.host->name, od, plan.errors,
+                          "it has the uuid of VM " + name + "'s spec, so neither name was planned");
+            if (!m) {
+                out.refused[name] = od.name;
+                break;
             }
             std::string why;
-            if (!m.present() || m.foreign_to(d.owner_id))
+            if (!m->present() || m->foreign_to(d.owner_id))
                 why = "it is not managed by this virtumancer database";
             else if (od.state != "shutoff")
                 why = "libvirt renames only a shut-off domain and it is " + od.state;
@@ -1544,8 +1703,8 @@ Plan make_plan(const DesiredState& desired, const std::vector<ObservedHost>& obs
             int rename = 0;
             auto rn = renamed.planned.find(name);
             if (rn != renamed.planned.end())
-                rename = b.add("vm.rename", host.name, "vm", rn->second, "", {{"new_name", name}},
-                               {}, owner_address(host.name, name));
+                rename = b.add(VmRename{name}, host.name, "vm", rn->second, {},
+                               owner_address(host.name, name));
             size_t first = b.plan.steps.size();
             plan_vm(b, desired, vm, hp, opts, &pre);
             add_password_args(b.plan, before, vm);
@@ -1578,7 +1737,9 @@ Plan make_plan(const DesiredState& desired, const std::vector<ObservedHost>& obs
         plan_deletions(b, desired, hp, opts);
         if (!renamed.refused.empty()) drop_renamed(b.plan, host.name, renamed.refused);
     }
+    assign_step_fields(b.plan);
     apply_targets(b.plan, opts.targets);
+    b.plan.options = {opts.prune, opts.targets, opts.restart_pending};
     return b.plan;
 }
 
@@ -1603,24 +1764,25 @@ std::vector<DriftItem> detect_drift(const DesiredState& desired,
             out.push_back({host.name,
                            "host",
                            host.name,
-                           "unreachable",
+                           DriftStatus::Unreachable,
                            {{"reachable", "no", "yes", ChangeClass::Live}}});
             continue;
         }
         std::set<std::string> wanted;
         each_prepared_vm(desired, host.name, *oh, [&](const Spec& vm, PreparedVm& pre) {
             wanted.insert(vm.obj.name());
-            DriftItem it{host.name, "vm", vm.obj.name(), "in_sync", {}};
+            DriftItem it{host.name, "vm", vm.obj.name(), DriftStatus::InSync, {}};
             const ObservedDomain* od = oh->domain(vm.obj.name());
             if (!od) {
-                it.status = "missing";
+                it.status = DriftStatus::Missing;
                 out.push_back(it);
                 return;
             }
             if (pre.error) std::rethrow_exception(pre.error);
             const OwnerMarker& m = pre.seen;
             if (m.foreign_to(desired.owner_id)) {
-                it.status = "conflict"; // same name, defined from another virtumancer database
+                it.status =
+                    DriftStatus::Conflict; // same name, defined from another virtumancer database
                 it.diffs.push_back({"owner", m.db, desired.owner_id, ChangeClass::Replace});
                 out.push_back(it);
                 return;
@@ -1643,68 +1805,78 @@ std::vector<DriftItem> detect_drift(const DesiredState& desired,
                     if (!in_config.count(ld.field)) it.pending.push_back(std::move(ld));
             }
             if (!it.diffs.empty())
-                it.status = "drifted";
+                it.status = DriftStatus::Drifted;
             else if (!it.pending.empty())
-                it.status = "pending";
+                it.status = DriftStatus::Pending;
             out.push_back(it);
         });
         for (const auto& od : oh->domains) {
             if (wanted.count(od.name)) continue;
-            OwnerMarker m;
-            try {
-                parse_xml(od.inactive_xml, domain_kind(), &m);
-            } catch (...) {
+            std::vector<Diagnostic> errors;
+            std::optional<OwnerMarker> m =
+                marker_of(host.name, od, errors,
+                          "virtumancer cannot tell whether it manages it (orphaned) or not "
+                          "(unmanaged)");
+            if (!m) {
+                DriftItem it{host.name, "vm", od.name, DriftStatus::Error, {}};
+                it.error = errors.at(0).message;
+                out.push_back(it);
+                continue;
             }
-            bool ours = m.present() && !m.foreign_to(desired.owner_id);
-            out.push_back({host.name, "vm", od.name, ours ? "orphaned" : "unmanaged", {}});
+            bool ours = m->present() && !m->foreign_to(desired.owner_id);
+            out.push_back({host.name,
+                           "vm",
+                           od.name,
+                           ours ? DriftStatus::Orphaned : DriftStatus::Unmanaged,
+                           {}});
         }
         for (const auto& ps : desired.pools) {
             if (ps.host != host.name) continue;
-            DriftItem it{host.name, "pool", ps.obj.name(), "in_sync", {}};
+            DriftItem it{host.name, "pool", ps.obj.name(), DriftStatus::InSync, {}};
             if (const ObservedPool* op = oh->pool(ps.obj.name()))
                 it.diffs = planner::diff_pool(ps.obj, *op);
             else
-                it.status = "missing";
-            if (!it.diffs.empty()) it.status = "drifted";
+                it.status = DriftStatus::Missing;
+            if (!it.diffs.empty()) it.status = DriftStatus::Drifted;
             out.push_back(it);
         }
         for (const auto& vs : desired.volumes) {
             if (vs.host != host.name) continue;
             std::string pool = vs.obj.get("pool");
-            DriftItem it{host.name, "volume", pool + "/" + vs.obj.name(), "missing", {}};
+            DriftItem it{host.name, "volume", pool + "/" + vs.obj.name(), DriftStatus::Missing, {}};
             if (const ObservedPool* op = oh->pool(pool))
                 for (const auto& v : op->volumes)
                     if (v.name == vs.obj.name()) {
-                        it.status = "in_sync";
+                        it.status = DriftStatus::InSync;
                         it.diffs = planner::diff_volume(volume_to_create(desired, *oh, vs),
                                                         parse_xml(v.xml, volume_kind()));
-                        if (!it.diffs.empty()) it.status = "drifted";
+                        if (!it.diffs.empty()) it.status = DriftStatus::Drifted;
                     }
             out.push_back(it);
         }
         for (const auto& ns : desired.networks) {
             if (ns.host != host.name) continue;
-            DriftItem it{host.name, "network", ns.obj.name(), "in_sync", {}};
+            DriftItem it{host.name, "network", ns.obj.name(), DriftStatus::InSync, {}};
             if (const ObservedNetwork* on = oh->network(ns.obj.name())) {
                 auto cmp = planner::diff_network(ns.obj, *on);
                 it.diffs = cmp.diffs;
                 it.pending = network_pending(ns.obj, *on, cmp).diffs;
             } else {
-                it.status = "missing";
+                it.status = DriftStatus::Missing;
             }
             if (!it.diffs.empty())
-                it.status = "drifted";
+                it.status = DriftStatus::Drifted;
             else if (!it.pending.empty())
-                it.status = "pending";
+                it.status = DriftStatus::Pending;
             out.push_back(it);
         }
         for (const auto& sn : desired.snapshots) {
             if (sn.host != host.name) continue;
-            DriftItem it{host.name, "snapshot", sn.vm + "/" + sn.name, "missing", {}};
+            DriftItem it{host.name, "snapshot", sn.vm + "/" + sn.name, DriftStatus::Missing, {}};
             const ObservedDomain* od = oh->domain(sn.vm);
             if (od && std::count(od->snapshots.begin(), od->snapshots.end(), sn.name)) {
                 it.diffs = planner::diff_snapshot(sn, *od);
-                it.status = it.diffs.empty() ? "in_sync" : "drifted";
+                it.status = it.diffs.empty() ? DriftStatus::InSync : DriftStatus::Drifted;
             }
             out.push_back(it);
         }

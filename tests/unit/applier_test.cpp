@@ -10,7 +10,9 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
+#include <variant>
 
 #include "fake_hypervisor.hpp"
 #include "test_support.hpp"
@@ -44,18 +46,17 @@ class ApplierTest : public ::testing::Test {
         db_.reset();
     }
 
-    static Step step(int id, const std::string& op, const std::string& name,
-                     std::vector<int> deps = {}, std::map<std::string, std::string> args = {},
-                     const std::string& xml = {}) {
+    static Step step(int id, StepPayload payload, const std::string& name,
+                     std::vector<int> deps = {}) {
         Step s;
         s.id = id;
-        s.op = op;
+        if (auto* def = std::get_if<VmDefine>(&payload); def && def->xml.empty())
+            def->xml = "<domain><name>" + name + "</name></domain>";
+        s.payload = std::move(payload);
+        std::string op = op_name(s.op());
         s.host = "local";
         s.kind = op.substr(0, op.find('.'));
         s.name = name;
-        s.xml =
-            xml.empty() && op == "vm.define" ? "<domain><name>" + name + "</name></domain>" : xml;
-        s.args = std::move(args);
         s.deps = std::move(deps);
         s.change = "local/" + s.kind + "/" + name;
         return s;
@@ -79,12 +80,110 @@ class ApplierTest : public ::testing::Test {
     ApplyOptions opts_;
 };
 
+// Every operation a plan can hold survives a saved plan (JSON and back, unchanged) and reaches
+// its own hypervisor call with its arguments.
+TEST_F(ApplierTest, EveryOpOfASavedPlanReachesItsHypervisorCall) {
+    struct Case {
+        StepPayload payload;
+        std::string name, call, arg; // the object; the call it makes and its argument
+    };
+    const std::string dev = "<disk type='file'/>";
+    std::vector<Case> cases = {
+        {VmDefine{"<domain><name>d1</name></domain>", {}}, "d1", "define_domain d1", ""},
+        {VmStart{}, "vs", "start_domain vs", ""},
+        {VmShutdown{5, false}, "vsh", "shutdown_domain vsh", ""},
+        {VmDestroy{}, "vd", "destroy_domain vd", ""},
+        {VmUndefine{true, false}, "vu", "undefine_domain vu", "keep_nvram"},
+        {VmAttachDevice{dev, true, false, {}}, "va", "attach_device va", dev + " [10]"},
+        {VmDetachDevice{dev, false, true}, "vdt", "detach_device vdt", dev + " [01]"},
+        {VmUpdateDevice{dev, true, true, {}}, "vup", "update_device vup", dev + " [11]"},
+        {VmSetVcpus{3, true, false}, "vc", "set_vcpus vc", "3 [10]"},
+        {VmSetMemory{262144, true, false}, "vm", "set_memory vm", "262144 [10]"},
+        {VmRename{"new"}, "vr", "rename_domain vr", "new"},
+        {VmAutostart{false}, "vas", "set_domain_autostart vas", "0"},
+        {VmSuspend{}, "vsu", "suspend_domain vsu", ""},
+        {VmResume{}, "vre", "resume_domain vre", ""},
+        {PoolDefine{"<pool/>", true, false, true}, "pd", "define_pool", "<pool/> [10] autostart"},
+        {PoolStart{}, "ps", "start_pool ps", ""},
+        {PoolAutostart{true}, "pa", "set_pool_autostart pa", "1"},
+        {PoolUndefine{}, "pu", "undefine_pool pu", ""},
+        {VolumeCreate{"p", "<volume/>"}, "p/vc", "create_volume p", "<volume/>"},
+        {VolumeResize{"p", "vr", 2097152}, "p/vr", "resize_volume p/vr", "2097152"},
+        {VolumeDelete{"p", "vdl"}, "p/vdl", "delete_volume p/vdl", ""},
+        {NetworkDefine{"<network/>", false, true}, "nd", "define_network", "<network/> [01]"},
+        {NetworkStart{}, "ns", "start_network ns", ""},
+        {NetworkAutostart{false}, "na", "set_network_autostart na", "0"},
+        {NetworkUpdate{"ip-dhcp-host", "modify", 0, "<host/>", true, true}, "nu",
+         "update_network nu", "ip-dhcp-host modify 0 <host/> [11]"},
+        {NetworkUndefine{}, "nun", "undefine_network nun", ""},
+        {SnapshotCreate{"sd1", "<domainsnapshot/>", true}, "sd1/s", "create_snapshot sd1",
+         "<domainsnapshot/>"},
+        {SnapshotSetDescription{"sd2", "s", "why"}, "sd2/s", "set_snapshot_description sd2",
+         "s why"},
+        {SnapshotDelete{"sd3", "s"}, "sd3/s", "delete_snapshot sd3", "s"},
+    };
+    ASSERT_EQ(cases.size(), std::variant_size_v<StepPayload>) << "a case for every op";
+    Plan p;
+    std::set<Op> ops;
+    for (size_t i = 0; i < cases.size(); ++i) {
+        p.steps.push_back(step(static_cast<int>(i + 1), cases[i].payload, cases[i].name));
+        ops.insert(p.steps.back().op());
+        EXPECT_EQ(op_from_name(op_name(p.steps.back().op())), p.steps.back().op());
+    }
+    EXPECT_EQ(ops.size(), cases.size());
+    std::string saved = plan_to_json(p);
+    Plan back = plan_from_json(saved);
+    EXPECT_EQ(plan_to_json(back), saved);
+    ASSERT_EQ(back.steps.size(), cases.size());
+    for (size_t i = 0; i < cases.size(); ++i)
+        EXPECT_EQ(back.steps[i].payload.index(), cases[i].payload.index()) << i;
+    hv_.state["vsh"] = "running";
+    ApplyResult r = run(back);
+    EXPECT_TRUE(r.ok());
+    for (size_t i = 0; i < cases.size(); ++i) {
+        const auto* c = hv_.find(cases[i].call);
+        ASSERT_TRUE(c) << op_name(back.steps[i].op()) << ": no " << cases[i].call << "; "
+                       << r.steps[i].error;
+        if (!cases[i].arg.empty()) {
+            EXPECT_EQ(c->arg, cases[i].arg) << cases[i].call;
+        }
+    }
+}
+
+// A saved plan records the options it was made with; one of another format version is
+// refused, naming the version and the remedy.
+TEST(SavedPlan, RecordsItsOptionsAndRefusesAnotherFormatVersion) {
+    Plan p;
+    p.options = {true, {"vm/web"}, true};
+    Plan back = plan_from_json(plan_to_json(p));
+    EXPECT_TRUE(back.options.prune);
+    EXPECT_EQ(back.options.targets, std::vector<std::string>{"vm/web"});
+    EXPECT_TRUE(back.options.restart_pending);
+    json doc = json::parse(plan_to_json(p));
+    EXPECT_EQ(doc["format_version"], kPlanFormatVersion);
+    for (int v : {kPlanFormatVersion - 1, kPlanFormatVersion + 1}) {
+        doc["format_version"] = v;
+        try {
+            plan_from_json(doc.dump());
+            ADD_FAILURE() << "version " << v << " accepted";
+        } catch (const Error& e) {
+            std::string m = e.what();
+            EXPECT_NE(m.find("format version " + std::to_string(v)), std::string::npos) << m;
+            EXPECT_NE(m.find(v < kPlanFormatVersion ? "older" : "newer"), std::string::npos) << m;
+            EXPECT_NE(e.remedy().find("virtumancer plan --out"), std::string::npos);
+        }
+    }
+    doc["format_version"] = kPlanFormatVersion;
+    doc.erase("options");
+    EXPECT_THROW(plan_from_json(doc.dump()), Error) << "a plan without its options";
+}
+
 TEST_F(ApplierTest, RunsStepsOnlyAfterTheirDependenciesCompleted) {
     Plan p;
-    p.steps = {step(1, "pool.define", "p", {}, {{"build", "1"}, {"start", "1"}}, "<pool/>"),
-               step(2, "volume.create", "p/v", {1}, {{"pool", "p"}}, "<volume/>"),
-               step(3, "network.define", "n", {}, {{"start", "1"}}, "<network/>"),
-               step(4, "vm.define", "web", {2, 3}), step(5, "vm.start", "web", {4})};
+    p.steps = {step(1, PoolDefine{"<pool/>", true, true, false}, "p"),
+               step(2, VolumeCreate{"p", "<volume/>"}, "p/v", {1}),
+               step(3, NetworkDefine{"<network/>", true, false}, "n"),
+               step(4, VmDefine{}, "web", {2, 3}), step(5, VmStart{}, "web", {4})};
     hv_.delay_ms["define_pool"] = 80;
     hv_.delay_ms["define_network"] = 40;
     ApplyResult r = run(p);
@@ -107,7 +206,7 @@ TEST_F(ApplierTest, RunsIndependentStepsInParallel) {
     Plan p;
     for (int i = 1; i <= 4; ++i) {
         std::string n = "vm" + std::to_string(i);
-        p.steps.push_back(step(i, "vm.start", n));
+        p.steps.push_back(step(i, VmStart{}, n));
         hv_.delay_ms["start_domain " + n] = 250;
     }
     auto t0 = std::chrono::steady_clock::now();
@@ -122,7 +221,7 @@ TEST_F(ApplierTest, ParallelismOneRunsOneStepAtATime) {
     opts_.parallelism = 1;
     Plan p;
     for (int i = 1; i <= 3; ++i) {
-        p.steps.push_back(step(i, "vm.start", "vm" + std::to_string(i)));
+        p.steps.push_back(step(i, VmStart{}, "vm" + std::to_string(i)));
         hv_.delay_ms["start_domain vm" + std::to_string(i)] = 30;
     }
     EXPECT_EQ(run(p).succeeded, 3);
@@ -131,9 +230,9 @@ TEST_F(ApplierTest, ParallelismOneRunsOneStepAtATime) {
 
 TEST_F(ApplierTest, FailedStepSkipsItsDependentsAndIndependentsFinish) {
     Plan p;
-    p.steps = {step(1, "vm.define", "a"), step(2, "vm.start", "a", {1}),
-               step(3, "vm.autostart", "a", {2}, {{"autostart", "1"}}), step(4, "vm.define", "b"),
-               step(5, "vm.start", "b", {4})};
+    p.steps = {step(1, VmDefine{}, "a"), step(2, VmStart{}, "a", {1}),
+               step(3, VmAutostart{true}, "a", {2}), step(4, VmDefine{}, "b"),
+               step(5, VmStart{}, "b", {4})};
     hv_.fail["define_domain a"] = "XML error: unsupported configuration: nope";
     hv_.delay_ms["define_domain b"] = 50;
     ApplyResult r = run(p);
@@ -182,10 +281,9 @@ TEST_F(ApplierTest, UnconfirmedDetachFailsAndItsDependentsAreSkipped) {
     Plan p;
     const std::string nic = "<interface type='network'><mac address='52:54:00:aa:00:02'/>"
                             "</interface>";
-    p.steps = {step(1, "vm.define", "a"),
-               step(2, "vm.detach_device", "a", {1}, {{"live", "1"}}, nic),
-               step(3, "vm.attach_device", "a", {2}, {{"live", "1"}}, "<disk/>"),
-               step(4, "vm.shutdown", "a", {3}, {{"timeout", "1"}}), step(5, "vm.start", "b")};
+    p.steps = {step(1, VmDefine{}, "a"), step(2, VmDetachDevice{nic, true, false}, "a", {1}),
+               step(3, VmAttachDevice{"<disk/>", true, false, {}}, "a", {2}),
+               step(4, VmShutdown{1, false}, "a", {3}), step(5, VmStart{}, "b")};
     hv_.state["a"] = "running";
     hv_.fail["detach_device a"] =
         "the guest did not release interface (MAC 52:54:00:aa:00:02, alias net1) of domain 'a' "
@@ -207,8 +305,8 @@ TEST_F(ApplierTest, UnconfirmedDetachFailsAndItsDependentsAreSkipped) {
 
 TEST_F(ApplierTest, CycleIsRefusedBeforeAnythingRuns) {
     Plan p;
-    p.steps = {step(1, "vm.define", "x", {3}), step(2, "vm.start", "y"),
-               step(3, "vm.start", "x", {1})};
+    p.steps = {step(1, VmDefine{}, "x", {3}), step(2, VmStart{}, "y"),
+               step(3, VmStart{}, "x", {1})};
     try {
         run(p);
         FAIL() << "a cycle was not detected";
@@ -221,7 +319,7 @@ TEST_F(ApplierTest, CycleIsRefusedBeforeAnythingRuns) {
 
 TEST_F(ApplierTest, UnknownDependencyIsRefused) {
     Plan p;
-    p.steps = {step(1, "vm.start", "x", {42})};
+    p.steps = {step(1, VmStart{}, "x", {42})};
     EXPECT_THROW(run(p), Error);
     EXPECT_TRUE(hv_.names().empty());
 }
@@ -237,7 +335,8 @@ TEST_F(ApplierTest, TaskIsRunningDuringTheCallAndFinishedWithDetails) {
     rc.diffs = {{"memory", "134217728", "268435456", ChangeClass::NextBoot},
                 {"state", "shutoff", "running", ChangeClass::Live}};
     p.changes = {rc};
-    p.steps = {step(1, "vm.define", "web"), step(2, "vm.start", "web", {1})};
+    p.steps = {step(1, VmDefine{}, "web"), step(2, VmStart{}, "web", {1})};
+    assign_step_fields(p); // as make_plan does: which diffs each step carries out
     hv_.fail["start_domain web"] = "internal error: qemu unexpectedly closed the monitor";
     // What the tasks table says while libvirt is being called.
     std::vector<std::string> seen;
@@ -299,11 +398,17 @@ TEST_F(ApplierTest, SecretsAreRedactedAndGraphicsPasswordsInjectedAtApplyTime) {
     rc.diffs = {{"graphics[vnc].passwd", "oldpass", "newpass", ChangeClass::Live},
                 {"graphics[vnc].port", "5900", "5901", ChangeClass::Live}};
     p.changes = {rc};
-    p.steps = {step(1, "vm.define", "web", {}, {{"password_env:0", "VMR_APPLIER_TEST_PW"}},
-                    "<domain><name>web</name><devices><graphics type='vnc' port='5901'/>"
-                    "</devices></domain>"),
-               step(2, "vm.update_device", "web", {1}, {{"live", "1"}, {"password_file:0", pwfile}},
-                    "<graphics type='vnc' port='5901' passwd='leaked-in-plan'/>")};
+    p.steps = {step(1,
+                    VmDefine{"<domain><name>web</name><devices><graphics type='vnc' port='5901'/>"
+                             "</devices></domain>",
+                             {{0, "", "VMR_APPLIER_TEST_PW"}}},
+                    "web"),
+               step(2,
+                    VmUpdateDevice{"<graphics type='vnc' port='5901' passwd='leaked-in-plan'/>",
+                                   true,
+                                   false,
+                                   {{0, pwfile, ""}}},
+                    "web", {1})};
     ApplyResult r = run(p);
     ASSERT_TRUE(r.ok()) << (r.steps[0].error + r.steps[1].error);
     auto* def = hv_.find("define_domain web");
@@ -326,8 +431,11 @@ TEST_F(ApplierTest, SecretsAreRedactedAndGraphicsPasswordsInjectedAtApplyTime) {
 TEST_F(ApplierTest, MissingPasswordEnvFailsTheStepWithoutCallingLibvirt) {
     unsetenv("VMR_APPLIER_TEST_UNSET");
     Plan p;
-    p.steps = {step(1, "vm.define", "web", {}, {{"password_env:0", "VMR_APPLIER_TEST_UNSET"}},
-                    "<domain><name>web</name><devices><graphics type='vnc'/></devices></domain>")};
+    p.steps = {step(1,
+                    VmDefine{"<domain><name>web</name><devices><graphics type='vnc'/></devices>"
+                             "</domain>",
+                             {{0, "", "VMR_APPLIER_TEST_UNSET"}}},
+                    "web")};
     ApplyResult r = run(p);
     EXPECT_EQ(r.failed, 1);
     EXPECT_NE(r.steps[0].error.find("VMR_APPLIER_TEST_UNSET"), std::string::npos);
@@ -338,8 +446,7 @@ TEST_F(ApplierTest, ShutdownTimeoutWithoutForceFailsAndLeavesTheVmRunning) {
     hv_.acpi_works = false;
     hv_.state["web"] = "running";
     Plan p;
-    p.steps = {step(1, "vm.shutdown", "web", {}, {{"timeout", "1"}, {"force", "0"}}),
-               step(2, "vm.start", "web", {1})};
+    p.steps = {step(1, VmShutdown{1, false}, "web"), step(2, VmStart{}, "web", {1})};
     ApplyResult r = run(p);
     EXPECT_EQ(r.steps[0].status, StepStatus::Failed);
     EXPECT_NE(r.steps[0].error.find("did not shut down within 1s"), std::string::npos)
@@ -363,7 +470,7 @@ TEST_F(ApplierTest, ShutdownTimeoutWithForceDestroys) {
     hv_.acpi_works = false;
     hv_.state["web"] = "running";
     Plan p;
-    p.steps = {step(1, "vm.shutdown", "web", {}, {{"timeout", "1"}, {"force", "1"}})};
+    p.steps = {step(1, VmShutdown{1, true}, "web")};
     ApplyResult r = run(p);
     EXPECT_TRUE(r.ok()) << r.steps[0].error;
     EXPECT_TRUE(hv_.called("destroy_domain web"));
@@ -373,7 +480,7 @@ TEST_F(ApplierTest, ShutdownTimeoutWithForceDestroys) {
 TEST_F(ApplierTest, CleanAcpiShutdownNeedsNoDestroy) {
     hv_.state["web"] = "running";
     Plan p;
-    p.steps = {step(1, "vm.shutdown", "web", {}, {{"timeout", "5"}, {"force", "1"}})};
+    p.steps = {step(1, VmShutdown{5, true}, "web")};
     EXPECT_TRUE(run(p).ok());
     EXPECT_FALSE(hv_.called("destroy_domain web"));
     EXPECT_EQ(hv_.domain_state("web"), "shutoff");
@@ -388,8 +495,8 @@ TEST_F(ApplierTest, InterruptStopsTheShutdownWaitAndStartsNoNewStep) {
     std::atomic<int> sig{0};
     opts_.interrupted = [&] { return sig.load(); };
     Plan p;
-    p.steps = {step(1, "vm.shutdown", "web", {}, {{"timeout", "60"}, {"force", "1"}}),
-               step(2, "vm.start", "web", {1}), step(3, "vm.define", "other")};
+    p.steps = {step(1, VmShutdown{60, true}, "web"), step(2, VmStart{}, "web", {1}),
+               step(3, VmDefine{}, "other")};
     std::thread ctrl_c([&] {
         std::this_thread::sleep_for(std::chrono::milliseconds(300));
         sig = SIGINT;
@@ -433,7 +540,7 @@ TEST_F(ApplierTest, InterruptLetsRunningCallsFinish) {
     opts_.interrupted = [&] { return sig.load(); };
     hv_.delay_ms["start_domain a"] = 400;
     Plan p;
-    p.steps = {step(1, "vm.start", "a"), step(2, "vm.autostart", "a", {1}, {{"autostart", "1"}})};
+    p.steps = {step(1, VmStart{}, "a"), step(2, VmAutostart{true}, "a", {1})};
     std::thread ctrl_c([&] {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
         sig = SIGTERM;
@@ -453,9 +560,9 @@ TEST_F(ApplierTest, InterruptLetsRunningCallsFinish) {
 TEST_F(ApplierTest, UnreachableHostFailsItsStepsOnly) {
     conn_.unreachable.insert("far");
     Plan p;
-    Step far = step(1, "vm.start", "x");
+    Step far = step(1, VmStart{}, "x");
     far.host = "far";
-    p.steps = {far, step(2, "vm.start", "y")};
+    p.steps = {far, step(2, VmStart{}, "y")};
     ApplyResult r = run(p);
     EXPECT_EQ(r.steps[0].status, StepStatus::Failed);
     EXPECT_NE(r.steps[0].error.find("unreachable"), std::string::npos);
@@ -495,7 +602,7 @@ TEST_F(ApplierTest, VerificationIsQuietWhenTheHostMatches) {
     hv_.observed.reachable = true;
     opts_.desired = &d;
     Plan p;
-    p.steps = {step(1, "vm.start", "web")}; // not in the desired state: nothing left to do
+    p.steps = {step(1, VmStart{}, "web")}; // not in the desired state: nothing left to do
     ApplyResult r = run(p);
     EXPECT_TRUE(r.ok());
     EXPECT_TRUE(r.differences.empty());
@@ -577,11 +684,13 @@ TEST(GraphicsPasswords, PlanNamesTheSourceNeverTheSecret) {
     Plan p = make_plan(r.state, {h}, {});
     ASSERT_FALSE(p.steps.empty());
     const Step& def = p.steps.front();
-    ASSERT_EQ(def.op, "vm.define");
-    EXPECT_EQ(def.args.count("password_file:0"), 1u) << plan_to_json(p);
-    EXPECT_EQ(def.args.at("password_file:0"), "/run/secrets/vnc");
-    EXPECT_NE(def.xml.find("<graphics"), std::string::npos);
-    EXPECT_EQ(def.xml.find("passwd"), std::string::npos);
+    ASSERT_EQ(def.op(), Op::VmDefine);
+    const auto& pw = std::get<VmDefine>(def.payload).passwords;
+    ASSERT_EQ(pw.size(), 1u) << plan_to_json(p);
+    EXPECT_EQ(pw[0].index, 0);
+    EXPECT_EQ(pw[0].file, "/run/secrets/vnc");
+    EXPECT_NE(def.xml().find("<graphics"), std::string::npos);
+    EXPECT_EQ(def.xml().find("passwd"), std::string::npos);
 }
 
 } // namespace

@@ -130,6 +130,27 @@ class FakeHypervisor : public Hypervisor {
         record("define_network", xml + flags(start, autostart));
     }
     void undefine_network(const std::string& n) override { record("undefine_network " + n, ""); }
+    void rename_domain(const std::string& n, const std::string& to) override {
+        record("rename_domain " + n, to);
+    }
+    void set_snapshot_description(const std::string& d, const std::string& n,
+                                  const std::string& description) override {
+        record("set_snapshot_description " + d, n + " " + description);
+    }
+    void set_pool_autostart(const std::string& n, bool on) override {
+        record("set_pool_autostart " + n, on ? "1" : "0");
+    }
+    void set_network_autostart(const std::string& n, bool on) override {
+        record("set_network_autostart " + n, on ? "1" : "0");
+    }
+    void start_pool(const std::string& n) override { record("start_pool " + n, ""); }
+    void start_network(const std::string& n) override { record("start_network " + n, ""); }
+    void update_network(const std::string& n, const std::string& section,
+                        const std::string& command, int parent_index, const std::string& xml,
+                        bool live, bool config) override {
+        record("update_network " + n, section + " " + command + " " + std::to_string(parent_index) +
+                                          " " + xml + flags(live, config));
+    }
 
     // Inspection.
     std::vector<Call> calls() const {

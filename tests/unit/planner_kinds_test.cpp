@@ -66,8 +66,12 @@ ObservedHost with_observed_network(const std::string& xml, bool active = true,
 
 std::vector<std::string> ops(const Plan& p) {
     std::vector<std::string> v;
-    for (const auto& s : p.steps) v.push_back(s.op);
+    for (const auto& s : p.steps) v.push_back(op_name(s.op()));
     return v;
+}
+
+const NetworkUpdate& update(const Plan& p, size_t i) {
+    return std::get<NetworkUpdate>(p.steps.at(i).payload);
 }
 
 // The fields a plan changes or refuses (blocked: a plan error, docs/safety.md).
@@ -113,7 +117,8 @@ void expect_same_fields(const DesiredState& d, const ObservedHost& h, const std:
     EXPECT_EQ(drift_fields(drift, kind), want);
     for (const auto& it : drift) {
         if (it.kind == kind) {
-            EXPECT_EQ(it.status, it.diffs.empty() ? "in_sync" : "drifted") << it.name;
+            EXPECT_STREQ(drift_status_name(it.status), it.diffs.empty() ? "in_sync" : "drifted")
+                << it.name;
         }
     }
 }
@@ -132,14 +137,15 @@ TEST(PlannerKinds, NetworkDhcpRangeChangeIsALiveUpdateNotARedefine) {
     expect_same_fields(d, h, "network", {"ip[192.168.150.1].dhcp_range[192.168.150.100].end"});
     Plan p = make_plan(d, {h}, {});
     ASSERT_EQ(ops(p), (std::vector<std::string>{"network.update", "network.update"}));
-    EXPECT_EQ(p.steps[0].args.at("command"), "delete");
-    EXPECT_EQ(p.steps[0].args.at("section"), "ip-dhcp-range");
-    EXPECT_NE(p.steps[0].xml.find("192.168.150.199"), std::string::npos) << p.steps[0].xml;
-    EXPECT_EQ(p.steps[1].args.at("command"), "add-last");
-    EXPECT_NE(p.steps[1].xml.find("end=\"192.168.150.150\""), std::string::npos) << p.steps[1].xml;
-    EXPECT_EQ(p.steps[1].args.at("parent_index"), "0");
-    EXPECT_EQ(p.steps[1].args.at("live"), "1"); // the network is running
-    EXPECT_EQ(p.steps[1].args.at("config"), "1");
+    EXPECT_EQ(update(p, 0).command, "delete");
+    EXPECT_EQ(update(p, 0).section, "ip-dhcp-range");
+    EXPECT_NE(p.steps[0].xml().find("192.168.150.199"), std::string::npos) << p.steps[0].xml();
+    EXPECT_EQ(update(p, 1).command, "add-last");
+    EXPECT_NE(p.steps[1].xml().find("end=\"192.168.150.150\""), std::string::npos)
+        << p.steps[1].xml();
+    EXPECT_EQ(update(p, 1).parent_index, 0);
+    EXPECT_EQ(update(p, 1).live, true); // the network is running
+    EXPECT_EQ(update(p, 1).config, true);
     EXPECT_EQ(p.steps[1].deps, std::vector<int>{p.steps[0].id});
     EXPECT_EQ(p.changes.at(0).cls, ChangeClass::Live);
     const FieldDiff* df = find_diff(p, "ip[192.168.150.1].dhcp_range[192.168.150.100].end");
@@ -168,17 +174,17 @@ TEST(PlannerKinds, NetworkDhcpItemsAddedOutOfBandAreDriftAndPlannedAway) {
     Plan p = make_plan(d, {h}, {});
     ASSERT_EQ(ops(p),
               (std::vector<std::string>{"network.update", "network.update", "network.start"}));
-    EXPECT_EQ(p.steps[0].args.at("command"), "delete");
-    EXPECT_EQ(p.steps[0].args.at("live"), "0"); // inactive: the config only
-    EXPECT_EQ(p.steps[1].args.at("section"), "ip-dhcp-host");
+    EXPECT_EQ(update(p, 0).command, "delete");
+    EXPECT_EQ(update(p, 0).live, false); // inactive: the config only
+    EXPECT_EQ(update(p, 1).section, "ip-dhcp-host");
 }
 
 TEST(PlannerKinds, NetworkDhcpHostChangeIsModifiedInPlace) {
     DesiredState d = with_network(replace(kNetSpecXml, "ip='192.168.150.2'", "ip='192.168.150.3'"));
     Plan p = make_plan(d, {with_observed_network(kNetXml)}, {});
     ASSERT_EQ(ops(p), std::vector<std::string>{"network.update"});
-    EXPECT_EQ(p.steps[0].args.at("command"), "modify");
-    EXPECT_EQ(p.steps[0].args.at("section"), "ip-dhcp-host");
+    EXPECT_EQ(update(p, 0).command, "modify");
+    EXPECT_EQ(update(p, 0).section, "ip-dhcp-host");
     EXPECT_NE(find_diff(p, "ip[192.168.150.1].dhcp_host[52:54:00:00:15:02].ip"), nullptr);
 }
 
@@ -189,10 +195,11 @@ TEST(PlannerKinds, NetworkRedefineKeepsLibvirtsUuidMacAndSaysWhenItTakesEffect) 
     expect_same_fields(d, h, "network", {"mode", "forward_dev"});
     Plan p = make_plan(d, {h}, {});
     ASSERT_EQ(ops(p), std::vector<std::string>{"network.define"});
-    const std::string& xml = p.steps[0].xml;
+    const std::string& xml = p.steps[0].xml();
     EXPECT_NE(xml.find("11111111-2222-3333-4444-555555555555"), std::string::npos) << xml;
     EXPECT_NE(xml.find("52:54:00:aa:bb:cc"), std::string::npos) << xml;
-    EXPECT_EQ(p.steps[0].args.at("start"), "0"); // never restarted implicitly
+    EXPECT_EQ(std::get<NetworkDefine>(p.steps[0].payload).start,
+              false); // never restarted implicitly
     EXPECT_EQ(p.changes.at(0).cls, ChangeClass::NextBoot);
     EXPECT_NE(p.changes.at(0).note.find("restarted"), std::string::npos) << p.changes.at(0).note;
 }
@@ -312,7 +319,7 @@ TEST(PlannerKinds, VolumeCapacityFormatAndBackingChainAreInDriftAsInPlan) {
     expect_same_fields(grown, ok, "volume", {"capacity"});
     Plan p = make_plan(grown, {ok}, {});
     ASSERT_EQ(ops(p), std::vector<std::string>{"volume.resize"});
-    EXPECT_EQ(p.steps[0].args.at("bytes"), "2097152");
+    EXPECT_EQ(std::get<VolumeResize>(p.steps[0].payload).bytes, 2097152u);
 
     // Another backing file, another format: refused as plan errors (never recreated by a plan).
     ObservedHost other = with_observed_volumes(
@@ -372,9 +379,10 @@ TEST(PlannerKinds, SnapshotDescriptionIsInDriftAsInPlan) {
     expect_same_fields(d, h, "snapshot", {"description"});
     Plan p = make_plan(d, {h}, {});
     ASSERT_EQ(ops(p), std::vector<std::string>{"snapshot.set_description"});
-    EXPECT_EQ(p.steps[0].args.at("domain"), "vm1");
-    EXPECT_EQ(p.steps[0].args.at("snapshot"), "s1");
-    EXPECT_EQ(p.steps[0].args.at("description"), "after the upgrade");
+    const auto& sd = std::get<SnapshotSetDescription>(p.steps[0].payload);
+    EXPECT_EQ(sd.domain, "vm1");
+    EXPECT_EQ(sd.snapshot, "s1");
+    EXPECT_EQ(sd.description, "after the upgrade");
     EXPECT_EQ(p.changes.at(0).action, Action::Update);
     // A missing snapshot is created, and reported missing by drift.
     ObservedHost none = with_observed_snapshot("before");
@@ -385,7 +393,7 @@ TEST(PlannerKinds, SnapshotDescriptionIsInDriftAsInPlan) {
     for (const auto& it : detect_drift(d, {none}))
         if (it.kind == "snapshot") {
             EXPECT_EQ(it.name, "vm1/s1");
-            EXPECT_EQ(it.status, "missing");
+            EXPECT_STREQ(drift_status_name(it.status), "missing");
             reported = true;
         }
     EXPECT_TRUE(reported);
@@ -450,7 +458,7 @@ TEST(PlannerKinds, RenamedShutOffVmIsRenamedInPlaceNeverCreatedAndDeleted) {
         Plan p = make_plan(c.d, {c.h}, opts);
         ASSERT_EQ(ops(p), std::vector<std::string>{"vm.rename"}) << p.changes.size();
         EXPECT_EQ(p.steps[0].name, "old-name");
-        EXPECT_EQ(p.steps[0].args.at("new_name"), "new-name");
+        EXPECT_EQ(std::get<VmRename>(p.steps[0].payload).new_name, "new-name");
         EXPECT_TRUE(p.errors.empty());
         ASSERT_EQ(p.changes.size(), 1u); // its snapshot was found under the new name
         EXPECT_EQ(p.changes[0].address(), "local/vm/new-name");
@@ -465,7 +473,7 @@ TEST(PlannerKinds, RenamedShutOffVmIsRenamedInPlaceNeverCreatedAndDeleted) {
     Plan p = make_plan(c.d, {c.h}, {});
     ASSERT_EQ(ops(p), (std::vector<std::string>{"vm.rename", "vm.define"}));
     EXPECT_EQ(p.steps[1].deps, std::vector<int>{p.steps[0].id});
-    EXPECT_NE(p.steps[1].xml.find("<name>new-name</name>"), std::string::npos);
+    EXPECT_NE(p.steps[1].xml().find("<name>new-name</name>"), std::string::npos);
 }
 
 TEST(PlannerKinds, RenamedRunningVmIsRefusedNeverCreatedAndDeleted) {
@@ -518,7 +526,7 @@ TEST(PlannerKinds, NetworkSettingTheRunningNetworkLacksIsPending) {
     EXPECT_NE(p.pending[0].effect.find("net-destroy lab"), std::string::npos);
     auto drift = detect_drift(d, {h});
     ASSERT_EQ(drift.size(), 1u);
-    EXPECT_EQ(drift[0].status, "pending");
+    EXPECT_STREQ(drift_status_name(drift[0].status), "pending");
     EXPECT_EQ(drift[0].pending.size(), 1u);
 
     // Planned now: a redefine, and the same field pending after it.

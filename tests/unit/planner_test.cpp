@@ -73,7 +73,7 @@ PlanOptions target_opts(const std::string& t) {
 
 std::vector<std::string> ops(const Plan& p) {
     std::vector<std::string> v;
-    for (const auto& s : p.steps) v.push_back(s.op);
+    for (const auto& s : p.steps) v.push_back(op_name(s.op()));
     return v;
 }
 
@@ -374,7 +374,7 @@ TEST(Planner, DetachUsesTheLiveAddress) {
     h.domains[0].live_xml = live;
     Plan p = make_plan(d, {h}, {});
     ASSERT_EQ(ops(p), (std::vector<std::string>{"vm.define", "vm.detach_device"}));
-    EXPECT_NE(p.steps[1].xml.find("0x0a"), std::string::npos) << p.steps[1].xml;
+    EXPECT_NE(p.steps[1].xml().find("0x0a"), std::string::npos) << p.steps[1].xml();
 }
 
 // libvirt 9.0 hot-plugs the PCI watchdog (i6300esb), not the ISA one (ib700).
@@ -417,8 +417,8 @@ TEST(Planner, ShutdownCarriesTimeoutAndForcePolicy) {
     d.vms[0].vm.force_stop = true;
     Plan p = make_plan(d, {observed_running()}, {});
     ASSERT_EQ(p.steps.size(), 1u);
-    EXPECT_EQ(p.steps[0].args.at("timeout"), "7");
-    EXPECT_EQ(p.steps[0].args.at("force"), "1");
+    EXPECT_EQ(std::get<VmShutdown>(p.steps[0].payload).timeout, 7);
+    EXPECT_EQ(std::get<VmShutdown>(p.steps[0].payload).force, true);
 }
 
 // A domain seen paused while libvirt is still starting it (reason starting_up, e.g. a re-run
@@ -432,12 +432,13 @@ TEST(Planner, DomainPausedWhileStartingUpIsNotResumed) {
     Plan p = make_plan(d, {h}, {});
     EXPECT_TRUE(p.steps.empty()) << ops(p).size() << " steps, first " << ops(p)[0];
     EXPECT_EQ(find_diff(p, "state"), nullptr);
-    EXPECT_EQ(detect_drift(d, {h}).at(0).status, "in_sync") << "drift agrees: still starting";
+    EXPECT_STREQ(drift_status_name(detect_drift(d, {h}).at(0).status), "in_sync")
+        << "drift agrees: still starting";
 
     h.domains[0].state_reason = "user";
     p = make_plan(d, {h}, {});
     EXPECT_EQ(ops(p), std::vector<std::string>{"vm.resume"});
-    EXPECT_EQ(detect_drift(d, {h}).at(0).status, "drifted");
+    EXPECT_STREQ(drift_status_name(detect_drift(d, {h}).at(0).status), "drifted");
     ASSERT_NE(find_diff(p, "state"), nullptr);
     EXPECT_EQ(find_diff(p, "state")->before, "paused");
 
@@ -481,7 +482,7 @@ TEST(Planner, CreatesEverythingInDependencyOrder) {
     const Step& define = p.steps[3];
     EXPECT_EQ(define.deps, (std::vector<int>{1, 2, 3})); // its pool, volume and network
     EXPECT_EQ(p.steps[1].deps, (std::vector<int>{1}));
-    EXPECT_NE(define.xml.find("virtumancer:owner"), std::string::npos);
+    EXPECT_NE(define.xml().find("virtumancer:owner"), std::string::npos);
     EXPECT_EQ(p.changes.size(), 4u);
 }
 
@@ -517,7 +518,7 @@ TEST(Planner, ManagedDomainWithoutSpecIsDeletedOnlyWithPrune) {
     EXPECT_NE(keep.errors[0].message.find("--prune"), std::string::npos);
     Plan prune = make_plan(d, {observed_running()}, prune_opts());
     EXPECT_EQ(ops(prune), (std::vector<std::string>{"vm.destroy", "vm.undefine"}));
-    EXPECT_EQ(prune.steps[1].args.at("keep_nvram"), "1");
+    EXPECT_EQ(std::get<VmUndefine>(prune.steps[1].payload).keep_nvram, true);
     EXPECT_EQ(prune.changes.at(0).action, Action::Delete);
 }
 
@@ -574,13 +575,13 @@ TEST(Drift, OutOfBandChangeIsReportedWithField) {
     h.domains[0].inactive_xml = x;
     auto items = detect_drift(d, {h});
     ASSERT_EQ(items.size(), 1u);
-    EXPECT_EQ(items[0].status, "drifted");
+    EXPECT_STREQ(drift_status_name(items[0].status), "drifted");
     ASSERT_EQ(items[0].diffs.size(), 1u);
     EXPECT_EQ(items[0].diffs[0].field, "disk[vda].cache");
     EXPECT_EQ(items[0].diffs[0].before, "writeback");
     EXPECT_EQ(items[0].diffs[0].after, "none");
     auto clean = detect_drift(d, {observed_running()});
-    EXPECT_EQ(clean[0].status, "in_sync");
+    EXPECT_STREQ(drift_status_name(clean[0].status), "in_sync");
 }
 
 // Over the whole corpus: a spec holding exactly what a canonical file says, minus the
@@ -610,7 +611,7 @@ TEST(Planner, NoFalseChangesOverTheCorpus) {
         h.domains.push_back(od);
         ++files;
         auto items = detect_drift(d, {h});
-        if (items.empty() || items[0].status != "in_sync") {
+        if (items.empty() || items[0].status != DriftStatus::InSync) {
             ++noisy;
             if (noisy < 10)
                 ADD_FAILURE() << path.filename() << ": "
@@ -638,17 +639,91 @@ TEST(Planner, DomainsOfAnotherDatabaseAreNeverTouched) {
     ASSERT_EQ(p.errors.size(), 1u);
     EXPECT_NE(p.errors[0].message.find("another virtumancer database"), std::string::npos);
     auto drift = detect_drift(d, {h});
-    EXPECT_EQ(drift.at(0).status, "conflict");
+    EXPECT_STREQ(drift_status_name(drift.at(0).status), "conflict");
     // No spec: listed as unmanaged even with --prune.
     d.vms.clear();
     Plan prune = make_plan(d, {h}, prune_opts());
     EXPECT_TRUE(prune.steps.empty());
     EXPECT_EQ(prune.unmanaged, std::vector<std::string>{"local/vm/vmr-fixture-web"});
-    EXPECT_EQ(detect_drift(d, {h}).at(0).status, "unmanaged");
+    EXPECT_STREQ(drift_status_name(detect_drift(d, {h}).at(0).status), "unmanaged");
     // Our own database id (or an older marker without one) is ours: pruned.
     d.owner_id = "bbbb";
     EXPECT_EQ(ops(make_plan(d, {h}, prune_opts())),
               (std::vector<std::string>{"vm.destroy", "vm.undefine"}));
+}
+
+// A running VM whose live XML does not parse: an error for that domain (place and remedy),
+// never silently planned as if the running VM matched its config.
+TEST(Planner, UnparsableLiveXmlIsAnErrorOfItsDomain) {
+    DesiredState d = base_desired();
+    ObservedHost h = observed_running();
+    h.domains[0].live_xml = "<domain><name>vmr-fixture-web</name><devices>"; // cut short
+    Plan p = make_plan(d, {h}, {});
+    ASSERT_EQ(p.errors.size(), 1u);
+    EXPECT_EQ(p.errors[0].severity, Severity::Error);
+    EXPECT_EQ(p.errors[0].file, "local/vm/vmr-fixture-web");
+    EXPECT_NE(p.errors[0].message.find("running (live) XML cannot be parsed"), std::string::npos)
+        << p.errors[0].message;
+    EXPECT_NE(p.errors[0].message.find("Remedy:"), std::string::npos);
+    // The config is still compared as before (the fixture matches its spec: nothing to do).
+    EXPECT_TRUE(p.steps.empty()) << ops(p).size();
+    // With a parsable live XML there is no error.
+    h.domains[0].live_xml = h.domains[0].inactive_xml;
+    EXPECT_TRUE(make_plan(d, {h}, {}).errors.empty());
+}
+
+// A domain without a spec whose XML does not parse is neither "unmanaged" nor pruned: an
+// error for that domain, in the plan and in drift.
+TEST(Planner, UnparsableDomainWithoutSpecIsAnErrorNotUnmanaged) {
+    DesiredState d = base_desired();
+    d.vms.clear();
+    ObservedHost h = observed_running();
+    h.domains[0].inactive_xml = "<domain><name>vmr-fixture-web</name"; // not XML
+    for (const PlanOptions& o : {PlanOptions{}, prune_opts()}) {
+        Plan p = make_plan(d, {h}, o);
+        EXPECT_TRUE(p.steps.empty()) << "never deleted";
+        EXPECT_TRUE(p.unmanaged.empty()) << "not reclassified as unmanaged";
+        ASSERT_EQ(p.errors.size(), 1u);
+        EXPECT_EQ(p.errors[0].severity, Severity::Error);
+        EXPECT_EQ(p.errors[0].file, "local/vm/vmr-fixture-web");
+        EXPECT_NE(p.errors[0].message.find("persistent XML cannot be parsed"), std::string::npos)
+            << p.errors[0].message;
+        EXPECT_NE(p.errors[0].message.find("virsh dumpxml vmr-fixture-web"), std::string::npos);
+    }
+    auto drift = detect_drift(d, {h});
+    ASSERT_EQ(drift.size(), 1u);
+    EXPECT_EQ(drift[0].status, DriftStatus::Error);
+    EXPECT_STREQ(drift_status_name(drift[0].status), "error");
+    EXPECT_NE(drift[0].error.find("local"), std::string::npos);
+    EXPECT_NE(drift[0].error.find("Remedy:"), std::string::npos);
+    // Parsable again: unmanaged (no marker) as before.
+    h = observed_running();
+    std::string& x = h.domains[0].inactive_xml;
+    auto m = x.find("<metadata>");
+    ASSERT_NE(m, std::string::npos);
+    x.erase(m, x.find("</metadata>") + 11 - m);
+    EXPECT_EQ(make_plan(d, {h}, {}).unmanaged,
+              std::vector<std::string>{"local/vm/vmr-fixture-web"});
+}
+
+// The domain a VM spec's uuid points to (a rename) whose XML does not parse: an error for
+// that domain; neither name is planned.
+TEST(Planner, UnparsableRenameSourceIsAnErrorOfItsDomain) {
+    DesiredState d = base_desired();
+    ObservedHost h = observed_running();
+    h.domains[0].name = "old-web";
+    h.domains[0].uuid = "11111111-2222-3333-4444-555555555555";
+    h.domains[0].state = "shutoff";
+    h.domains[0].inactive_xml = "<domain";
+    d.vms[0].obj.fields["uuid"] = "11111111-2222-3333-4444-555555555555";
+    Plan p = make_plan(d, {h}, prune_opts());
+    EXPECT_TRUE(p.steps.empty()) << ops(p).size();
+    bool found = false;
+    for (const auto& e : p.errors)
+        found |=
+            e.file == "local/vm/old-web" && e.message.find("cannot be parsed") != std::string::npos;
+    EXPECT_TRUE(found);
+    EXPECT_TRUE(p.unmanaged.empty());
 }
 
 TEST(Planner, DefinesCarryTheDatabaseOwnerId) {
@@ -660,7 +735,7 @@ TEST(Planner, DefinesCarryTheDatabaseOwnerId) {
     Plan p = make_plan(d, {empty}, {});
     ASSERT_FALSE(p.steps.empty());
     OwnerMarker m;
-    parse_xml(p.steps[0].xml, domain_kind(), &m);
+    parse_xml(p.steps[0].xml(), domain_kind(), &m);
     EXPECT_EQ(m.db, "cafe0123");
     EXPECT_EQ(m.spec, "local/vm/vmr-fixture-web");
 }
@@ -719,7 +794,7 @@ TEST(Planner, ManyVmsPlanAsIfOneByOne) {
                            : i == 300 ? "drifted"
                            : i == 599 ? "conflict"
                                       : "in_sync";
-        EXPECT_EQ(items[i].status, want) << name_of(i);
+        EXPECT_EQ(drift_status_name(items[i].status), want) << name_of(i);
     }
 }
 
@@ -838,7 +913,7 @@ TEST_P(PlannerPending, ComparesConfigAndRunningVm) {
     auto items = detect_drift(d, {h});
     ASSERT_EQ(items.size(), 1u);
     if (tc.expected_ops.empty() && !tc.pending.empty()) {
-        EXPECT_EQ(items[0].status, "pending");
+        EXPECT_STREQ(drift_status_name(items[0].status), "pending");
         EXPECT_EQ(fields_of(items[0].pending), tc.pending);
     }
     if (tc.state == "shutoff") {

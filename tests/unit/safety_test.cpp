@@ -121,13 +121,13 @@ PlanOptions prune(std::vector<std::string> pending) {
 
 std::vector<std::string> ops(const Plan& p) {
     std::vector<std::string> v;
-    for (const auto& s : p.steps) v.push_back(s.op + " " + s.name);
+    for (const auto& s : p.steps) v.push_back(std::string(op_name(s.op())) + " " + s.name);
     return v;
 }
 
 const Step* step(const Plan& p, const std::string& op_name) {
     for (const auto& s : p.steps)
-        if (s.op + " " + s.name == op_name) return &s;
+        if (std::string(virtumancer::op_name(s.op())) + " " + s.name == op_name) return &s;
     return nullptr;
 }
 
@@ -141,7 +141,7 @@ void expect_sound(const Plan& p) {
     EXPECT_TRUE(changes_without_steps(p).empty())
         << "a change without a step or an error: " << changes_without_steps(p).at(0);
     for (const auto& s : p.steps)
-        for (int dep : s.deps) EXPECT_LT(dep, s.id) << s.op;
+        for (int dep : s.deps) EXPECT_LT(dep, s.id) << op_name(s.op());
 }
 
 } // namespace
@@ -388,7 +388,7 @@ TEST(Safety, DiskOnlySnapshotOfARunningVmIsAPlanError) {
     Plan ok = make_plan(d, {h}, {});
     EXPECT_TRUE(ok.blocked.empty());
     ASSERT_EQ(ok.steps.size(), 1u);
-    EXPECT_EQ(ok.steps[0].op, "snapshot.create");
+    EXPECT_EQ(ok.steps[0].op(), Op::SnapshotCreate);
     // A VM that is shut off takes a disk-only snapshot.
     d.snapshots[0].memory = false;
     d.vms[0].vm.state = "shutoff";
@@ -426,19 +426,17 @@ TEST(Safety, ApplierRefusesADeleteWhenAUserAppeared) {
     Plan p;
     Step s;
     s.id = 1;
-    s.op = "volume.delete";
+    s.payload = VolumeDelete{"p", "data.qcow2"};
     s.host = "local";
     s.kind = "volume";
     s.name = "p/data.qcow2";
-    s.args = {{"pool", "p"}, {"volume", "data.qcow2"}};
     s.change = "local/volume/p/data.qcow2";
     p.steps.push_back(s);
     Step n = s;
     n.id = 2;
-    n.op = "network.undefine";
+    n.payload = NetworkUndefine{};
     n.kind = "network";
     n.name = "n";
-    n.args = {};
     n.change = "local/network/n";
     p.steps.push_back(n);
     virtumancer::testing::FakeConnector conn(hv);
