@@ -19,7 +19,16 @@ deb=${debs[0]}
 field() { dpkg-deb -f "$deb" "$1"; }
 [[ $(field Package) == virtumancer ]] || fail "Package: $(field Package)"
 version=$(field Version)
-[[ $version =~ ^[0-9]+\.[0-9]+\.[0-9]+ ]] || fail "Version: $version"
+[[ $version =~ ^[0-9]+\.[0-9]+\.[0-9]+(~git[0-9]{8}\.[0-9a-f]{7,}(\.dirty)?)?$ ]] ||
+  fail "Version: $version"
+# In a git checkout that is not a release tag, the version names the commit the build was
+# configured at (the build directory may be older than HEAD: then only the form is checked).
+if git -C "$src" rev-parse --git-dir >/dev/null 2>&1 &&
+   ! git -C "$src" describe --exact-match --tags --match "v${version%%~*}" HEAD >/dev/null 2>&1; then
+  [[ $version == *~git* ]] || fail "Version $version lacks the git revision"
+  rev=${version#*~git*.}; rev=${rev%.dirty}
+  git -C "$src" cat-file -e "$rev^{commit}" 2>/dev/null || fail "Version $version: no commit $rev"
+fi
 [[ $(basename "$deb") == "virtumancer_${version}_$(dpkg --print-architecture).deb" ]] ||
   fail "file name $(basename "$deb") does not match version $version"
 depends=$(field Depends)
