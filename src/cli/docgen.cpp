@@ -182,7 +182,7 @@ and
 (CI), then the name of the OS user.
 .TP
 .B NO_COLOR
-When set, the plan is printed without colour (it is coloured only on a terminal).
+When set, plan and apply print without colour (they use colour only on a terminal).
 .TP
 Variables named by \fBpassword_env\fR in a spec
 Hold the passwords of graphics devices; read at apply time and never stored.
@@ -296,9 +296,8 @@ std::string man_page(const CLI::App& app, const std::string& version, const std:
        << kFiles << ".SH EXAMPLES\n"
        << kExamples << ".SH SEE ALSO\n"
        << ".BR virsh (1),\n.BR libvirtd (8),\n.BR sqlite3 (1).\n"
-       << "The spec reference, architecture and safety notes: "
-          "\\fI/usr/share/doc/virtumancer/\\fR and "
-          "\\fIhttps://github.com/\\fR (docs/ in the source tree).\n";
+       << "The spec reference (every kind and key), the architecture, pending changes and the "
+          "safety rules: \\fI/usr/share/doc/virtumancer/\\fR.\n";
     return os.str();
 }
 
