@@ -2,6 +2,7 @@
 #pragma once
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <memory>
 #include <string>
 
 namespace virtumancer::cli {
@@ -10,11 +11,17 @@ struct Globals {
     std::string db_path = "virtumancer.db";
     int verbose = 0;
     std::string log_level;
+    int db_connect_timeout = 10; // seconds (PostgreSQL)
 };
 
 // A registered subcommand sets `run` to the action executed after parsing; it returns the
 // process exit code.
 using Runner = std::function<int()>;
+
+// The whole command tree (global options, --version, every subcommand) as `main` parses it;
+// the man page and the shell completion are generated from it (docgen.hpp). `g` and `run`
+// must outlive the App.
+std::unique_ptr<CLI::App> make_app(Globals& g, Runner& run);
 
 void register_validate(CLI::App& app, Globals& g, Runner& run);
 void register_load(CLI::App& app, Globals& g, Runner& run);

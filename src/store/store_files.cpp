@@ -8,6 +8,7 @@
 
 #include "store_internal.hpp"
 #include "virtumancer/store.hpp"
+#include "virtumancer_version.hpp"
 
 namespace virtumancer {
 
