@@ -138,8 +138,9 @@ class Hypervisor {
 
 // How long a host may take to answer. libvirt itself has no connect timeout: the connect (and
 // an observation) runs on a worker thread that is abandoned when the host does not answer in
-// time; once connected, libvirt's keepalive (driven by the adapter's event loop thread) closes
-// a connection whose peer stops answering, which fails the call waiting on it.
+// time (observe_libvirt watches the host's last answer). A connection made to change things
+// (`events`) also gets libvirt's keepalive, driven by the adapter's event loop thread, which
+// closes the connection when its peer stops answering and so fails the call waiting on it.
 struct HostTimeouts {
     double seconds = 30; // connect; each wait for an answer while observing
     // Keepalive probes once connected (0: off); the connection is closed after about
@@ -148,6 +149,10 @@ struct HostTimeouts {
     // A live device detach waits this long for the device to be gone from the running
     // domain (the guest OS must release it) before the step fails.
     double detach_seconds = 10;
+    // Event loop and keepalive on this connection: domain events (confirmed detach) and calls
+    // that fail when the host goes silent. Costs each call a wake-up of the event thread;
+    // observe_libvirt turns it off (reading needs neither).
+    bool events = true;
 };
 
 // Connects to a libvirt URI (qemu:///system, test:///default, qemu+ssh://...).

@@ -25,8 +25,15 @@ void init_library() {
     std::call_once(once, [] {
         virInitialize(); // required before using libvirt from several threads
         virSetErrorFunc(nullptr, silent_error_handler);
-        // Domain events and keepalive need an event loop, registered before the first
-        // connection is opened and run by a thread of its own for the life of the process.
+    });
+}
+
+void start_event_loop() {
+    init_library();
+    static std::once_flag once;
+    std::call_once(once, [] {
+        // Domain events and keepalive need an event loop, registered before the connection
+        // that uses it is opened and run by a thread of its own for the life of the process.
         // The thread is detached: it only ever waits in libvirt's poll() and dispatches to
         // heap objects owned through the callbacks' opaque pointers.
         if (virEventRegisterDefaultImpl() == 0) {
@@ -95,7 +102,7 @@ virConnectPtr open_connection(const std::string& uri, const HostTimeouts& t, std
         *error = lv::last_message();
         return nullptr;
     }
-    if (t.keepalive_interval > 0) {
+    if (t.events && t.keepalive_interval > 0) {
         // Closed after interval * (count + 1) seconds without an answer: about t.seconds.
         int count = std::max(1, static_cast<int>(std::ceil(t.seconds / t.keepalive_interval)) - 1);
         // Local drivers (test://) have no keepalive: -1, harmless.
@@ -109,6 +116,7 @@ virConnectPtr open_connection(const std::string& uri, const HostTimeouts& t, std
 
 std::unique_ptr<Hypervisor> connect_libvirt(const std::string& uri, const HostTimeouts& t) {
     lv::init_library();
+    if (t.events) lv::start_event_loop(); // before the open: only later connections use it
     auto p = std::make_shared<PendingConnect>();
     std::thread([p, uri, t] {
         std::string error;
@@ -163,8 +171,12 @@ struct PendingObserve {
 ObservedHost observe_libvirt(const std::string& uri, int parallelism, const HostTimeouts& t) {
     lv::init_library();
     auto p = std::make_shared<PendingObserve>();
+    // Reading needs no domain events, and a host that stops answering is caught by the
+    // heartbeat below, not by keepalive: a connection without the event loop's per-call cost.
+    HostTimeouts reading = t;
+    reading.events = false;
     // The connect has its own deadline (the same) inside the worker.
-    std::thread([p, uri, parallelism, t] {
+    std::thread([p, uri, parallelism, t = reading] {
         ObservedHost oh;
         try {
             auto hv = connect_libvirt(uri, t);
@@ -175,12 +187,6 @@ ObservedHost observe_libvirt(const std::string& uri, int parallelism, const Host
         } catch (const std::exception& e) {
             oh.reachable = false;
             oh.error = e.what();
-            // Keepalive closed a connection that stayed silent (libvirt then says only
-            // "client socket is closed"): say so.
-            if (t.keepalive_interval > 0 && oh.error.rfind("no answer from ", 0) != 0 &&
-                lv::now_ms() - p->heartbeat->load() >= static_cast<long long>(t.seconds * 800))
-                oh.error = std::string(lv::no_answer(uri, t.seconds).what()) +
-                           " (keepalive closed the connection: " + e.what() + ")";
         }
         oh.uri = uri;
         {

@@ -77,5 +77,10 @@ inline int last_code() {
 
 // Once per process: libvirt initialised for threads, its default error printer silenced.
 void init_library();
+// Once per process: libvirt's default event loop registered and run by a thread of its own.
+// Only connections opened afterwards use it (for domain events and keepalive); each call on
+// such a connection also wakes that thread, which costs observation about half again its CPU
+// (docs/performance.md), so only connections that need events start it (HostTimeouts::events).
+void start_event_loop();
 
 } // namespace virtumancer::lv

@@ -217,7 +217,7 @@ TEST_F(SilentHost, PlanAndDriftReportTheHostSilentAfterConnectingAndPlanTheOther
         EXPECT_LT(took, 8.0) << cmd << " waited past the host timeout:\n" << r.out;
         EXPECT_TRUE(contains(r.out, proxy_.uri())) << cmd << ":\n" << r.out;
         EXPECT_TRUE(contains(r.out, "unreachable")) << cmd << ":\n" << r.out;
-        // The reason: silent for the host timeout (keepalive closed the connection).
+        // The reason: silent for the host timeout (the observation heartbeat gave up on it).
         EXPECT_TRUE(contains(r.out, "no answer from " + proxy_.uri() + " within 3 s"))
             << cmd << ":\n"
             << r.out;
