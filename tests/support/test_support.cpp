@@ -83,6 +83,10 @@ fs::path corpus_dir() {
         if (fs::is_directory(d / rel)) return d / rel;
         if (d == d.root_path()) break;
     }
+    // Last: where the development machines keep it (as scripts/fuzz.sh), so a clone made
+    // elsewhere on such a machine (a CI checkout in /tmp) still runs the corpus tests.
+    const fs::path shared = fs::path("/work") / rel;
+    if (fs::is_directory(shared)) return shared;
     return beside;
 }
 

@@ -53,8 +53,9 @@ CliRun run_cli(const std::string& args, const std::string& prefix = "");
 
 // ------------------------------------------------------------------ the libvirt XML corpus
 // $VIRTUMANCER_CORPUS when set, else shared/corpus/libvirt-11.3.0 beside the repository (in
-// its parent directory, or the nearest ancestor holding one: scripts/fuzz.sh looks in the
-// same places). The path is returned even when no such directory exists.
+// its parent directory, or the nearest ancestor holding one), else /work/shared/corpus/...
+// (the development machines' copy; scripts/fuzz.sh looks in the same places). The path is
+// returned even when no such directory exists.
 std::filesystem::path corpus_dir();
 // "" when corpus_dir() is a directory, else why not (for GTEST_SKIP).
 std::string corpus_missing();
