@@ -105,4 +105,17 @@ std::string pg_migration(const std::string& sqlite_sql) {
     return common(std::move(out));
 }
 
+std::optional<std::string> literal_default(const std::string& d) {
+    if (d.size() >= 2 && d.front() == '\'' && d.back() == '\'') {
+        std::string v;
+        for (size_t i = 1; i + 1 < d.size(); ++i) {
+            v += d[i];
+            if (d[i] == '\'' && i + 2 < d.size() && d[i + 1] == '\'') ++i;
+        }
+        return v;
+    }
+    if (!d.empty() && (std::isdigit(static_cast<unsigned char>(d[0])) || d[0] == '-')) return d;
+    return std::nullopt;
+}
+
 } // namespace virtumancer::sql

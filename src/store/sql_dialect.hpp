@@ -1,6 +1,7 @@
 // The one place where the store's SQL differs between SQLite and PostgreSQL. The store and
 // the migrations are written in SQLite's spelling; these functions give PostgreSQL's.
 #pragma once
+#include <optional>
 #include <string>
 
 namespace virtumancer::sql {
@@ -26,5 +27,9 @@ std::string pg_statement(const std::string& sqlite_sql);
 //   lines between "-- postgresql-only: begin" and "-- postgresql-only: end" are written as
 //   comments ("-- " first, which SQLite skips) and run uncommented.
 std::string pg_migration(const std::string& sqlite_sql);
+
+// A column's default as the schema reports it ('dir' with '' for a quote, or a number; a
+// PostgreSQL ::type cast already removed) -> its value; nullopt for an expression.
+std::optional<std::string> literal_default(const std::string& d);
 
 } // namespace virtumancer::sql

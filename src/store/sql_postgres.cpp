@@ -173,17 +173,7 @@ class PgConnection : public Connection {
                 auto cast = d.rfind("::");
                 if (cast != std::string::npos && d.find('(') == std::string::npos)
                     d = d.substr(0, cast);
-                if (d.size() >= 2 && d.front() == '\'' && d.back() == '\'') {
-                    std::string v;
-                    for (size_t i = 1; i + 1 < d.size(); ++i) {
-                        v += d[i];
-                        if (d[i] == '\'' && i + 2 < d.size() && d[i + 1] == '\'') ++i;
-                    }
-                    c.dflt = v;
-                } else if (!d.empty() &&
-                           (std::isdigit(static_cast<unsigned char>(d[0])) || d[0] == '-')) {
-                    c.dflt = d;
-                }
+                c.dflt = literal_default(d);
             }
             out.push_back(std::move(c));
         }

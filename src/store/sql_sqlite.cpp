@@ -1,5 +1,6 @@
 // sql::Connection over SQLiteCpp; SQLite's exceptions become sql::Exception.
 #include "sql_sqlite.hpp"
+#include "sql_dialect.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -81,17 +82,7 @@ std::vector<ColumnMeta> SqliteConnection::columns(const std::string& table) {
             c.notnull = q.getColumn(3).getInt() != 0;
             if (!q.getColumn(4).isNull()) {
                 std::string d = q.getColumn(4).getString();
-                if (d.size() >= 2 && d.front() == '\'' && d.back() == '\'') {
-                    std::string v;
-                    for (size_t i = 1; i + 1 < d.size(); ++i) {
-                        v += d[i];
-                        if (d[i] == '\'' && i + 2 < d.size() && d[i + 1] == '\'') ++i;
-                    }
-                    c.dflt = v;
-                } else if (!d.empty() &&
-                           (std::isdigit(static_cast<unsigned char>(d[0])) || d[0] == '-')) {
-                    c.dflt = d;
-                }
+                c.dflt = literal_default(d);
             }
             out.push_back(std::move(c));
         }
