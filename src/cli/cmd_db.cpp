@@ -1,14 +1,16 @@
 #include <filesystem>
 #include <iostream>
+#include <set>
 
 #include "commands.hpp"
 #include "virtumancer/database.hpp"
 #include "virtumancer/diag.hpp"
+#include "virtumancer/store.hpp"
 
 namespace virtumancer::cli {
 
 void register_db(CLI::App& app, Globals& g, Runner& run) {
-    auto* db = app.add_subcommand("db", "Manage the database: migrate, status, check");
+    auto* db = app.add_subcommand("db", "Manage the database: migrate, status, check, targets");
     db->require_subcommand(1);
     db->add_subcommand("migrate", "Create the database or migrate it to the newest schema "
                                   "(an existing file is backed up to <db>.bak-v<old> first)")
@@ -62,6 +64,30 @@ void register_db(CLI::App& app, Globals& g, Runner& run) {
                 }
                 std::cout << problems.size() << " problem(s)\n";
                 return kExitError;
+            };
+        });
+    db->add_subcommand("targets", "List the KIND/NAME values --target accepts for the objects "
+                                  "of the loaded specs, one per line (shell completion uses it)")
+        ->callback([&] {
+            run = [&g] {
+                // Never creates a database (completion runs it in any directory).
+                if (!sql::is_postgres_uri(g.db_path) && !std::filesystem::exists(g.db_path))
+                    throw Error("no database at " + g.db_path,
+                                "load specs first (virtumancer load), or name one with --db");
+                auto d = Database::open_for_reading(g.db_path);
+                Store store(*d);
+                DesiredState want = store.load_desired();
+                // The names as plan addresses spell them (planner.cpp): a volume by pool/name,
+                // a snapshot by vm/name.
+                std::set<std::string> out;
+                for (const auto& v : want.vms) out.insert("vm/" + v.obj.name());
+                for (const auto& p : want.pools) out.insert("pool/" + p.obj.name());
+                for (const auto& v : want.volumes)
+                    out.insert("volume/" + v.obj.get("pool") + "/" + v.obj.name());
+                for (const auto& n : want.networks) out.insert("network/" + n.obj.name());
+                for (const auto& s : want.snapshots) out.insert("snapshot/" + s.vm + "/" + s.name);
+                for (const auto& t : out) std::cout << t << "\n";
+                return kExitOk;
             };
         });
 }

@@ -58,13 +58,17 @@ bool repeatable(const CLI::Option* o) {
 
 // What a value of the option is, for completion: a file or directory path, a directory, one of
 // fixed choices, or free text (no completion).
-enum class ValueKind { None, Path, Dir, Choice };
+enum class ValueKind { None, Path, Dir, Choice, Target };
 
 // Options whose value is a path (their value type says only TEXT). A type name FILE or DIR
 // (->type_name) also counts.
 ValueKind value_kind(const CLI::Option* o, const std::string& command) {
     if (is_flag(o)) return ValueKind::None;
     if (!choices(o).empty()) return ValueKind::Choice;
+    const auto& ln = o->get_lnames();
+    // --target of plan and apply: the KIND/NAME values of the database (`db targets`).
+    if (!ln.empty() && ln.front() == "target" && (command == "plan" || command == "apply"))
+        return ValueKind::Target;
     const std::string t = value_type(o);
     if (t == "DIR") return ValueKind::Dir;
     if (t == "FILE" || t == "PATH") return ValueKind::Path;
@@ -338,6 +342,17 @@ std::string bash_completion(const CLI::App& app) {
                    << "' -- \"$cur\")); return ;;\n";
                 break;
             }
+            case ValueKind::Target:
+                // The database named on the command line (--db), else VIRTUMANCER_DB or the
+                // default; nothing when it cannot be read.
+                os << "        " << pats << ")\n"
+                   << "            local db=() j\n"
+                   << "            for ((j = 1; j < cword; j++)); do\n"
+                   << "                [[ ${words[j]} == --db ]] && db=(--db \"${words[j + 1]}\")\n"
+                   << "            done\n"
+                   << "            COMPREPLY=($(compgen -W \"$(virtumancer \"${db[@]}\" db targets "
+                      "2>/dev/null)\" -- \"$cur\")); return ;;\n";
+                break;
             case ValueKind::Path:
                 file.push_back(pats);
                 break;
@@ -408,6 +423,9 @@ std::string zsh_completion(const CLI::App& app) {
                 action = "(" + ws + ")";
                 break;
             }
+            case ValueKind::Target:
+                action = "{compadd -- ${(f)\"$(virtumancer db targets 2>/dev/null)\"}}";
+                break;
             case ValueKind::Path:
                 action = "_files";
                 break;

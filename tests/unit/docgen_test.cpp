@@ -160,9 +160,10 @@ namespace {
 // Runs the generated bash completion for the words of `line` (the last one being completed)
 // in `cwd`; returns COMPREPLY, one per line.
 std::string complete_bash(const std::filesystem::path& script, const std::string& line,
-                          const std::string& cwd = ".") {
-    std::string cmd = "cd '" + cwd +
-                      "' && bash --norc -c '"
+                          const std::string& cwd = ".", const std::string& path_first = "") {
+    std::string env = path_first.empty() ? "" : "PATH='" + path_first + "':\"$PATH\" ";
+    std::string cmd = "cd '" + cwd + "' && " + env +
+                      "bash --norc -c '"
                       "source /usr/share/bash-completion/bash_completion; source \"$1\"; "
                       "COMP_LINE=\"$2\"; COMP_POINT=${#COMP_LINE}; read -ra COMP_WORDS <<< "
                       "\"$COMP_LINE\"; [[ $COMP_LINE == *\" \" ]] && COMP_WORDS+=(\"\"); "
@@ -187,7 +188,7 @@ TEST(Docgen, BashCompletionCompletesCommandsOptionsChoicesAndSpecPaths) {
     std::ofstream(script) << cli::bash_completion(*t.app);
 
     EXPECT_EQ(complete_bash(script, "virtumancer pl"), "plan\n");
-    EXPECT_EQ(complete_bash(script, "virtumancer db "), "check\nmigrate\nstatus\n");
+    EXPECT_EQ(complete_bash(script, "virtumancer db "), "check\nmigrate\nstatus\ntargets\n");
     EXPECT_EQ(complete_bash(script, "virtumancer --db x.db plan --detailed"),
               "--detailed-exitcode\n");
     EXPECT_EQ(complete_bash(script, "virtumancer --log-level d"), "debug\n");
@@ -224,4 +225,41 @@ TEST(Docgen, ZshCompletionIsValidZsh) {
     EXPECT_EQ(out, "_virtumancer\n");
     std::filesystem::remove_all(dir);
     std::filesystem::remove(file);
+}
+
+TEST(Docgen, BashCompletionOfTargetsListsTheDatabasesObjects) {
+    if (!std::filesystem::exists("/usr/share/bash-completion/bash_completion"))
+        GTEST_FAIL() << "bash-completion is not installed (scripts/deps.sh installs it)";
+    Tree t;
+    virtumancer::testing_util::TempDir dir("vmr-docgen-targets-");
+    const std::string script = dir.write("virtumancer.bash", cli::bash_completion(*t.app));
+    const std::string db = dir.file("t.db");
+    auto load = virtumancer::testing_util::run_cli(
+        "--db '" + db + "' load '" + (virtumancer::testing_util::source_dir() / "specs").string() +
+        "'");
+    ASSERT_EQ(load.rc, 0) << load.out;
+    // `db targets`: every object of the example specs, spelled as plan addresses spell them.
+    auto listed = virtumancer::testing_util::run_cli("--db '" + db + "' db targets");
+    ASSERT_EQ(listed.rc, 0) << listed.out;
+    for (const char* want : {"vm/web\n", "pool/vm-images\n", "volume/vm-images/web-root\n",
+                             "network/lab\n", "snapshot/db/db-before-upgrade\n"})
+        EXPECT_NE(listed.out.find(want), std::string::npos) << want << " in:\n" << listed.out;
+    // The completion of --target calls the virtumancer on PATH with the command line's --db.
+    const std::string bindir =
+        std::filesystem::path(virtumancer::testing_util::binary()).parent_path().string();
+    std::string vms = complete_bash(script, "virtumancer --db " + db + " plan --target vm/w",
+                                    dir.path().string(), bindir);
+    EXPECT_EQ(vms, "vm/web\nvm/worker1\n");
+    EXPECT_EQ(complete_bash(script, "virtumancer --db " + db + " apply --target volume/vm-images/d",
+                            dir.path().string(), bindir),
+              "volume/vm-images/db-data\nvolume/vm-images/db-root\n");
+    // No database there: no candidates, and no error text in the completion.
+    EXPECT_EQ(complete_bash(script,
+                            "virtumancer --db " + dir.file("missing/x.db") + " plan --target vm/",
+                            dir.path().string(), bindir),
+              "\n");
+    EXPECT_EQ(complete_bash(script, "virtumancer --db " + dir.file("none.db") + " plan --target v",
+                            dir.path().string(), bindir),
+              "\n");
+    EXPECT_FALSE(std::filesystem::exists(dir.file("none.db"))) << "completion created a database";
 }
