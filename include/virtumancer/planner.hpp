@@ -115,6 +115,11 @@ struct PlanOptions {
 // (an undefine, the shutdown of a restart). make_plan calls it; for plans made otherwise.
 void assign_step_fields(Plan& p);
 
+// The name of an object in plan addresses, `--target KIND/NAME` and drift reports: a volume
+// is named pool/volume, a snapshot vm/snapshot.
+std::string volume_address_name(const Spec& volume);
+std::string snapshot_address_name(const SnapshotSpec& snapshot);
+
 // Desired domain XML for a VM spec (what `render` prints and apply defines).
 std::string desired_domain_xml(const Spec& vm, const std::string& revision);
 

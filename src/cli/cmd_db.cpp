@@ -5,6 +5,7 @@
 #include "commands.hpp"
 #include "virtumancer/database.hpp"
 #include "virtumancer/diag.hpp"
+#include "virtumancer/planner.hpp"
 #include "virtumancer/store.hpp"
 
 namespace virtumancer::cli {
@@ -77,15 +78,14 @@ void register_db(CLI::App& app, Globals& g, Runner& run) {
                 auto d = Database::open_for_reading(g.db_path);
                 Store store(*d);
                 DesiredState want = store.load_desired();
-                // The names as plan addresses spell them (planner.cpp): a volume by pool/name,
-                // a snapshot by vm/name.
+                // The names as plan addresses spell them.
                 std::set<std::string> out;
                 for (const auto& v : want.vms) out.insert("vm/" + v.obj.name());
                 for (const auto& p : want.pools) out.insert("pool/" + p.obj.name());
-                for (const auto& v : want.volumes)
-                    out.insert("volume/" + v.obj.get("pool") + "/" + v.obj.name());
+                for (const auto& v : want.volumes) out.insert("volume/" + volume_address_name(v));
                 for (const auto& n : want.networks) out.insert("network/" + n.obj.name());
-                for (const auto& s : want.snapshots) out.insert("snapshot/" + s.vm + "/" + s.name);
+                for (const auto& s : want.snapshots)
+                    out.insert("snapshot/" + snapshot_address_name(s));
                 for (const auto& t : out) std::cout << t << "\n";
                 return kExitOk;
             };

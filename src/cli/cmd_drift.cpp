@@ -217,26 +217,21 @@ void register_drift(CLI::App& app, Globals& g, Runner& run) {
                               << (counts_as_drift(it, a->fail_on_unmanaged) ? "" : " (information)")
                               << "\n";
                     if (!it.error.empty()) std::cout << "    " << it.error << "\n";
-                    for (const auto& df : it.diffs)
-                        std::cout << "    " << df.field << ": expected "
-                                  << (df.after.empty() ? "(absent)"
-                                                       : display_value(df.field, df.after))
-                                  << ", actual "
-                                  << (df.before.empty() ? "(absent)"
-                                                        : display_value(df.field, df.before))
-                                  << "\n";
-                    for (const auto& df : it.pending)
-                        std::cout << "    " << df.field << ": expected "
-                                  << (df.after.empty() ? "(absent)"
-                                                       : display_value(df.field, df.after))
-                                  << ", running "
-                                  << (df.before.empty() ? "(absent)"
-                                                        : display_value(df.field, df.before))
-                                  << (it.kind == "network"
-                                          ? " (pending: the config matches; takes effect when "
-                                            "the network is restarted)\n"
-                                          : " (pending: the config matches; takes effect when "
-                                            "the VM restarts, or with apply --restart-pending)\n");
+                    // "    field: expected X, <seen> Y<suffix>"
+                    auto diff_line = [](const FieldDiff& df, const char* seen, const char* suffix) {
+                        auto shown = [&](const std::string& v) {
+                            return v.empty() ? std::string("(absent)") : display_value(df.field, v);
+                        };
+                        std::cout << "    " << df.field << ": expected " << shown(df.after) << ", "
+                                  << seen << " " << shown(df.before) << suffix << "\n";
+                    };
+                    for (const auto& df : it.diffs) diff_line(df, "actual", "");
+                    const char* takes_effect =
+                        it.kind == "network" ? " (pending: the config matches; takes effect when "
+                                               "the network is restarted)"
+                                             : " (pending: the config matches; takes effect when "
+                                               "the VM restarts, or with apply --restart-pending)";
+                    for (const auto& df : it.pending) diff_line(df, "running", takes_effect);
                 }
                 std::cout << items.size() << " object(s) checked, " << drifted << " drifted";
                 if (pending) std::cout << " (" << pending << " with pending changes)";

@@ -370,7 +370,7 @@ void plan_volumes(Builder& b, const DesiredState& d, HostPlan& hp) {
         if (vs.host == hp.host->name) visit(&vs);
     for (const Spec* vs : order) {
         std::string pool = vs->obj.get("pool");
-        std::string key = pool + "/" + vs->obj.name();
+        std::string key = volume_address_name(*vs);
         ResourceChange rc = change_of(hp.host->name, "volume", key);
         const ObservedPool* op = hp.obs->pool(pool);
         const ObservedVolume* ov = nullptr;
@@ -1008,7 +1008,7 @@ void plan_snapshots(Builder& b, const DesiredState& d, HostPlan& hp,
         const ObservedDomain* od = hp.obs->domain(s.vm);
         auto it = vm_last.find(s.vm);
         int after_vm = it == vm_last.end() ? 0 : it->second;
-        ResourceChange rc = change_of(s.host, "snapshot", s.vm + "/" + s.name);
+        ResourceChange rc = change_of(s.host, "snapshot", snapshot_address_name(s));
         if (od && std::count(od->snapshots.begin(), od->snapshots.end(), s.name)) {
             rc.diffs = planner::diff_snapshot(s, *od);
             if (rc.diffs.empty()) continue;
@@ -1047,8 +1047,8 @@ void plan_snapshots(Builder& b, const DesiredState& d, HostPlan& hp,
         }
         xml += s.memory ? "<memory snapshot='internal'/>" : "<memory snapshot='no'/>";
         xml += "</domainsnapshot>";
-        b.add(SnapshotCreate{s.vm, xml, s.memory}, s.host, "snapshot", s.vm + "/" + s.name,
-              {after_vm}, rc.address());
+        b.add(SnapshotCreate{s.vm, xml, s.memory}, s.host, "snapshot", rc.name, {after_vm},
+              rc.address());
         b.plan.changes.push_back(rc);
     }
 }
@@ -1616,6 +1616,14 @@ void drop_renamed(Plan& plan, const std::string& host,
 
 } // namespace
 
+std::string volume_address_name(const Spec& volume) {
+    return volume.obj.get("pool") + "/" + volume.obj.name();
+}
+
+std::string snapshot_address_name(const SnapshotSpec& snapshot) {
+    return snapshot.vm + "/" + snapshot.name;
+}
+
 std::string desired_domain_xml(const Spec& vm, const std::string& revision) {
     OwnerMarker marker{owner_address(vm.host, vm.obj.name()), vm.content_hash, revision, {}};
     return render_xml(vm.obj, &marker);
@@ -1843,7 +1851,7 @@ std::vector<DriftItem> detect_drift(const DesiredState& desired,
         for (const auto& vs : desired.volumes) {
             if (vs.host != host.name) continue;
             std::string pool = vs.obj.get("pool");
-            DriftItem it{host.name, "volume", pool + "/" + vs.obj.name(), DriftStatus::Missing, {}};
+            DriftItem it{host.name, "volume", volume_address_name(vs), DriftStatus::Missing, {}};
             if (const ObservedPool* op = oh->pool(pool))
                 for (const auto& v : op->volumes)
                     if (v.name == vs.obj.name()) {
@@ -1872,7 +1880,8 @@ std::vector<DriftItem> detect_drift(const DesiredState& desired,
         }
         for (const auto& sn : desired.snapshots) {
             if (sn.host != host.name) continue;
-            DriftItem it{host.name, "snapshot", sn.vm + "/" + sn.name, DriftStatus::Missing, {}};
+            DriftItem it{
+                host.name, "snapshot", snapshot_address_name(sn), DriftStatus::Missing, {}};
             const ObservedDomain* od = oh->domain(sn.vm);
             if (od && std::count(od->snapshots.begin(), od->snapshots.end(), sn.name)) {
                 it.diffs = planner::diff_snapshot(sn, *od);
