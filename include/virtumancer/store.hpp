@@ -74,7 +74,11 @@ class Store {
     void task_finish(int64_t id, bool ok, const std::string& details_json);
     // A task whose step stopped because the apply was interrupted (SIGINT/SIGTERM).
     void task_interrupt(int64_t id, const std::string& details_json);
-    // Marks tasks left RUNNING by a dead process INTERRUPTED; returns how many.
+    // Marks tasks left RUNNING by a dead process INTERRUPTED; returns how many. Without the
+    // server's apply lock, a task of this machine whose pid is dead (or unrecorded); tasks of
+    // other machines are left alone. While this Store holds the server's apply lock
+    // (PostgreSQL, after try_lock), every RUNNING task not of this process: the lock is free
+    // only when the session of the apply that wrote them has ended, on any machine.
     int mark_interrupted_tasks();
     std::vector<TaskRow> tasks(int last, const std::string& status);
 
@@ -112,6 +116,7 @@ class Store {
 
   private:
     Database& db_;
+    bool server_lock_ = false; // this Store's session holds the server's apply lock
 };
 
 } // namespace virtumancer

@@ -96,9 +96,9 @@ void take_lock(Store& store, const std::string& actor, double timeout) {
         auto holder = store.try_lock(actor, &took_over);
         if (!holder) {
             if (took_over)
-                std::cerr << "warning: took over the apply lock left by a process that is no "
-                             "longer running (it was killed or crashed); its unfinished tasks "
-                             "are marked INTERRUPTED\n";
+                std::cerr << "warning: took over the apply lock left by an apply that is no "
+                             "longer running (it was killed, crashed or lost its database "
+                             "connection); its unfinished tasks are marked INTERRUPTED\n";
             return;
         }
         double waited =
@@ -111,7 +111,9 @@ void take_lock(Store& store, const std::string& actor, double timeout) {
                                  ? "; waited " + std::to_string(static_cast<int>(timeout)) + "s"
                                  : ""),
                         "wait for it to finish, or pass --lock-timeout SECONDS to wait for it");
-        if (!waited_notice) {
+        // Said once the holder is known (PostgreSQL: it records itself just after taking the
+        // server's lock, and a load in progress can delay that).
+        if (!waited_notice && holder->pid != 0) {
             std::cerr << "waiting up to " << timeout << "s for the apply lock (" << who << ")\n";
             waited_notice = true;
         }
@@ -146,6 +148,25 @@ bool confirm(bool json) {
     std::string answer;
     if (!std::getline(std::cin, answer)) return false;
     return answer == "yes";
+}
+
+// After executing: a database that stopped answering (PostgreSQL: the server ended the
+// session or the network dropped it) made every step after that fail to record its task, so
+// none of them ran; one that was running when it happened may have changed its host without a
+// record of it. Said once, plainly, with what to do.
+void check_database_still_answers(Store& store) {
+    try {
+        store.latest_revision_id();
+    } catch (const std::exception& e) {
+        throw Error(std::string("the connection to the database was lost during the apply (") +
+                        e.what() +
+                        "). Steps that had not started were not run; a step running at that "
+                        "moment may have changed its host without the database recording it "
+                        "(\"recording it failed\" above) and its task is left RUNNING",
+                    "when the database answers again (check the server and the network to it), "
+                    "run the same `virtumancer apply` again: it marks the tasks this run left "
+                    "RUNNING as INTERRUPTED and plans from what the hosts hold now");
+    }
 }
 
 bool has_errors(const Plan& p) {
@@ -261,6 +282,7 @@ int run_apply(Globals& g, const ApplyArgs& a) {
                           "INTERRUPTED (the calls they made may still complete)");
     set_interrupt_mode(InterruptMode::Finish);
     ApplyResult r = apply_plan(plan, hosts, store, opts, *sink);
+    check_database_still_answers(store);
     if (r.signal) {
         store.unlock();
         std::ostream& os = a.json ? std::cerr : std::cout;

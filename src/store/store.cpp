@@ -81,15 +81,28 @@ void Store::task_interrupt(int64_t id, const std::string& details_json) {
 int Store::mark_interrupted_tasks() {
     int n = 0;
     std::string host = this_host();
+    int me = getpid();
     db_.write([&] {
         std::vector<int64_t> dead;
         {
             sql::Statement q(db_.db(), "SELECT id, pid, hostname FROM tasks WHERE "
                                        "status='RUNNING'");
             while (q.executeStep()) {
+                bool null_host = q.getColumn(2).isNull();
+                bool same_host = null_host || q.getColumn(2).getString() == host;
+                bool null_pid = q.getColumn(1).isNull();
+                if (server_lock_) {
+                    // Only an apply holding the server's lock writes tasks, and this session
+                    // holds it now: every RUNNING task but this process's own was left by an
+                    // apply whose session has ended (killed, crashed or cut off), on this
+                    // machine or another, whatever its pid says.
+                    if (!(same_host && !null_pid && q.getColumn(1).getInt() == me))
+                        dead.push_back(q.getColumn(0).getInt64());
+                    continue;
+                }
                 // Tasks of another machine are not ours to judge.
-                if (!q.getColumn(2).isNull() && q.getColumn(2).getString() != host) continue;
-                if (q.getColumn(1).isNull() || !pid_alive(q.getColumn(1).getInt()))
+                if (!same_host) continue;
+                if (null_pid || !pid_alive(q.getColumn(1).getInt()))
                     dead.push_back(q.getColumn(0).getInt64());
             }
         }
@@ -201,12 +214,19 @@ std::optional<LockHolder> Store::try_lock(const std::string& actor, bool* took_o
         // The server's lock (PostgreSQL): held by this session, released by the server when
         // the process dies or its connection drops. The row only says who holds it.
         if (!*got) {
+            // The holder records itself right after the server gave it the lock: a caller
+            // that comes in between waits a moment for the row rather than name nobody.
             holder = read_holder(db_.db());
+            for (int i = 0; i < 20 && !holder; ++i) {
+                usleep(50 * 1000);
+                holder = read_holder(db_.db());
+            }
             if (!holder)
                 holder =
                     LockHolder{"(unknown: the holder has not recorded itself yet)", "?", "?", 0};
             return holder;
         }
+        server_lock_ = true;
         db_.write([&] {
             auto h = read_holder(db_.db());
             if (h && took_over && !(h->hostname == host && h->pid == me)) *took_over = true;
@@ -234,6 +254,7 @@ void Store::unlock() {
     store_detail::bind_all(q, {std::to_string(getpid()), this_host()});
     q.exec();
     db_.db().release_apply_lock();
+    server_lock_ = false;
 }
 
 void Store::abandon(const std::string& db_path) {

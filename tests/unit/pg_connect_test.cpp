@@ -38,10 +38,19 @@ TEST(PgConnect, AServerThatIsDownFailsNamingHostAndPort) {
         EXPECT_NE(m.find("127.0.0.1:1"), std::string::npos) << m;
         EXPECT_EQ(m.find("hunter2secret"), std::string::npos) << m;
     }
-    auto r = run_cli("--db '" + uri + "' plan");
-    EXPECT_EQ(r.rc, 1) << r.out;
-    EXPECT_NE(r.out.find("127.0.0.1:1"), std::string::npos) << r.out;
-    EXPECT_EQ(r.out.find("hunter2secret"), std::string::npos) << r.out;
+    for (const char* cmd : {"plan", "apply --auto-approve", "drift"}) {
+        auto t0 = std::chrono::steady_clock::now();
+        auto r = run_cli("--db '" + uri + "' " + cmd);
+        double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        EXPECT_EQ(r.rc, 1) << cmd << ": " << r.out;
+        EXPECT_LT(secs, 5.0) << cmd << ": refused at once, no timeout to wait for";
+        EXPECT_NE(r.out.find("cannot connect to PostgreSQL at 127.0.0.1:1"), std::string::npos)
+            << cmd << ": " << r.out;
+        EXPECT_NE(r.out.find("check that the server runs and answers on 127.0.0.1:1"),
+                  std::string::npos)
+            << cmd << ": " << r.out;
+        EXPECT_EQ(r.out.find("hunter2secret"), std::string::npos) << cmd << ": " << r.out;
+    }
 }
 
 TEST(PgConnect, ASilentServerFailsWithinTheConnectTimeout) {
@@ -68,6 +77,26 @@ TEST(PgConnect, ASilentServerFailsWithinTheConnectTimeout) {
     EXPECT_NE(r.out.find("127.0.0.1:" + port), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("connect_timeout"), std::string::npos) << r.out;
     EXPECT_EQ(r.out.find("hunter2secret"), std::string::npos) << r.out;
+    // connect_timeout= in the URI wins over --db-connect-timeout; apply fails the same way.
+    int s2 = socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(s2, 0);
+    a.sin_port = 0;
+    ASSERT_EQ(bind(s2, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ASSERT_EQ(listen(s2, 8), 0);
+    len = sizeof a;
+    getsockname(s2, reinterpret_cast<sockaddr*>(&a), &len);
+    port = std::to_string(ntohs(a.sin_port));
+    t0 = std::chrono::steady_clock::now();
+    auto ap =
+        run_cli("--db-connect-timeout 60 --db 'postgresql://vm:hunter2secret@127.0.0.1:" + port +
+                "/fleet?sslmode=disable&connect_timeout=2' apply --auto-approve");
+    secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    close(s2);
+    EXPECT_EQ(ap.rc, 1) << ap.out;
+    EXPECT_LT(secs, 8.0) << ap.out;
+    EXPECT_GE(secs, 1.5) << ap.out;
+    EXPECT_NE(ap.out.find("127.0.0.1:" + port), std::string::npos) << ap.out;
+    EXPECT_EQ(ap.out.find("hunter2secret"), std::string::npos) << ap.out;
 }
 
 class PgSecrets : public BackendTest {};

@@ -196,3 +196,43 @@ TEST_P(StoreServerLock, HeldByTheSessionAndFreedWhenItEnds) {
     EXPECT_TRUE(taken);
     EXPECT_EQ(count(*db1, "apply_lock", "actor='alice'"), 1);
 }
+
+// PostgreSQL: the apply that holds the server's lock knows every other apply's session has
+// ended, so tasks left RUNNING by any other process are INTERRUPTED, on this machine or
+// another, whatever their pid (a pid of another machine means nothing here, and a process
+// cut off from the database may still be alive without being able to record anything).
+TEST_P(StoreServerLock, TheHolderInterruptsTasksOfEndedSessionsOnAnyMachine) {
+    auto db1 = Database::open(target("t.db"));
+    auto db2 = Database::open(target("t.db"));
+    Store s1(*db1), s2(*db2);
+    int64_t mine = s1.task_begin("run1", "alice", "vm.define", "vm", "a", "");
+    int64_t elsewhere = s1.task_begin("run0", "bob", "vm.shutdown", "vm", "b", "");
+    int64_t cut_off = s1.task_begin("run0", "bob", "vm.define", "vm", "c", "");
+    int64_t done = s1.task_begin("run0", "bob", "vm.start", "vm", "b", "");
+    s1.task_finish(done, true, "");
+    // A pid that is alive here (our parent) on another machine, and on this one.
+    db1->db().exec("UPDATE tasks SET pid=" + std::to_string(getppid()) +
+                   ", hostname='another-machine' WHERE id=" + std::to_string(elsewhere));
+    db1->db().exec("UPDATE tasks SET pid=" + std::to_string(getppid()) +
+                   " WHERE id=" + std::to_string(cut_off));
+    auto status = [&](int64_t id) {
+        return db1->db()
+            .execAndGet("SELECT status FROM tasks WHERE id=" + std::to_string(id))
+            .getString();
+    };
+    // Without the lock nothing proves those processes dead.
+    EXPECT_EQ(s2.mark_interrupted_tasks(), 0);
+    EXPECT_EQ(status(elsewhere), "RUNNING");
+    // Holding it, the other session's tasks are dead; this process's own are not.
+    ASSERT_FALSE(s2.try_lock("carol").has_value());
+    EXPECT_EQ(s2.mark_interrupted_tasks(), 2);
+    EXPECT_EQ(status(elsewhere), "INTERRUPTED");
+    EXPECT_EQ(status(cut_off), "INTERRUPTED");
+    EXPECT_EQ(status(mine), "RUNNING");
+    EXPECT_EQ(status(done), "COMPLETED");
+    // Unlocked: back to judging by pid only.
+    s2.unlock();
+    db1->db().exec("UPDATE tasks SET status='RUNNING' WHERE id=" + std::to_string(elsewhere));
+    EXPECT_EQ(s2.mark_interrupted_tasks(), 0);
+    EXPECT_EQ(status(elsewhere), "RUNNING");
+}
