@@ -325,7 +325,7 @@ TEST_P(StoreSave, AFailingSaveWritesNothing) {
     EXPECT_EQ(db->table_counts(), before);
     // Errors in the load are refused before anything is written.
     auto diag = in;
-    diag.diags.error("a.yaml", 1, 1, "bad");
+    diag.diags.error("a.yaml", 1, 1, "bad", "fix it");
     EXPECT_THROW(store.save_desired(diag, "rev4", "alice", {}), Error);
     EXPECT_EQ(db->table_counts(), before);
 }
