@@ -15,12 +15,14 @@
 
 namespace virtumancer::fuzz {
 
-// Spec YAML: every problem is a diagnostic with a place, and the JSON of the diagnostics
-// (`validate --json`) is valid JSON whatever bytes the input held.
+// Spec YAML: every problem is a diagnostic with a place and a remedy, and the JSON of the
+// diagnostics (`validate --json`) is valid JSON whatever bytes the input held.
 inline std::string check_spec(const std::string& text) {
     SpecLoadResult r = load_spec_text("fuzz.yaml", text);
-    for (const auto& d : r.diags.items())
+    for (const auto& d : r.diags.items()) {
         if (d.file != "fuzz.yaml" || d.line < 1) return "diagnostic without a place: " + d.message;
+        if (d.remedy.empty()) return "diagnostic without a remedy: " + d.message;
+    }
     std::string js = r.diags.json();
     auto doc = nlohmann::json::parse(js, nullptr, false);
     if (doc.is_discarded()) return "validate --json output is not JSON";

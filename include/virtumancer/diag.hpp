@@ -14,8 +14,11 @@ struct Diagnostic {
     int line = 0;     // 1-based; 0 when unknown
     int column = 0;   // 1-based; 0 when unknown
     std::string message;
+    // What the user should change to resolve it (spec loader, checker and import diagnostics
+    // always carry one; some plan errors still say theirs in `message`).
+    std::string remedy = {};
 
-    // "file:line:col: error: message"
+    // "file:line:col: error: message", then "\n  hint: remedy" when there is a remedy.
     std::string to_string() const;
 };
 
@@ -23,8 +26,9 @@ const char* severity_name(Severity s);
 
 class Diagnostics {
   public:
-    void error(std::string file, int line, int col, std::string msg);
-    void warning(std::string file, int line, int col, std::string msg);
+    // `remedy`: what to change in the input so the diagnostic goes away (never empty).
+    void error(std::string file, int line, int col, std::string msg, std::string remedy);
+    void warning(std::string file, int line, int col, std::string msg, std::string remedy);
     void add(Diagnostic d) { items_.push_back(std::move(d)); }
     void append(const Diagnostics& other);
     bool has_errors() const;

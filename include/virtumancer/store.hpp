@@ -21,6 +21,18 @@ struct LoadSummary {
     }
 };
 
+// What the latest load, drift check, apply or import found for a VM spec, recorded in
+// virtual_machines.sync_status:
+// pending: loaded (new or changed) but not applied or checked yet, or not defined on its host;
+// in_sync: the host matches the spec; drifted: the host differs from it;
+// pending_restart: the config matches, the running VM does not yet;
+// error: apply failed, or another database's domain has its name;
+// adopted: an existing domain taken over by `import --host`.
+enum class VmSyncStatus { Pending, InSync, Drifted, PendingRestart, Error, Adopted };
+// The word stored and shown for each: "pending", "in_sync", "drifted", "pending_restart",
+// "error", "adopted".
+const char* vm_sync_status_name(VmSyncStatus s);
+
 struct TaskRow {
     int64_t id = 0;
     std::string run_id, actor, type, target_type, target_name, status, details;
@@ -100,16 +112,16 @@ class Store {
     // Marks the VM spec `vm` on `host` adopted; false when the database holds no such VM.
     bool mark_adopted(const std::string& host, const std::string& vm);
 
-    // What the latest drift check or apply found for a VM spec (virtual_machines.sync_status):
-    // in_sync, drifted, pending (not defined yet), pending_restart (the config matches, the
-    // running VM does not yet), error (apply failed, or another database's domain has its name).
-    // One transaction; VMs without a row are ignored.
+    // What the latest drift check or apply found for a VM spec (virtual_machines.sync_status,
+    // see VmSyncStatus). One transaction; VMs without a row are ignored.
     struct SyncStatus {
-        std::string host, vm, status;
+        std::string host, vm;
+        VmSyncStatus status = VmSyncStatus::Pending;
     };
     void record_sync_status(const std::vector<SyncStatus>& statuses);
-    // The recorded status of one VM spec ("" when the database holds no such VM).
-    std::string sync_status(const std::string& host, const std::string& vm);
+    // The recorded status of one VM spec (nullopt when the database holds no such VM; throws
+    // on a word that is no VmSyncStatus).
+    std::optional<VmSyncStatus> sync_status(const std::string& host, const std::string& vm);
     // The spec paths of the latest load (empty when nothing was loaded).
     std::vector<std::string> last_load_paths();
     Database& database() { return db_; }

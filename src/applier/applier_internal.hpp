@@ -38,8 +38,8 @@ nlohmann::json audit_details(const Step& s, const std::vector<FieldDiff>& diffs,
                              const std::string& run_id);
 
 // Post-apply verification (see ApplyOptions::desired). `vm_status` gets, for every VM the plan
-// created or changed: "error" when one of its steps did not complete, "drifted" when the
-// re-plan still finds a change, "in_sync" otherwise.
+// created or changed: Error when one of its steps did not complete, Drifted when the re-plan
+// still finds a change, PendingRestart when only the running VM differs, InSync otherwise.
 std::vector<std::string> verify(const Plan& plan, const std::vector<StepResult>& results,
                                 HostConnector& hosts, const ApplyOptions& opts,
                                 std::vector<Store::SyncStatus>* vm_status);

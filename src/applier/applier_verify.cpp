@@ -44,10 +44,10 @@ std::vector<std::string> verify(const Plan& plan, const std::vector<StepResult>&
             auto it = clean.find(c.address());
             bool ok = it != clean.end() && it->second;
             vm_status->push_back({c.host, c.name,
-                                  !ok                                ? "error"
-                                  : remaining.count(c.address()) > 0 ? "drifted"
-                                  : pending.count(c.address()) > 0   ? "pending_restart"
-                                                                     : "in_sync"});
+                                  !ok                                ? VmSyncStatus::Error
+                                  : remaining.count(c.address()) > 0 ? VmSyncStatus::Drifted
+                                  : pending.count(c.address()) > 0   ? VmSyncStatus::PendingRestart
+                                                                     : VmSyncStatus::InSync});
         }
     }
     for (const auto& c : again.changes) {

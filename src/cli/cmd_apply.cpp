@@ -293,7 +293,7 @@ int run_apply(Globals& g, const ApplyArgs& a) {
         return kExitInterrupted;
     }
     if (plan_errors && !a.json)
-        std::cerr << "error: some hosts could not be planned (see above); their objects were "
+        std::cerr << "error: some hosts or objects could not be planned (see above); they were "
                      "not changed\n";
     return r.ok() && !plan_errors ? kExitOk : kExitError;
 }

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "commands.hpp"
@@ -27,13 +28,30 @@ void record_vm_statuses(Database& db, const std::vector<DriftItem>& items) {
     std::vector<Store::SyncStatus> st;
     for (const auto& it : items) {
         if (it.kind != "vm") continue;
-        std::string s = it.status == DriftStatus::InSync     ? "in_sync"
-                        : it.status == DriftStatus::Drifted  ? "drifted"
-                        : it.status == DriftStatus::Missing  ? "pending"
-                        : it.status == DriftStatus::Pending  ? "pending_restart"
-                        : it.status == DriftStatus::Conflict ? "error"
-                                                             : "";
-        if (!s.empty()) st.push_back({it.host, it.name, s});
+        std::optional<VmSyncStatus> s;
+        switch (it.status) {
+        case DriftStatus::InSync:
+            s = VmSyncStatus::InSync;
+            break;
+        case DriftStatus::Drifted:
+            s = VmSyncStatus::Drifted;
+            break;
+        case DriftStatus::Missing:
+            s = VmSyncStatus::Pending;
+            break;
+        case DriftStatus::Pending:
+            s = VmSyncStatus::PendingRestart;
+            break;
+        case DriftStatus::Conflict:
+            s = VmSyncStatus::Error;
+            break;
+        case DriftStatus::Unmanaged: // no VM spec: no status to record
+        case DriftStatus::Orphaned:
+        case DriftStatus::Unreachable:
+        case DriftStatus::Error:
+            break;
+        }
+        if (s) st.push_back({it.host, it.name, *s});
     }
     try {
         Store(db).record_sync_status(st);

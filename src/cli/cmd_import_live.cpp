@@ -160,7 +160,8 @@ std::vector<File> plan_files(const ImportOpts& o, const Target& t, const HostImp
         }
         if (!is_safe_name(s.obj.name(), &why)) {
             std::cerr << "warning: " << kind << " " << label
-                      << " not written: its name cannot be a spec name (" << why << ")\n";
+                      << " not written: its name cannot be a spec name (" << why
+                      << "); rename it on the host, or write its spec by hand\n";
             return false;
         }
         return true;
@@ -178,7 +179,9 @@ std::vector<File> plan_files(const ImportOpts& o, const Target& t, const HostImp
         std::string pool = s.obj.get("pool");
         std::string label = pool + "/" + s.obj.name();
         if (dropped_pools.count(pool)) {
-            std::cerr << "warning: volume " << label << " not written: its pool is not written\n";
+            std::cerr << "warning: volume " << label
+                      << " not written: its pool is not written; rename the pool on the host, "
+                         "or write both specs by hand\n";
             continue;
         }
         if (!keep("volume", have.volumes, s, label)) continue;

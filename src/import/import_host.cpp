@@ -148,7 +148,9 @@ void import_observed_domain(HostImport& out, const ObservedHost& obs, const Obse
                 add_network(out, *n, host);
             else
                 out.notes.push_back("VM " + vm + ": network " + dev.get("network") +
-                                    " is not defined on the host; no Network spec written");
+                                    " is not defined on the host; no Network spec written: "
+                                    "define that network on the host, or write its Network "
+                                    "spec, before apply");
         }
     }
     out.vms.push_back(std::move(d));

@@ -78,7 +78,8 @@ ImportedDomain import_domain_xml(const std::string& xml, const std::string& host
         if (ch.kind && ch.kind->kind == "disk" && ch.extra_xml.find("<cookie") != std::string::npos)
             out.warnings.push_back("VM " + vm + ": disk " + ch.get("target") +
                                    " has HTTP cookies; their values are kept in the spec's "
-                                   "`xml:` and may be secrets");
+                                   "`xml:` and may be secrets: keep the spec file private, or "
+                                   "remove the cookies from that `xml:`");
     return out;
 }
 

@@ -261,6 +261,8 @@ struct HostPlan {
     const ObservedHost* obs;
     std::map<std::string, int> pool_ready, volume_ready, network_ready;
     std::optional<Usage> usage = std::nullopt; // built on first use (it parses every domain)
+    // VMs with a spec whose domain could not be planned (its config does not parse).
+    std::set<std::string> unplanned_vms = {};
 
     // Who uses what on the host as observed (after planned renames, when `obs` is swapped
     // before the first call).
@@ -600,10 +602,15 @@ int plan_power(Builder& b, const Spec& vm, const std::string& observed_state, Re
 // used in spec order, so the plan is exactly a serial one), one run at a time so that only a
 // run's parsed domains are in memory at once.
 struct PreparedVm {
-    bool done = false; // the domain exists and was parsed (or failed to parse: error)
+    bool done = false; // the domain exists and was parsed (or failed to parse: parse_error)
     Object have;
     OwnerMarker seen;
     std::vector<FieldDiff> diffs; // only when the domain is not another database's
+    // The config (persistent XML) libvirt returned does not parse: why. An error of this VM
+    // only (plan_vm, detect_drift); the other VMs are planned.
+    std::string parse_error;
+    // Anything else thrown while preparing on a worker thread (a bug, never bad input):
+    // rethrown on the planning thread.
     std::exception_ptr error;
     // A running domain's live XML, parsed, and its differences from the spec (same comparison).
     bool has_run = false;
@@ -639,13 +646,29 @@ void prepare_live(const Spec& vm, const ObservedDomain& od, PreparedVm& p) {
     if (!is_running(od.state) || od.live_xml.empty()) return;
     try {
         p.run = parse_xml(od.live_xml, domain_kind());
-        p.live_diffs = live_diffs_of(vm.obj, p.run);
-        p.has_run = true;
-    } catch (const std::exception& e) {
-        p.has_run = false;
-        p.live_diffs.clear();
+    } catch (const Error& e) { // bad input from libvirt (parse_xml throws only Error for it)
         p.live_error = e.what();
+        return;
     }
+    p.live_diffs = live_diffs_of(vm.obj, p.run);
+    p.has_run = true;
+}
+
+// Parses an existing domain of a VM spec into `p`: its config and owner marker, its
+// differences from the spec and its running VM. A config that does not parse is
+// `parse_error`, never an exception.
+void prepare_domain(const Spec& vm, const ObservedDomain& od, const std::string& owner_id,
+                    PreparedVm& p) {
+    p.done = true;
+    try {
+        p.have = parse_xml(od.inactive_xml, domain_kind(), &p.seen);
+    } catch (const Error& e) { // bad input from libvirt (parse_xml throws only Error for it)
+        p.parse_error = e.what();
+        return;
+    }
+    if (p.seen.foreign_to(owner_id)) return;
+    p.diffs = diff_domain(vm.obj, p.have);
+    prepare_live(vm, od, p);
 }
 
 void prepare_vms(const std::vector<const Spec*>& vms, const ObservedHost& obs,
@@ -655,16 +678,11 @@ void prepare_vms(const std::vector<const Spec*>& vms, const ObservedHost& obs,
     auto one = [&](size_t i) {
         const ObservedDomain* od = obs.domain(vms[i]->obj.name());
         if (!od) return;
-        PreparedVm& p = out[i];
-        p.done = true;
         try {
-            p.have = parse_xml(od->inactive_xml, domain_kind(), &p.seen);
-            if (!p.seen.foreign_to(owner_id)) {
-                p.diffs = diff_domain(vms[i]->obj, p.have);
-                prepare_live(*vms[i], *od, p);
-            }
-        } catch (...) { // carried to the planning thread, rethrown there (any exception)
-            p.error = std::current_exception();
+            prepare_domain(*vms[i], *od, owner_id, out[i]);
+        } catch (...) { // safe: not bad input (that is parse_error) but a bug or bad_alloc on a
+                        // worker thread; kept and rethrown on the planning thread, never lost
+            out[i].error = std::current_exception();
         }
     };
     size_t hw = std::max(1U, std::thread::hardware_concurrency());
@@ -707,7 +725,7 @@ std::optional<OwnerMarker> marker_of(const std::string& host, const ObservedDoma
     OwnerMarker m;
     try {
         parse_xml(od.inactive_xml, domain_kind(), &m);
-    } catch (const std::exception& e) {
+    } catch (const Error& e) { // bad input from libvirt (parse_xml throws only Error for it)
         errors.push_back(unparsable_domain(host, od.name, "persistent", e.what(), consequence));
         return std::nullopt;
     }
@@ -748,7 +766,8 @@ struct ExistingVm {
     Object run;
     bool has_run = false;
     std::vector<FieldDiff> live_diffs;
-    std::string live_error; // why the live XML could not be parsed
+    std::string live_error;  // why the live XML could not be parsed
+    std::string parse_error; // why the config could not be parsed (nothing else is set then)
 };
 
 // From the prepared run when there is one (throws what preparing threw), else parsed now.
@@ -757,14 +776,12 @@ ExistingVm existing_vm(const Spec& vm, const ObservedDomain& od, const std::stri
     ExistingVm ev;
     PreparedVm now;
     if (!pre || !pre->done) {
-        now.have = parse_xml(od.inactive_xml, domain_kind(), &now.seen);
-        if (!now.seen.foreign_to(owner_id)) {
-            now.diffs = diff_domain(vm.obj, now.have);
-            prepare_live(vm, od, now);
-        }
+        prepare_domain(vm, od, owner_id, now);
         pre = &now;
     }
     if (pre->error) std::rethrow_exception(pre->error);
+    ev.parse_error = pre->parse_error;
+    if (!ev.parse_error.empty()) return ev;
     ev.seen = pre->seen;
     ev.have = std::move(pre->have);
     ev.diffs = std::move(pre->diffs);
@@ -950,6 +967,17 @@ void plan_vm(Builder& b, const DesiredState& d, const Spec& vm, HostPlan& hp,
                        d.owner_id};
     if (!od) return plan_new_vm(b, vm, hp, marker, std::move(rc));
     ExistingVm ev = existing_vm(vm, *od, d.owner_id, pre);
+    if (!ev.parse_error.empty()) {
+        // Neither its ownership nor its differences are known: nothing of this VM is planned
+        // (its snapshots neither), the other VMs are.
+        b.plan.errors.push_back(
+            unparsable_domain(rc.host, name, "persistent", ev.parse_error,
+                              "VM " + name +
+                                  "'s spec was not compared with it, so nothing of the VM (nor its "
+                                  "snapshots) was planned"));
+        hp.unplanned_vms.insert(name);
+        return;
+    }
     if (ev.seen.foreign_to(d.owner_id)) {
         b.plan.errors.push_back({Severity::Error, rc.address(), 0, 0,
                                  "domain " + name + " on host " + rc.host +
@@ -1004,7 +1032,7 @@ void plan_vm(Builder& b, const DesiredState& d, const Spec& vm, HostPlan& hp,
 void plan_snapshots(Builder& b, const DesiredState& d, HostPlan& hp,
                     const std::map<std::string, int>& vm_last) {
     for (const auto& s : d.snapshots) {
-        if (s.host != hp.host->name) continue;
+        if (s.host != hp.host->name || hp.unplanned_vms.count(s.vm)) continue;
         const ObservedDomain* od = hp.obs->domain(s.vm);
         auto it = vm_last.find(s.vm);
         int after_vm = it == vm_last.end() ? 0 : it->second;
@@ -1290,6 +1318,36 @@ void plan_deletions(Builder& b, const DesiredState& d, HostPlan& hp, const PlanO
         bl.diffs.push_back({kind, name, "(deleted)", ChangeClass::Replace});
         b.block(std::move(bl));
     };
+
+    // A domain whose XML does not parse may use any of them (the usage graph sees nothing in
+    // it): while one is on the host, every such deletion is blocked, naming it.
+    std::vector<Use> unreadable;
+    auto loads = [](const std::string& xml) {
+        pugi::xml_document doc;
+        return xml.empty() || static_cast<bool>(doc.load_string(xml.c_str()));
+    };
+    for (const auto& od : hp.obs->domains)
+        if (!loads(od.inactive_xml) || !loads(od.live_xml))
+            unreadable.push_back({"domain", od.name, "its XML cannot be parsed"});
+    if (!unreadable.empty()) {
+        auto unknown = [&](const std::string& kind, const std::string& name,
+                           const std::string& op) {
+            Blocked bl = blocked_of(host, kind, name, op, nullptr);
+            for (const auto& u : unreadable) bl.users.push_back(u.text());
+            bl.reason = kind + " " + name + " on host " + host +
+                        " may be in use by a domain whose XML cannot be parsed, so its deletion "
+                        "(--prune) is BLOCKED and apply refuses this plan. Remedy: fix or "
+                        "undefine that domain (virsh dumpxml " +
+                        unreadable.front().name + " shows its XML), or put the " + kind +
+                        "'s spec back";
+            bl.diffs.push_back({kind, name, "(deleted)", ChangeClass::Replace});
+            b.block(std::move(bl));
+        };
+        for (const auto& key : vols) unknown("volume", key, "volume.delete");
+        for (const auto& name : pools) unknown("pool", name, "pool.undefine");
+        for (const auto& name : nets) unknown("network", name, "network.undefine");
+        return;
+    }
 
     // Volumes: those still used by something that stays are blocked (and so is what backs them).
     std::set<std::string> del(vols.begin(), vols.end());
@@ -1787,6 +1845,14 @@ std::vector<DriftItem> detect_drift(const DesiredState& desired,
                 return;
             }
             if (pre.error) std::rethrow_exception(pre.error);
+            if (!pre.parse_error.empty()) {
+                it.status = DriftStatus::Error;
+                it.error = unparsable_domain(host.name, od->name, "persistent", pre.parse_error,
+                                             "it was not compared with its spec")
+                               .message;
+                out.push_back(it);
+                return;
+            }
             const OwnerMarker& m = pre.seen;
             if (m.foreign_to(desired.owner_id)) {
                 it.status =

@@ -30,11 +30,11 @@ struct Checker {
                  int child, const std::string& key) const {
         return L.notes.nulls.count(annot_key(kind, host, name, child, key)) > 0;
     }
-    void error(const SourceRef& r, const std::string& m) {
-        diags.error(r.file, r.line, r.column, m);
+    void error(const SourceRef& r, const std::string& m, const std::string& remedy) {
+        diags.error(r.file, r.line, r.column, m, remedy);
     }
-    void warning(const SourceRef& r, const std::string& m) {
-        diags.warning(r.file, r.line, r.column, m);
+    void warning(const SourceRef& r, const std::string& m, const std::string& remedy) {
+        diags.warning(r.file, r.line, r.column, m, remedy);
     }
     static std::string where(const SourceRef& r) {
         return r.file + ":" + std::to_string(r.line) + ":" + std::to_string(r.column);
@@ -61,8 +61,10 @@ struct Checker {
                          const SourceRef& src) {
             auto [it, fresh] = seen.emplace(kind + "|" + key, src);
             if (!fresh)
-                error(src, "duplicate " + kind + " " + shown + " (first defined at " +
-                               where(it->second) + "); names must be unique per kind and host");
+                error(src,
+                      "duplicate " + kind + " " + shown + " (first defined at " +
+                          where(it->second) + "); names must be unique per kind and host",
+                      "rename one of the two, or remove the document that is not wanted");
         };
         for (const auto& h : L.state.hosts) check("Host", h.name, "`" + h.name + "`", h.src);
         // Two Host specs for one libvirt: each would plan the other's objects as unwanted
@@ -77,7 +79,9 @@ struct Checker {
                           it->second->name + "` (defined at " + where(it->second->src) +
                           "); one libvirt host needs exactly one Host spec, or each would "
                           "treat the other's objects as unwanted: point every spec's `host:` at "
-                          "one of them and remove the other");
+                          "one of them and remove the other",
+                      "remove Host `" + h.name + "` (or `" + it->second->name +
+                          "`) and point every spec's `host:` at the one kept");
         }
         auto each = [&](const std::vector<Spec>& v, const std::string& kind, bool pooled) {
             for (const auto& s : v) {
@@ -105,7 +109,8 @@ struct Checker {
         for (const auto& h : L.state.hosts) hosts.push_back(h.name);
         error(at(kind, host, name, -1, "host", src),
               "unknown host `" + host + "`" + did_you_mean(host, hosts) +
-                  "; define it with a `kind: Host` document");
+                  "; define it with a `kind: Host` document",
+              "add a `kind: Host` document named `" + host + "`, or correct `host:`");
     }
 
     void volumes() {
@@ -116,11 +121,15 @@ struct Checker {
                 error(at("Volume", s.host, s.obj.name(), -1, "pool", s.src),
                       "unknown pool `" + pool + "` on host `" + s.host + "`" +
                           did_you_mean(pool, names(L.state.pools, s.host)) +
-                          "; define it with a `kind: StoragePool` document");
+                          "; define it with a `kind: StoragePool` document",
+                      "add a `kind: StoragePool` document named `" + pool + "` on host `" + s.host +
+                          "`, or correct `pool:`");
             std::string back = s.obj.get("backing_volume");
             if (!back.empty() && !find(L.state.volumes, s.host, back, pool))
                 error(at("Volume", s.host, s.obj.name(), -1, "backing_volume", s.src),
-                      "unknown backing volume `" + back + "` in pool `" + pool + "`");
+                      "unknown backing volume `" + back + "` in pool `" + pool + "`",
+                      "add a `kind: Volume` document named `" + back + "` in pool `" + pool +
+                          "`, or correct `backing_volume:`");
         }
     }
 
@@ -161,19 +170,28 @@ struct Checker {
                     if (!find(L.state.pools, host, pool))
                         error(at("VirtualMachine", host, name, idx, "pool", vm.src),
                               "unknown pool `" + pool + "` on host `" + host + "`" +
-                                  did_you_mean(pool, names(L.state.pools, host)));
+                                  did_you_mean(pool, names(L.state.pools, host)),
+                              "correct the disk's `pool:`, or add a `kind: StoragePool` "
+                              "document named `" +
+                                  pool + "`");
                     else if (!(v = find(L.state.volumes, host, vol, pool)))
-                        error(vpos, "unknown volume `" + vol + "` in pool `" + pool + "`");
+                        error(vpos, "unknown volume `" + vol + "` in pool `" + pool + "`",
+                              "add a `kind: Volume` document named `" + vol + "` in pool `" + pool +
+                                  "`, or correct the disk's `volume:`");
                 } else {
                     std::vector<const Spec*> hits;
                     for (const auto& s : L.state.volumes)
                         if (s.host == host && s.obj.name() == vol) hits.push_back(&s);
                     if (hits.empty())
-                        error(vpos, "unknown volume `" + vol + "` on host `" + host + "`" +
-                                        did_you_mean(vol, names(L.state.volumes, host)) +
-                                        "; define it with a `kind: Volume` document");
+                        error(vpos,
+                              "unknown volume `" + vol + "` on host `" + host + "`" +
+                                  did_you_mean(vol, names(L.state.volumes, host)) +
+                                  "; define it with a `kind: Volume` document",
+                              "add a `kind: Volume` document named `" + vol +
+                                  "`, or correct the disk's `volume:`");
                     else if (hits.size() > 1)
-                        error(vpos, "volume `" + vol + "` exists in several pools; add `pool:`");
+                        error(vpos, "volume `" + vol + "` exists in several pools; add `pool:`",
+                              "add `pool:` to the disk, naming the pool of the volume meant");
                     else
                         v = hits[0];
                     if (v && !is_null("VirtualMachine", host, name, idx, "pool"))
@@ -187,8 +205,11 @@ struct Checker {
                 SourceRef tpos = at("VirtualMachine", host, name, idx, "target", vm.src);
                 auto [it, fresh] = targets.emplace(d.get("target"), tpos);
                 if (!fresh)
-                    error(tpos, "two disks use target `" + d.get("target") + "` (the other at " +
-                                    where(it->second) + ")");
+                    error(tpos,
+                          "two disks use target `" + d.get("target") + "` (the other at " +
+                              where(it->second) + ")",
+                          "give each disk its own `target`, or remove `target` from one to have "
+                          "a free one assigned");
             }
         }
         for (size_t i = 0; i < ch.size(); ++i) {
@@ -201,7 +222,8 @@ struct Checker {
             if (prefix.empty()) {
                 error(at("VirtualMachine", host, name, idx, "item", vm.src),
                       "set `target` for this disk (no automatic name for bus `" + d.get("bus") +
-                          "`)");
+                          "`)",
+                      "add `target:` to this disk with a name free among the VM's disks");
                 continue;
             }
             for (int n = 0; n < 18278; ++n) {
@@ -233,15 +255,20 @@ struct Checker {
                 if (fresh) {
                     // first use of this MAC
                 } else if (it->second.vm != name)
-                    error(mpos, "MAC address " + mac + " is used twice on host `" + host +
-                                    "`: also by VM `" + it->second.vm + "` at " +
-                                    where(it->second.pos));
+                    error(mpos,
+                          "MAC address " + mac + " is used twice on host `" + host +
+                              "`: also by VM `" + it->second.vm + "` at " + where(it->second.pos),
+                          "give one of the two interfaces another `mac`, or remove its `mac` "
+                          "to have one derived");
                 else
-                    warning(mpos, "MAC address " + mac +
-                                      " is used by two interfaces of this VM "
-                                      "(the other at " +
-                                      where(it->second.pos) +
-                                      "); only right for a failover (teaming) pair");
+                    warning(mpos,
+                            "MAC address " + mac +
+                                " is used by two interfaces of this VM "
+                                "(the other at " +
+                                where(it->second.pos) +
+                                "); only right for a failover (teaming) pair",
+                            "unless the two interfaces are a failover pair, give one of them "
+                            "another `mac`");
             }
             if (nic.get("type") == "network" && nic.has("network")) {
                 std::string net = nic.get("network");
@@ -249,7 +276,9 @@ struct Checker {
                     warning(at("VirtualMachine", host, name, idx, "network", vm.src),
                             "network `" + net + "` is not defined by a Network spec on host `" +
                                 host + "`" + did_you_mean(net, names(L.state.networks, host)) +
-                                "; it must already exist there");
+                                "; it must already exist there",
+                            "add a `kind: Network` document named `" + net +
+                                "`, or make sure the host has that network");
             }
         }
     }
@@ -273,7 +302,8 @@ struct Checker {
                 error(at("VirtualMachine", host, name, idx, "target_type", vm.src),
                       "a console with target_type serial after a console of another target: "
                       "libvirt accepts a serial console only as the first console; move it "
-                      "before the others");
+                      "before the others",
+                      "move this console before the consoles of other target types");
             // The first serial console is how libvirt shows serial port 0: it takes that
             // port's type and source and drops its own.
             if (c.kind->kind == "console" && c.get("target_type", "serial") == "serial" &&
@@ -287,7 +317,9 @@ struct Checker {
                               c.get(k) + "` but the first serial port has `" + serial0->get(k) +
                               "`: libvirt makes this console a view of that port (its " + k +
                               " wins), so the console would never match; give it the same " + k +
-                              ", or use target_type virtio for a console of its own");
+                              ", or use target_type virtio for a console of its own",
+                          "set the console's " + std::string(k) + " to `" + serial0->get(k) +
+                              "`, or use `target_type: virtio`");
                 }
             }
             // A spice server with neither a port nor autoport listens nowhere: libvirt
@@ -305,7 +337,9 @@ struct Checker {
                               "` but no port: libvirt keeps a listen address only with a port, "
                               "so it would store listen type none instead; add `autoport: true` "
                               "(or a `port`), or remove `" +
-                              k + "`");
+                              k + "`",
+                          "add `autoport: true` (or a `port`) to the graphics, or remove `" +
+                              std::string(k) + "`");
                     break;
                 }
             }
@@ -317,12 +351,18 @@ struct Checker {
         SourceRef pos = at("VirtualMachine", vm.host, vm.obj.name(), -1, "clone_of", vm.src);
         const Spec* t = find(L.state.vms, vm.host, vm.vm.clone_of);
         if (!t)
-            error(pos, "unknown template VM `" + vm.vm.clone_of + "` on host `" + vm.host + "`" +
-                           did_you_mean(vm.vm.clone_of, names(L.state.vms, vm.host)));
+            error(pos,
+                  "unknown template VM `" + vm.vm.clone_of + "` on host `" + vm.host + "`" +
+                      did_you_mean(vm.vm.clone_of, names(L.state.vms, vm.host)),
+                  "correct `clone_of:`, or add a VirtualMachine named `" + vm.vm.clone_of +
+                      "` with `template: true`");
         else if (!t->vm.is_template)
-            error(pos, "`" + vm.vm.clone_of + "` is not a template; add `template: true` to it");
+            error(pos, "`" + vm.vm.clone_of + "` is not a template; add `template: true` to it",
+                  "add `template: true` to VM `" + vm.vm.clone_of +
+                      "`, or clone another VM that is a template");
         else if (t == &vm)
-            error(pos, "a VM cannot be a clone of itself");
+            error(pos, "a VM cannot be a clone of itself",
+                  "set `clone_of:` to the name of a template VM, or remove it");
     }
 
     void run() {
@@ -344,7 +384,9 @@ struct Checker {
             if (!sn.vm.empty() && !find(L.state.vms, sn.host, sn.vm))
                 error(at("Snapshot", sn.host, sn.name, -1, "vm", sn.src),
                       "unknown VM `" + sn.vm + "` on host `" + sn.host + "`" +
-                          did_you_mean(sn.vm, names(L.state.vms, sn.host)));
+                          did_you_mean(sn.vm, names(L.state.vms, sn.host)),
+                      "correct `vm:`, or add a VirtualMachine named `" + sn.vm + "` on host `" +
+                          sn.host + "`");
         auto hash = [](const std::string& kind, Spec& s) {
             std::string text = kind + "|" + s.host + "|" + canonical(s.obj);
             if (kind == "VirtualMachine") {

@@ -154,10 +154,13 @@ const std::vector<SpecKey>& snapshot_keys() {
     return k;
 }
 
-std::optional<std::string> refused_key(const KindDesc& k, const std::string& key) {
+std::optional<RefusedKey> refused_key(const KindDesc& k, const std::string& key) {
     if (k.kind == "graphics" && (key == "password" || key == "passwd"))
-        return "a literal password is not accepted in a spec (it would be stored in the database "
-               "and in git); use `password_file: /path/to/file` or `password_env: VAR_NAME`";
+        return RefusedKey{
+            "a literal password is not accepted in a spec (it would be stored in the database "
+            "and in git); use `password_file: /path/to/file` or `password_env: VAR_NAME`",
+            "replace `" + key +
+                "` with `password_file: /path/to/file` or `password_env: VAR_NAME`"};
     return std::nullopt;
 }
 

@@ -120,7 +120,8 @@ SpecLoadResult load_spec_files(const std::vector<std::string>& paths_in,
         if (ec || !fs::exists(st)) {
             diags.error(p, 0, 0,
                         "no such file or directory (give a spec file or a directory of "
-                        "*.yaml files; the default is ./specs)");
+                        "*.yaml files; the default is ./specs)",
+                        "check the path, or give a spec file or a directory of *.yaml files");
             continue;
         }
         if (fs::is_directory(st)) {
@@ -131,7 +132,10 @@ SpecLoadResult load_spec_files(const std::vector<std::string>& paths_in,
             for (; !ec && it != end; it.increment(ec))
                 if (it->is_regular_file(ec) && is_yaml(it->path()))
                     here.push_back(it->path().string());
-            if (ec) diags.error(p, 0, 0, "cannot read directory: " + ec.message());
+            if (ec)
+                diags.error(p, 0, 0, "cannot read directory: " + ec.message(),
+                            "check the directory's permissions (it must be readable and "
+                            "searchable)");
             std::sort(here.begin(), here.end());
             found.insert(found.end(), here.begin(), here.end());
         } else {
@@ -147,21 +151,25 @@ SpecLoadResult load_spec_files(const std::vector<std::string>& paths_in,
         std::error_code ec;
         auto size = fs::file_size(path, ec);
         if (ec) {
-            diags.error(path, 0, 0, "cannot read: " + ec.message());
+            diags.error(path, 0, 0, "cannot read: " + ec.message(),
+                        "check that the file exists and is readable");
             continue;
         }
         if (size > spec::kMaxFileBytes) {
             diags.error(path, 1, 1,
                         "file is " + std::to_string(size) + " bytes; spec files are limited to " +
                             std::to_string(spec::kMaxFileBytes >> 20) +
-                            " MiB (split it into several files)");
+                            " MiB (split it into several files)",
+                        "split it into several files of at most " +
+                            std::to_string(spec::kMaxFileBytes >> 20) + " MiB each");
             files.push_back({path, "", size});
             texts.emplace_back();
             continue;
         }
         std::ifstream in(path, std::ios::binary);
         if (!in) {
-            diags.error(path, 0, 0, "cannot open the file for reading");
+            diags.error(path, 0, 0, "cannot open the file for reading",
+                        "check the file's permissions");
             continue;
         }
         std::stringstream ss;

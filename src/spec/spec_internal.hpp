@@ -113,8 +113,11 @@ const std::vector<SpecKey>& vm_setting_keys();
 const std::vector<SpecKey>& host_keys();
 const std::vector<SpecKey>& snapshot_keys();
 
-// Keys whose literal value is refused with a remedy (`password` on graphics).
-std::optional<std::string> refused_key(const KindDesc& k, const std::string& key);
+// Keys whose literal value is refused (`password` on graphics): why, and what to write instead.
+struct RefusedKey {
+    std::string why, remedy;
+};
+std::optional<RefusedKey> refused_key(const KindDesc& k, const std::string& key);
 
 // The YAML keys of a kind's child lists.
 std::vector<const KindDesc*> child_kinds(const KindDesc& k);

@@ -76,7 +76,9 @@ struct Ctx {
     Annotations& notes;
     std::string doc_kind, host, name;
 
-    void error(const YNode& at, const std::string& msg) { diags.error(file, at.line, at.col, msg); }
+    void error(const YNode& at, const std::string& msg, const std::string& remedy) {
+        diags.error(file, at.line, at.col, msg, remedy);
+    }
     void mark(int child, const std::string& key, const YNode& at) {
         notes.pos.set(doc_kind, host, name, child, key, file, at.line, at.col);
     }
@@ -111,9 +113,12 @@ bool check_range(Ctx& c, const std::optional<IntRange>& r, const std::string& ke
     if (!r || (v >= r->min && v <= r->max)) return true;
     std::string lo = size ? format_size(r->min) : std::to_string(r->min);
     std::string hi = size ? format_size(r->max) : std::to_string(r->max);
-    c.error(at, "`" + key + "` is out of range: " + (size ? format_size(v) : std::to_string(v)) +
-                    " is not between " + lo + " and " + hi +
-                    (size && v < r->min ? " (did you forget the unit, e.g. `512MiB`?)" : ""));
+    c.error(at,
+            "`" + key + "` is out of range: " + (size ? format_size(v) : std::to_string(v)) +
+                " is not between " + lo + " and " + hi +
+                (size && v < r->min ? " (did you forget the unit, e.g. `512MiB`?)" : ""),
+            "set `" + key + "` between " + lo + " and " + hi +
+                (size ? ", with a unit such as `MiB` or `GiB`" : ""));
     return false;
 }
 
@@ -124,14 +129,16 @@ bool integer_value(Ctx& c, const YNode& v, const std::string& key, long long* ou
         *out = n.value;
         return true;
     }
-    c.error(v, "`" + key + "`: value out of range: " + shown(v) + " does not fit in 64 bits");
+    c.error(v, "`" + key + "`: value out of range: " + shown(v) + " does not fit in 64 bits",
+            "write a smaller number for `" + key + "`");
     return false;
 }
 
 // YAML value -> model string for one descriptor field. Returns false after reporting.
 bool convert(Ctx& c, const KindDesc&, const FieldDesc& f, const YNode& v, std::string* out) {
     auto type_error = [&](const std::string& want) {
-        c.error(v, "`" + f.key + "` must be " + want + ", got " + shown(v));
+        c.error(v, "`" + f.key + "` must be " + want + ", got " + shown(v),
+                "write " + want + " as the value of `" + f.key + "`");
         return false;
     };
     switch (f.type) {
@@ -163,11 +170,12 @@ bool convert(Ctx& c, const KindDesc&, const FieldDesc& f, const YNode& v, std::s
         unsigned long long bytes = 0;
         std::string err;
         if (!parse_size(v.value, &bytes, &err)) {
-            c.error(v, "`" + f.key + "`: " + err);
+            c.error(v, "`" + f.key + "`: " + err,
+                    "write `" + f.key + "` as a whole number with a unit, e.g. `2GiB` or `512MiB`");
             return false;
         }
         if (bytes > (1ULL << 62)) {
-            c.error(v, "`" + f.key + "` is too large");
+            c.error(v, "`" + f.key + "` is too large", "give `" + f.key + "` a size below 4 EiB");
             return false;
         }
         if (!check_range(c, f.range, f.key, true, v, static_cast<long long>(bytes))) return false;
@@ -180,14 +188,18 @@ bool convert(Ctx& c, const KindDesc&, const FieldDesc& f, const YNode& v, std::s
         for (const auto& it : v.seq) {
             if (it.type != YNode::Scalar || it.value.empty() ||
                 it.value.find(',') != std::string::npos) {
-                c.error(it, "items of `" + f.key +
-                                "` must be non-empty strings without commas, got " + shown(it));
+                c.error(it,
+                        "items of `" + f.key + "` must be non-empty strings without commas, got " +
+                            shown(it),
+                        "write each item of `" + f.key + "` as its own string, e.g. [hd, cdrom]");
                 return false;
             }
             if (!f.allowed.empty() &&
                 std::find(f.allowed.begin(), f.allowed.end(), it.value) == f.allowed.end()) {
-                c.error(it, "`" + it.value + "` is not allowed in `" + f.key +
-                                "`; allowed: " + join(f.allowed, ", "));
+                c.error(it,
+                        "`" + it.value + "` is not allowed in `" + f.key +
+                            "`; allowed: " + join(f.allowed, ", "),
+                        "use only " + join(f.allowed, ", ") + " in `" + f.key + "`");
                 return false;
             }
             items.push_back(it.value);
@@ -206,8 +218,10 @@ bool convert(Ctx& c, const KindDesc&, const FieldDesc& f, const YNode& v, std::s
         std::find(f.allowed.begin(), f.allowed.end(), *out) == f.allowed.end()) {
         std::vector<std::string> allowed = f.allowed;
         if (!f.absent_spelling.empty()) allowed.insert(allowed.begin(), f.absent_spelling);
-        c.error(v, "`" + f.key + "` must be one of " + join(allowed, ", ") + "; got " + shown(v) +
-                       did_you_mean(*out, allowed));
+        c.error(v,
+                "`" + f.key + "` must be one of " + join(allowed, ", ") + "; got " + shown(v) +
+                    did_you_mean(*out, allowed),
+                "set `" + f.key + "` to one of " + join(allowed, ", "));
         return false;
     }
     return true;
@@ -215,12 +229,15 @@ bool convert(Ctx& c, const KindDesc&, const FieldDesc& f, const YNode& v, std::s
 
 bool name_value(Ctx& c, const YNode& v, const std::string& key, std::string* out) {
     if (v.type != YNode::Scalar) {
-        c.error(v, "`" + key + "` must be a name, got " + shown(v));
+        c.error(v, "`" + key + "` must be a name, got " + shown(v),
+                "write `" + key + "` as a plain name, e.g. `" + key + ": web`");
         return false;
     }
     std::string why;
     if (!is_safe_name(v.value, &why)) {
-        c.error(v, "invalid " + key + " `" + excerpt(v.value, 64) + "`: " + why);
+        c.error(v, "invalid " + key + " `" + excerpt(v.value, 64) + "`: " + why,
+                "choose a " + key +
+                    " of 1-64 characters of A-Z a-z 0-9 . _ - starting with a letter or digit");
         return false;
     }
     *out = v.value;
@@ -236,15 +253,26 @@ void unknown_key(Ctx& c, const YNode& k, const std::string& where,
     if (hint.empty() && it != synonyms.end() &&
         std::find(known.begin(), known.end(), it->second) != known.end())
         hint = " (did you mean `" + it->second + "`?)";
-    c.error(k, "unknown key `" + k.value + "` in " + where + hint);
+    // the suggested key, from " (did you mean `key`?)"
+    auto tick = hint.find('`');
+    std::string fix = tick == std::string::npos
+                          ? "remove `" + k.value + "`, or correct it to a key of " + where +
+                                " (`virtumancer schema --markdown` lists them)"
+                          : "rename it to `" +
+                                hint.substr(tick + 1, hint.find('`', tick + 1) - tick - 1) +
+                                "`, or remove it";
+    c.error(k, "unknown key `" + k.value + "` in " + where + hint, fix);
 }
 
 std::string normalize_element(Ctx& c, const YNode& v) {
     pugi::xml_document d;
     auto res = d.load_string(v.value.c_str());
     if (!res || !d.document_element()) {
-        c.error(v, std::string("`xml` is not well-formed XML: ") +
-                       (res ? "no element" : res.description()));
+        c.error(v,
+                std::string("`xml` is not well-formed XML: ") +
+                    (res ? "no element" : res.description()),
+                "write `xml` as one well-formed element, e.g. `xml: \"<watchdog "
+                "model='i6300esb'/>\"`");
         return "";
     }
     return xml_string(d.document_element());
@@ -265,19 +293,25 @@ void typed_if_known(Ctx& c, const YNode& at, Object& o) {
     try {
         o = parse_xml(o.extra_xml, *k);
     } catch (const Error& e) {
-        c.error(at, std::string("`xml`: ") + e.what());
+        c.error(at, std::string("`xml`: ") + e.what(),
+                e.remedy().empty() ? "correct the element so it is a valid <" + k->element +
+                                         ">, or write the device with its own keys instead of "
+                                         "`xml:`"
+                                   : e.remedy());
     }
 }
 
 void load_children(Ctx& c, const YNode& v, const KindDesc& ck, Object& parent, bool top) {
     if (v.type == YNode::Null) return;
     if (v.type != YNode::Seq) {
-        c.error(v, "`" + ck.yaml_list + "` must be a list of mappings, got " + shown(v));
+        c.error(v, "`" + ck.yaml_list + "` must be a list of mappings, got " + shown(v),
+                "write each item of `" + ck.yaml_list + "` on its own line as `- key: value`");
         return;
     }
     for (const auto& item : v.seq) {
         if (item.type != YNode::Map) {
-            c.error(item, "items of `" + ck.yaml_list + "` must be mappings, got " + shown(item));
+            c.error(item, "items of `" + ck.yaml_list + "` must be mappings, got " + shown(item),
+                    "write the item as keys and values, e.g. `- key: value`");
             continue;
         }
         int idx = top ? static_cast<int>(parent.children.size()) : -2;
@@ -301,7 +335,8 @@ Object load_object(Ctx& c, const YNode& map, const KindDesc& kind, int child,
         if (key == "xml" && !kind.element.empty()) {
             xml_given = true;
             if (v.type != YNode::Scalar) {
-                c.error(v, "`xml` must be a string of XML, got " + shown(v));
+                c.error(v, "`xml` must be a string of XML, got " + shown(v),
+                        "quote the XML as one string, e.g. `xml: \"<element .../>\"`");
                 continue;
             }
             if (kind.element == "*") {
@@ -312,7 +347,9 @@ Object load_object(Ctx& c, const YNode& map, const KindDesc& kind, int child,
             try {
                 o.extra_xml = merge_xml_fragment(o.extra_xml, kind.element, v.value);
             } catch (const Error& e) {
-                c.error(v, std::string("`xml`: ") + e.what());
+                c.error(v, std::string("`xml`: ") + e.what(),
+                        e.remedy().empty() ? "correct the XML of `xml` as the message says"
+                                           : e.remedy());
             }
             continue;
         }
@@ -323,8 +360,8 @@ Object load_object(Ctx& c, const YNode& map, const KindDesc& kind, int child,
             load_children(c, v, *ck, o, child == -1);
             continue;
         }
-        if (auto why = refused_key(kind, key)) {
-            c.error(k, "`" + key + "`: " + *why);
+        if (auto refused = refused_key(kind, key)) {
+            c.error(k, "`" + key + "`: " + refused->why, refused->remedy);
             continue;
         }
         const FieldDesc* f = kind.field(key);
@@ -355,7 +392,8 @@ Object load_object(Ctx& c, const YNode& map, const KindDesc& kind, int child,
             nulls.insert(key); // false: absent, no default
     }
     if (kind.element == "*" && !xml_given)
-        c.error(map, "an item of `other_devices` needs `xml: \"<element .../>\"`");
+        c.error(map, "an item of `other_devices` needs `xml: \"<element .../>\"`",
+                "add `xml: \"<element .../>\"` with the device's XML to the item");
     // Defaults, in descriptor order (a default may depend on an earlier one: bus on device).
     for (const auto& f : kind.fields) {
         if (o.has(f.key) || nulls.count(f.key) || f.key == "name") continue;
@@ -365,7 +403,9 @@ Object load_object(Ctx& c, const YNode& map, const KindDesc& kind, int child,
 }
 
 void require(Ctx& c, const YNode& map, const std::string& key, const std::string& what) {
-    if (!map.find(key)) c.error(map, "missing required key `" + key + "` (" + what + ")");
+    if (!map.find(key))
+        c.error(map, "missing required key `" + key + "` (" + what + ")",
+                "add `" + key + ":` to the document (" + what + ")");
 }
 
 bool get_bool(Ctx& c, const YNode& map, const std::string& key, bool def) {
@@ -373,7 +413,8 @@ bool get_bool(Ctx& c, const YNode& map, const std::string& key, bool def) {
     if (!v) return def;
     auto b = as_bool(*v);
     if (!b) {
-        c.error(*v, "`" + key + "` must be true or false, got " + shown(*v));
+        c.error(*v, "`" + key + "` must be true or false, got " + shown(*v),
+                "write `" + key + ": true` or `" + key + ": false`");
         return def;
     }
     return *b;
@@ -384,9 +425,10 @@ std::string get_enum(Ctx& c, const YNode& map, const std::string& key, const Spe
     if (!v) return sk.shown_default;
     if (v->type != YNode::Scalar ||
         std::find(sk.allowed.begin(), sk.allowed.end(), v->value) == sk.allowed.end()) {
-        c.error(*v, "`" + key + "` must be one of " + join(sk.allowed, ", ") + "; got " +
-                        shown(*v) +
-                        (v->type == YNode::Scalar ? did_you_mean(v->value, sk.allowed) : ""));
+        c.error(*v,
+                "`" + key + "` must be one of " + join(sk.allowed, ", ") + "; got " + shown(*v) +
+                    (v->type == YNode::Scalar ? did_you_mean(v->value, sk.allowed) : ""),
+                "set `" + key + "` to one of " + join(sk.allowed, ", "));
         return sk.shown_default;
     }
     return v->value;
@@ -415,7 +457,8 @@ void load_vm(Ctx& c, const YNode& root, Spec& s) {
     vm.force_stop = get_bool(c, root, "force_stop", false);
     if (const YNode* v = root.find("shutdown_timeout")) {
         if (v->type != YNode::Scalar || !v->plain || !is_integer_text(v->value))
-            c.error(*v, "`shutdown_timeout` must be an integer (seconds), got " + shown(*v));
+            c.error(*v, "`shutdown_timeout` must be an integer (seconds), got " + shown(*v),
+                    "write a whole number of seconds, e.g. `shutdown_timeout: 120`");
         else if (long long n = 0; integer_value(c, *v, "shutdown_timeout", &n) &&
                                   check_range(c, setting("shutdown_timeout").range,
                                               "shutdown_timeout", false, *v, n))
@@ -426,8 +469,10 @@ void load_vm(Ctx& c, const YNode& root, Spec& s) {
         name_value(c, *v, "clone_of", &vm.clone_of);
     }
     if (vm.is_template && root.find("state") && vm.state != "shutoff")
-        c.error(*root.find("state"), "a template is never started; remove `state` or set "
-                                     "`state: shutoff`");
+        c.error(*root.find("state"),
+                "a template is never started; remove `state` or set "
+                "`state: shutoff`",
+                "remove `state` from the template, or set `state: shutoff`");
     if (vm.is_template) vm.state = "shutoff";
     // password keys on graphics are refused in load_object; check interface MAC syntax here
     for (size_t i = 0; i < s.obj.children.size(); ++i) {
@@ -443,7 +488,9 @@ void load_vm(Ctx& c, const YNode& root, Spec& s) {
                                .value_or(s.src);
             c.diags.error(at.file, at.line, at.column,
                           "`mac` must be a unicast MAC address like 52:54:00:12:34:56, got `" + m +
-                              "`");
+                              "`",
+                          "write six hex pairs separated by `:` with an even first byte, or "
+                          "remove `mac` to have one derived from the VM");
         }
     }
 }
@@ -474,7 +521,8 @@ void load_keys(Ctx& c, const YNode& root, const std::vector<SpecKey>& keys, bool
 
 std::string scalar(Ctx& c, const YNode& v, const std::string& key) {
     if (v.type != YNode::Scalar) {
-        c.error(v, "`" + key + "` must be a string, got " + shown(v));
+        c.error(v, "`" + key + "` must be a string, got " + shown(v),
+                "write `" + key + "` as a string (quote it if it starts with `[` or `{`)");
         return "";
     }
     return v.value;
@@ -487,27 +535,33 @@ void load_document(const Doc& doc, Loaded& out, Diagnostics& diags) {
     Ctx c{doc.file, diags, out.notes, "", "", ""};
     if (root.type != YNode::Map) {
         c.error(root,
-                "a spec document must be a mapping with `kind` and `name`, got " + shown(root));
+                "a spec document must be a mapping with `kind` and `name`, got " + shown(root),
+                "start the document with `kind: KIND` and `name: NAME` lines");
         return;
     }
     const YNode* kind = root.find("kind");
     if (!kind) {
-        c.error(root, "missing required key `kind` (one of " + join(kKinds, ", ") + ")");
+        c.error(root, "missing required key `kind` (one of " + join(kKinds, ", ") + ")",
+                "add `kind:` with one of " + join(kKinds, ", "));
         return;
     }
     if (kind->type != YNode::Scalar ||
         std::find(kKinds.begin(), kKinds.end(), kind->value) == kKinds.end()) {
-        c.error(*kind, "`kind` must be one of " + join(kKinds, ", ") + "; got " + shown(*kind) +
-                           (kind->type == YNode::Scalar ? did_you_mean(kind->value, kKinds) : ""));
+        c.error(*kind,
+                "`kind` must be one of " + join(kKinds, ", ") + "; got " + shown(*kind) +
+                    (kind->type == YNode::Scalar ? did_you_mean(kind->value, kKinds) : ""),
+                "set `kind` to one of " + join(kKinds, ", "));
         return;
     }
     c.doc_kind = kind->value;
     if (const YNode* api = root.find("apiVersion"))
         if (api->type != YNode::Scalar || api->value != "virtumancer/v1")
-            c.error(*api, "`apiVersion` must be `virtumancer/v1`, got " + shown(*api));
+            c.error(*api, "`apiVersion` must be `virtumancer/v1`, got " + shown(*api),
+                    "write `apiVersion: virtumancer/v1`, or remove the line");
     const YNode* name = root.find("name");
     if (!name) {
-        c.error(root, "missing required key `name`");
+        c.error(root, "missing required key `name`",
+                "add `name: NAME` (1-64 characters of A-Z a-z 0-9 . _ -)");
         return;
     }
     if (!name_value(c, *name, "name", &c.name)) return;
@@ -515,7 +569,8 @@ void load_document(const Doc& doc, Loaded& out, Diagnostics& diags) {
     bool is_host = c.doc_kind == "Host";
     if (!is_host) {
         if (!host) {
-            c.error(root, "missing required key `host` (the name of a Host spec)");
+            c.error(root, "missing required key `host` (the name of a Host spec)",
+                    "add `host: NAME` naming a `kind: Host` document");
             return;
         }
         if (!name_value(c, *host, "host", &c.host)) return;
@@ -538,7 +593,9 @@ void load_document(const Doc& doc, Loaded& out, Diagnostics& diags) {
             require(c, root, "uri", "libvirt URI, e.g. qemu:///system");
         else if (h.uri.find("://") == std::string::npos && !h.uri.empty())
             c.error(*root.find("uri"),
-                    "`uri` must be a libvirt URI such as qemu:///system, got `" + h.uri + "`");
+                    "`uri` must be a libvirt URI such as qemu:///system, got `" + h.uri + "`",
+                    "write a libvirt URI, e.g. `uri: qemu:///system` or "
+                    "`uri: qemu+ssh://user@host/system`");
         out.state.hosts.push_back(std::move(h));
         return;
     }

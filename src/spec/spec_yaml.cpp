@@ -40,7 +40,9 @@ bool check_bytes(const std::string& file, const std::string& text, Diagnostics& 
                 std::snprintf(buf, sizeof buf, "0x%02x", c);
                 diags.error(file, line, col,
                             std::string("control character ") + buf +
-                                " is not allowed in YAML (is this a binary file?)");
+                                " is not allowed in YAML (is this a binary file?)",
+                            "remove the character, or keep only YAML spec files among the paths "
+                            "given");
                 return false;
             }
         } else {
@@ -65,7 +67,8 @@ bool check_bytes(const std::string& file, const std::string& text, Diagnostics& 
             }
             if (!ok) {
                 diags.error(file, line, col,
-                            "invalid UTF-8 byte sequence (the file must be UTF-8 text)");
+                            "invalid UTF-8 byte sequence (the file must be UTF-8 text)",
+                            "save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)");
                 return false;
             }
         }
@@ -96,7 +99,8 @@ bool check_depth(const std::string& file, const std::string& text, Diagnostics& 
                 if (indent > 4 * kMaxDepth) {
                     diags.error(file, line, col,
                                 "indentation nested deeper than " + std::to_string(4 * kMaxDepth) +
-                                    " columns; refusing to parse");
+                                    " columns; refusing to parse",
+                                "indent less: a spec needs only a few levels of nesting");
                     return false;
                 }
             } else {
@@ -107,7 +111,8 @@ bool check_depth(const std::string& file, const std::string& text, Diagnostics& 
             if (++depth > kMaxDepth) {
                 diags.error(file, line, col,
                             "nesting deeper than " + std::to_string(kMaxDepth) +
-                                " levels; refusing to parse");
+                                " levels; refusing to parse",
+                            "nest fewer `[` and `{`: a spec needs only a few levels of nesting");
                 return false;
             }
         } else if ((c == ']' || c == '}') && depth > 0) {
@@ -226,8 +231,9 @@ struct Builder {
     std::unordered_map<std::string, std::optional<YNode>> anchors;
     std::optional<YNode> root;
 
-    void error(int line, int col, std::string msg) {
-        errors.push_back(Diagnostic{Severity::Error, file, line, col, std::move(msg)});
+    void error(int line, int col, std::string msg, std::string remedy) {
+        errors.push_back(
+            Diagnostic{Severity::Error, file, line, col, std::move(msg), std::move(remedy)});
     }
 
     // Counts one node at `depth` (root 0); false (once reported) when over a limit.
@@ -237,7 +243,9 @@ struct Builder {
             error(at.line, at.col,
                   nodes > kMaxNodes ? "document expands to more than " + std::to_string(kMaxNodes) +
                                           " nodes (an alias bomb?); refusing to load it"
-                                    : std::string("aliases nest too deep; refusing to load it"));
+                                    : std::string("aliases nest too deep; refusing to load it"),
+                  "use fewer aliases (`*name`) of large nodes, or split the document into "
+                  "several documents");
             return false;
         }
         return true;
@@ -268,7 +276,8 @@ struct Builder {
         f.have_key = false;
         YNode& k = f.key;
         if (k.type != YNode::Scalar) {
-            error(k.line, k.col, "mapping keys must be plain strings");
+            error(k.line, k.col, "mapping keys must be plain strings",
+                  "write the key as a plain word followed by `:`, e.g. `name: web`");
             return;
         }
         for (const auto& [pk, pv] : f.node.map)
@@ -276,7 +285,10 @@ struct Builder {
                 error(k.line, k.col,
                       "duplicate key `" + k.value + "` (first given at line " +
                           std::to_string(pk.line) + ", column " + std::to_string(pk.col) +
-                          "); remove one of them");
+                          "); remove one of them",
+                      "keep one `" + k.value +
+                          ":` line in this mapping, the one with the value "
+                          "you mean");
                 return;
             }
         f.node.map.emplace_back(std::move(k), std::move(n));
@@ -353,7 +365,9 @@ struct Builder {
             error(at.line, at.col,
                   "alias `*" + name +
                       "` refers to a node that contains it (a recursive alias); refusing to "
-                      "load it");
+                      "load it",
+                  "move `*" + name + "` out of the node anchored `&" + name +
+                      "`, or write the value out");
             return true;
         }
         YNode n;
@@ -372,7 +386,9 @@ std::vector<Doc> parse_yaml_text(const std::string& file, const std::string& tex
         diags.error(file, 1, 1,
                     "file is " + std::to_string(text.size()) +
                         " bytes; spec files are limited to " + std::to_string(kMaxFileBytes >> 20) +
-                        " MiB (split it into several files)");
+                        " MiB (split it into several files)",
+                    "split it into several files of at most " +
+                        std::to_string(kMaxFileBytes >> 20) + " MiB each");
         return docs;
     }
     if (!check_bytes(file, text, diags)) return docs;
@@ -389,7 +405,9 @@ std::vector<Doc> parse_yaml_text(const std::string& file, const std::string& tex
                 std::tie(line, col) = place_of_offset(text, p.problem_offset);
             else if (p.error == YAML_MEMORY_ERROR)
                 line = col = 1;
-            diags.error(file, line, col, "YAML syntax error: " + syntax_message(p));
+            diags.error(file, line, col, "YAML syntax error: " + syntax_message(p),
+                        "fix the YAML at this place: check the indentation, the quotes and "
+                        "the `:` after each key");
             return {};
         }
         switch (e->type) {
@@ -412,7 +430,10 @@ std::vector<Doc> parse_yaml_text(const std::string& file, const std::string& tex
                 diags.error(file, static_cast<int>(e->start_mark.line) + 1,
                             static_cast<int>(e->start_mark.column) + 1,
                             "YAML syntax error: unknown alias `*" + name + "` (no anchor `&" +
-                                name + "` before it in this document)");
+                                name + "` before it in this document)",
+                            "put `&" + name +
+                                "` on the node to repeat, earlier in the same "
+                                "document, or write the value out");
                 return {};
             }
             break;

@@ -133,11 +133,11 @@ class PgConnection : public Connection {
         exec("BEGIN ISOLATION LEVEL READ COMMITTED");
         try {
             PQclear(run_plain("SELECT pg_advisory_xact_lock(" + write_key_ + ")"));
-        } catch (...) {
+        } catch (...) { // safe: rethrown below once the transaction is rolled back
             try {
                 exec("ROLLBACK");
-            } catch (...) {
-            }
+            } catch (...) { // safe: the lock's own error, rethrown below, is the one to report;
+            }               // a ROLLBACK failing on a broken connection adds nothing to it
             throw;
         }
     }

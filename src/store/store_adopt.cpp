@@ -7,15 +7,34 @@
 
 namespace virtumancer {
 
+const char* vm_sync_status_name(VmSyncStatus s) {
+    switch (s) {
+    case VmSyncStatus::Pending:
+        return "pending";
+    case VmSyncStatus::InSync:
+        return "in_sync";
+    case VmSyncStatus::Drifted:
+        return "drifted";
+    case VmSyncStatus::PendingRestart:
+        return "pending_restart";
+    case VmSyncStatus::Error:
+        return "error";
+    case VmSyncStatus::Adopted:
+        return "adopted";
+    }
+    return "?";
+}
+
 bool Store::mark_adopted(const std::string& host, const std::string& vm) {
     int changed = 0;
     db_.write([&] {
         sql::Statement q(db_.db(),
-                         "UPDATE virtual_machines SET sync_status='adopted', "
+                         "UPDATE virtual_machines SET sync_status=?, "
                          "updated_at=strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE name=? AND "
                          "host_id=(SELECT id FROM hosts WHERE name=?)");
-        q.bind(1, vm);
-        q.bind(2, host);
+        q.bind(1, vm_sync_status_name(VmSyncStatus::Adopted));
+        q.bind(2, vm);
+        q.bind(3, host);
         changed = q.exec();
     });
     return changed > 0;
@@ -27,7 +46,7 @@ void Store::record_sync_status(const std::vector<SyncStatus>& statuses) {
         sql::Statement q(db_.db(), "UPDATE virtual_machines SET sync_status=? WHERE name=? AND "
                                    "host_id=(SELECT id FROM hosts WHERE name=?)");
         for (const auto& s : statuses) {
-            q.bind(1, s.status);
+            q.bind(1, vm_sync_status_name(s.status));
             q.bind(2, s.vm);
             q.bind(3, s.host);
             q.exec();
@@ -36,12 +55,19 @@ void Store::record_sync_status(const std::vector<SyncStatus>& statuses) {
     });
 }
 
-std::string Store::sync_status(const std::string& host, const std::string& vm) {
+std::optional<VmSyncStatus> Store::sync_status(const std::string& host, const std::string& vm) {
     sql::Statement q(db_.db(), "SELECT sync_status FROM virtual_machines WHERE name=? AND "
                                "host_id=(SELECT id FROM hosts WHERE name=?)");
     q.bind(1, vm);
     q.bind(2, host);
-    return q.executeStep() ? q.getColumn(0).getString() : std::string();
+    if (!q.executeStep()) return std::nullopt;
+    std::string word = q.getColumn(0).getString();
+    for (auto s : {VmSyncStatus::Pending, VmSyncStatus::InSync, VmSyncStatus::Drifted,
+                   VmSyncStatus::PendingRestart, VmSyncStatus::Error, VmSyncStatus::Adopted})
+        if (word == vm_sync_status_name(s)) return s;
+    throw Error("virtual_machines.sync_status of VM " + host + "/" + vm + " is `" + word +
+                    "`, which this virtumancer does not know",
+                "run `virtumancer drift` to record it again, or upgrade virtumancer");
 }
 
 std::vector<std::string> Store::last_load_paths() {

@@ -381,7 +381,7 @@ class Saver {
                 {"shutdown_timeout", std::to_string(v.shutdown_timeout)},
                 {"force_stop", bool_text(v.force_stop)},
                 // A new or changed spec has not been applied or checked yet.
-                {"sync_status", std::string("pending")},
+                {"sync_status", std::string(vm_sync_status_name(VmSyncStatus::Pending))},
             };
             int64_t id = write_row(kind, "host_id", host, s, extras, t.e);
             vm_ids_[key_of(kind, s)] = id;

@@ -27,15 +27,19 @@ std::string Diagnostic::to_string() const {
     out += severity_name(severity);
     out += ": ";
     out += message;
+    if (!remedy.empty()) out += "\n  hint: " + remedy;
     return out;
 }
 
-void Diagnostics::error(std::string file, int line, int col, std::string msg) {
-    items_.push_back({Severity::Error, std::move(file), line, col, std::move(msg)});
+void Diagnostics::error(std::string file, int line, int col, std::string msg, std::string remedy) {
+    items_.push_back(
+        {Severity::Error, std::move(file), line, col, std::move(msg), std::move(remedy)});
 }
 
-void Diagnostics::warning(std::string file, int line, int col, std::string msg) {
-    items_.push_back({Severity::Warning, std::move(file), line, col, std::move(msg)});
+void Diagnostics::warning(std::string file, int line, int col, std::string msg,
+                          std::string remedy) {
+    items_.push_back(
+        {Severity::Warning, std::move(file), line, col, std::move(msg), std::move(remedy)});
 }
 
 void Diagnostics::append(const Diagnostics& other) {
@@ -64,6 +68,7 @@ std::string Diagnostics::json() const {
     for (const auto& d : items_) {
         arr.push_back({{"severity", severity_name(d.severity)},
                        {"message", d.message},
+                       {"remedy", d.remedy},
                        {"file", d.file},
                        {"line", d.line},
                        {"column", d.column}});

@@ -608,6 +608,110 @@ TEST_F(ApplierTest, VerificationIsQuietWhenTheHostMatches) {
     EXPECT_TRUE(r.differences.empty());
 }
 
+// Two VMs with specs on one host; the config libvirt returns for `bad` does not parse. That
+// is an error of `bad` alone (its place and name, the remedy): `good` is still planned and
+// applied, nothing touches `bad`, and drift reports it as an error, not the whole run.
+TEST_F(ApplierTest, AnUnparsableDomainIsAnErrorOfThatVmAndTheOthersArePlanned) {
+    SpecLoadResult r = load_spec_text(
+        "specs.yaml", "kind: Host\nname: local\nuri: fake:///\n---\n"
+                      "kind: VirtualMachine\nname: good\nhost: local\nmemory: 64MiB\nvcpus: 1\n"
+                      "state: shutoff\n---\n"
+                      "kind: VirtualMachine\nname: bad\nhost: local\nmemory: 64MiB\nvcpus: 1\n"
+                      "state: shutoff\n");
+    ASSERT_FALSE(r.diags.has_errors()) << r.diags.json();
+    DesiredState& d = r.state;
+    ASSERT_EQ(d.vms.size(), 2u);
+    // `good` exists with 128 MiB (its spec says 64 MiB: an update); `bad` is cut short.
+    Spec was = d.vms[0];
+    was.obj.fields["memory"] = std::to_string(128ULL << 20);
+    hv_.observed.host = "local";
+    hv_.observed.reachable = true;
+    ObservedDomain good;
+    good.name = "good";
+    good.inactive_xml = desired_domain_xml(was, "r1");
+    good.state = "shutoff";
+    ObservedDomain bad;
+    bad.name = "bad";
+    bad.inactive_xml = "<domain type='qemu'><name>bad</name><memory"; // not XML
+    bad.state = "shutoff";
+    hv_.observed.domains = {bad, good};
+
+    Plan p = make_plan(d, {hv_.observed}, {});
+    ASSERT_EQ(p.errors.size(), 1u) << plan_to_json(p);
+    const Diagnostic& e = p.errors[0];
+    EXPECT_EQ(e.severity, Severity::Error) << "the plan's exit code says error";
+    EXPECT_EQ(e.file, "local/vm/bad");
+    EXPECT_NE(e.message.find("domain bad on host local"), std::string::npos) << e.message;
+    EXPECT_NE(e.message.find("persistent XML cannot be parsed"), std::string::npos) << e.message;
+    EXPECT_NE(e.message.find("virsh dumpxml bad"), std::string::npos) << e.message;
+    ASSERT_FALSE(p.steps.empty());
+    for (const auto& st : p.steps) EXPECT_EQ(st.name, "good") << op_name(st.op());
+    ASSERT_EQ(p.changes.size(), 1u);
+    EXPECT_EQ(p.changes[0].address(), "local/vm/good");
+    EXPECT_EQ(p.changes[0].diffs.at(0).field, "memory");
+    EXPECT_TRUE(p.unmanaged.empty());
+    EXPECT_TRUE(p.blocked.empty());
+    EXPECT_TRUE(changes_without_steps(p).empty());
+    // The same plan whatever the order the VMs are listed in.
+    std::swap(d.vms[0], d.vms[1]);
+    EXPECT_EQ(plan_to_json(make_plan(d, {hv_.observed}, {})), plan_to_json(p));
+
+    opts_.desired = &d;
+    ApplyResult res = run(p);
+    EXPECT_EQ(res.failed, 0);
+    EXPECT_TRUE(hv_.find("define_domain good"));
+    for (const auto& c : hv_.calls()) EXPECT_EQ(c.what.find("bad"), std::string::npos) << c.what;
+
+    auto drift = detect_drift(d, {hv_.observed});
+    bool bad_reported = false, good_drifted = false;
+    for (const auto& it : drift) {
+        if (it.name == "bad") {
+            bad_reported = it.status == DriftStatus::Error &&
+                           it.error.find("domain bad on host local") != std::string::npos;
+        }
+        if (it.name == "good") good_drifted = it.status == DriftStatus::Drifted;
+    }
+    EXPECT_TRUE(bad_reported);
+    EXPECT_TRUE(good_drifted);
+}
+
+// A domain whose XML does not parse may use any volume, pool or network of its host: their
+// deletions (--prune) are blocked while it is there, naming it, and apply refuses the plan.
+TEST_F(ApplierTest, PruneIsBlockedWhileADomainOfTheHostIsUnparsable) {
+    DesiredState d;
+    d.hosts = {HostSpec{"local", "fake:///", "", {}}};
+    hv_.observed.host = "local";
+    hv_.observed.reachable = true;
+    ObservedPool pool;
+    pool.name = "p";
+    pool.xml = "<pool type='dir'><name>p</name><target><path>/tmp/p</path></target></pool>";
+    pool.active = true;
+    pool.volumes = {{"p", "v", "<volume><name>v</name></volume>", "/tmp/p/v"}};
+    hv_.observed.pools = {pool};
+    ObservedDomain bad;
+    bad.name = "bad";
+    bad.inactive_xml = "<domain><name>bad</name><devices><disk"; // not XML
+    bad.state = "shutoff";
+    hv_.observed.domains = {bad};
+    PlanOptions o;
+    o.prune = true;
+    o.pending_delete = {"local/volume/p/v", "local/pool/p"};
+    Plan p = make_plan(d, {hv_.observed}, o);
+    EXPECT_TRUE(p.steps.empty()) << plan_to_json(p);
+    ASSERT_EQ(p.blocked.size(), 2u) << plan_to_json(p);
+    for (const auto& bl : p.blocked) {
+        EXPECT_EQ(bl.users, std::vector<std::string>{"domain bad (its XML cannot be parsed)"});
+        EXPECT_NE(bl.reason.find("virsh dumpxml bad"), std::string::npos) << bl.reason;
+    }
+    EXPECT_THROW(run(p), Error) << "apply refuses a plan with a blocked change";
+    EXPECT_FALSE(hv_.find("delete_volume p/v")) << "the volume survived";
+    // With the domain readable again (using nothing), the deletions are planned.
+    hv_.observed.domains[0].inactive_xml = "<domain><name>bad</name></domain>";
+    Plan ok = make_plan(d, {hv_.observed}, o);
+    EXPECT_TRUE(ok.blocked.empty()) << plan_to_json(ok);
+    EXPECT_EQ(ok.steps.size(), 2u) << plan_to_json(ok);
+}
+
 TEST(SavedPlan, StaleWhenObservedObjectsChangedAppearedOrDisappeared) {
     ObservedHost h;
     h.host = "local";

@@ -77,7 +77,7 @@ TEST(FuzzRegressions, Utf8CutInAQuotedValueKeepsJsonAndDiagnostics) {
     EXPECT_TRUE(state && autostart) << r.diags.json();
     // bytes that are not UTF-8 at all (from any message) are replaced, never thrown
     Diagnostics raw;
-    raw.error("f.yaml", 1, 1, std::string("bad \xc3 byte"));
+    raw.error("f.yaml", 1, 1, std::string("bad \xc3 byte"), "fix it");
     auto parsed = nlohmann::json::parse(raw.json(), nullptr, false);
     EXPECT_FALSE(parsed.is_discarded()) << raw.json();
 }

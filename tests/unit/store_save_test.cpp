@@ -325,7 +325,7 @@ TEST_P(StoreSave, AFailingSaveWritesNothing) {
     EXPECT_EQ(db->table_counts(), before);
     // Errors in the load are refused before anything is written.
     auto diag = in;
-    diag.diags.error("a.yaml", 1, 1, "bad");
+    diag.diags.error("a.yaml", 1, 1, "bad", "fix it");
     EXPECT_THROW(store.save_desired(diag, "rev4", "alice", {}), Error);
     EXPECT_EQ(db->table_counts(), before);
 }
@@ -396,19 +396,29 @@ TEST_P(StoreSave, SyncStatusIsPendingAfterAChangeAndKeptOtherwise) {
     Store store(*db);
     auto in = sample();
     store.save_desired(in, "rev1", "alice", {});
-    EXPECT_EQ(store.sync_status("kvm1", "web"), "pending");
-    store.record_sync_status({{"kvm1", "web", "in_sync"}, {"kvm1", "no-such-vm", "drifted"}});
-    EXPECT_EQ(store.sync_status("kvm1", "web"), "in_sync");
-    EXPECT_EQ(store.sync_status("kvm1", "no-such-vm"), "");
+    EXPECT_EQ(store.sync_status("kvm1", "web"), VmSyncStatus::Pending);
+    store.record_sync_status(
+        {{"kvm1", "web", VmSyncStatus::InSync}, {"kvm1", "no-such-vm", VmSyncStatus::Drifted}});
+    EXPECT_EQ(store.sync_status("kvm1", "web"), VmSyncStatus::InSync);
+    EXPECT_EQ(store.sync_status("kvm1", "no-such-vm"), std::nullopt);
     store.save_desired(in, "rev2", "alice", {}); // nothing changed
-    EXPECT_EQ(store.sync_status("kvm1", "web"), "in_sync");
-    store.record_sync_status({{"kvm1", "web", "drifted"}});
-    EXPECT_EQ(store.sync_status("kvm1", "web"), "drifted");
+    EXPECT_EQ(store.sync_status("kvm1", "web"), VmSyncStatus::InSync);
+    store.record_sync_status({{"kvm1", "web", VmSyncStatus::Drifted}});
+    EXPECT_EQ(store.sync_status("kvm1", "web"), VmSyncStatus::Drifted);
     in.state.vms[0].obj.fields["memory"] = "2147483648";
     in.state.vms[0].content_hash = "changed";
     store.save_desired(in, "rev3", "alice", {});
-    EXPECT_EQ(store.sync_status("kvm1", "web"), "pending");
-    EXPECT_THROW(store.record_sync_status({{"kvm1", "web", "bogus"}}), std::exception)
+    EXPECT_EQ(store.sync_status("kvm1", "web"), VmSyncStatus::Pending);
+    EXPECT_THROW(store.record_sync_status({{"kvm1", "web", static_cast<VmSyncStatus>(99)}}),
+                 std::exception)
         << "the schema's CHECK constraint keeps the column to its documented values";
-    EXPECT_EQ(store.sync_status("kvm1", "web"), "pending");
+    EXPECT_EQ(store.sync_status("kvm1", "web"), VmSyncStatus::Pending);
+    // Every status's word is one the schema accepts, and reads back as that status.
+    for (auto st : {VmSyncStatus::Pending, VmSyncStatus::InSync, VmSyncStatus::Drifted,
+                    VmSyncStatus::PendingRestart, VmSyncStatus::Error, VmSyncStatus::Adopted}) {
+        store.record_sync_status({{"kvm1", "web", st}});
+        EXPECT_EQ(store.sync_status("kvm1", "web"), st) << vm_sync_status_name(st);
+    }
+    EXPECT_STREQ(vm_sync_status_name(VmSyncStatus::PendingRestart), "pending_restart");
+    EXPECT_STREQ(vm_sync_status_name(VmSyncStatus::InSync), "in_sync");
 }
