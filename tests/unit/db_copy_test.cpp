@@ -276,7 +276,7 @@ TEST_P(DbCopy, ATargetHoldingDataIsRefusedAndLeftUnchanged) {
     EXPECT_EQ(dump_all(*d), before);
 }
 
-TEST_P(DbCopy, AnApplyHoldingTheSourceLockIsWaitedFor) {
+TEST_P(DbCopy, AnApplyHoldingTheSourceLockIsRefusedUntilItEnds) {
     std::string src_uri = source(), dst_uri = target();
     fill(src_uri);
     auto s = Database::open(src_uri);
