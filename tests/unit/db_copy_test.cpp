@@ -55,21 +55,18 @@ std::string specs_dir() {
     return std::string(VIRTUMANCER_SOURCE_DIR) + "/specs";
 }
 
-// A volume whose backing volume gets a larger id (declared after it): the copy must not
-// insert a row before the row it references.
-const char* kBackingFirst = R"(kind: Volume
-name: zz-child
-host: local
-pool: vm-images
-capacity: 1GiB
-backing_volume: zz-base
----
-kind: Volume
-name: zz-base
-host: local
-pool: vm-images
-capacity: 1GiB
-)";
+// A volume whose backing volume gets a larger id (declared after it), 300 volumes apart: more
+// than one INSERT of the copy apart (256 rows each), so the copy must not insert a row before
+// the row it references.
+std::string backing_first() {
+    std::string y = "kind: Volume\nname: zz-child\nhost: local\npool: vm-images\n"
+                    "capacity: 1GiB\nbacking_volume: zz-base\n";
+    for (int i = 0; i < 300; ++i)
+        y += "---\nkind: Volume\nname: zz-fill-" + std::to_string(i) +
+             "\nhost: local\npool: vm-images\ncapacity: 1MiB\n";
+    return y + "---\nkind: Volume\nname: zz-base\nhost: local\npool: vm-images\n"
+               "capacity: 1GiB\n";
+}
 
 } // namespace
 
@@ -127,7 +124,7 @@ class DbCopy : public ::testing::TestWithParam<Direction> {
     void fill(const std::string& uri) {
         auto db = Database::open(uri);
         Store store(*db);
-        std::string extra = tmp.write("extra/backing.yaml", kBackingFirst);
+        std::string extra = tmp.write("extra/backing.yaml", backing_first());
         SpecLoadResult first = load_spec_files({specs_dir(), extra});
         ASSERT_FALSE(first.diags.has_errors()) << first.diags.json();
         store.save_desired(first, "rev-1", "alice", {specs_dir(), extra});
