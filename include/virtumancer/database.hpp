@@ -70,4 +70,26 @@ class Database {
     bool read_only_ = false;
 };
 
+// `db copy`: every table of the database `source` (SQLite file or PostgreSQL URI, at the
+// current schema version) copied row for row into `target` (either kind), which is created or
+// migrated first and must hold no data (src/store/store_copy.cpp).
+struct CopiedTable {
+    std::string name;
+    long long rows = 0;
+};
+struct CopyResult {
+    std::string source, target;               // as messages may show them (no password)
+    std::string source_server, target_server; // sql::Connection::server()
+    int schema_version = 0;
+    std::string owner_id;            // the installation's, the same on both
+    std::vector<CopiedTable> tables; // in copy (foreign-key) order
+    long long total_rows = 0;
+    MigrateResult target_migration;
+};
+// One write transaction on the target: ids kept, PostgreSQL identity sequences set past the
+// largest id, row counts of every table compared on both sides before the commit. Throws
+// Error (the target unchanged) when the source is not at the current schema version, an apply
+// holds the source's lock, the target holds data, or the counts differ.
+CopyResult copy_database(const std::string& source, const std::string& target);
+
 } // namespace virtumancer

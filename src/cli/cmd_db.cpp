@@ -1,5 +1,6 @@
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <set>
 
 #include "commands.hpp"
@@ -11,7 +12,8 @@
 namespace virtumancer::cli {
 
 void register_db(CLI::App& app, Globals& g, Runner& run) {
-    auto* db = app.add_subcommand("db", "Manage the database: migrate, status, check, targets");
+    auto* db =
+        app.add_subcommand("db", "Manage the database: migrate, status, check, copy, targets");
     db->require_subcommand(1);
     db->add_subcommand("migrate", "Create the database or migrate it to the newest schema "
                                   "(an existing file is backed up to <db>.bak-v<old> first)")
@@ -67,6 +69,36 @@ void register_db(CLI::App& app, Globals& g, Runner& run) {
                 return kExitError;
             };
         });
+    auto to = std::make_shared<std::string>();
+    auto* copy = db->add_subcommand(
+        "copy", "Copy the database of --db into an empty one (--to), SQLite or PostgreSQL either "
+                "way: desired state, revisions, tasks, audit and the owner id, every table row for "
+                "row; the counts are compared before the commit");
+    copy->add_option("--to", *to,
+                     "the target: a SQLite file or a PostgreSQL URI (created or migrated first; "
+                     "refused when it holds data)")
+        ->type_name("PATH") // completes file names
+        ->required();
+    copy->callback([&g, &run, to] {
+        run = [&g, to] {
+            CopyResult r = copy_database(g.db_path, *to);
+            std::cout << "copied " << r.source << " (" << r.source_server << ")\n"
+                      << "    to " << r.target << " (" << r.target_server << ")\n"
+                      << "schema version " << r.schema_version << ", owner id " << r.owner_id
+                      << "\n";
+            if (r.target_migration.to_version > r.target_migration.from_version)
+                std::cout << "target migrated: schema " << r.target_migration.from_version << " -> "
+                          << r.target_migration.to_version << "\n";
+            std::cout << "rows per table (foreign-key order):\n";
+            for (const auto& t : r.tables)
+                std::cout << "  " << t.name
+                          << std::string(t.name.size() < 30 ? 30 - t.name.size() : 1, ' ') << t.rows
+                          << "\n";
+            std::cout << "total: " << r.total_rows << " rows in " << r.tables.size()
+                      << " tables; verified: the same row count in every table of both\n";
+            return kExitOk;
+        };
+    });
     db->add_subcommand("targets", "List the KIND/NAME values --target accepts for the objects "
                                   "of the loaded specs, one per line (shell completion uses it)")
         ->callback([&] {

@@ -188,7 +188,9 @@ TEST(Docgen, BashCompletionCompletesCommandsOptionsChoicesAndSpecPaths) {
     std::ofstream(script) << cli::bash_completion(*t.app);
 
     EXPECT_EQ(complete_bash(script, "virtumancer pl"), "plan\n");
-    EXPECT_EQ(complete_bash(script, "virtumancer db "), "check\nmigrate\nstatus\ntargets\n");
+    EXPECT_EQ(complete_bash(script, "virtumancer db "), "check\ncopy\nmigrate\nstatus\ntargets\n");
+    EXPECT_EQ(complete_bash(script, "virtumancer db copy --t"), "--to\n");
+    EXPECT_EQ(complete_bash(script, "virtumancer db copy --to sp", dir.string()), "specs\n");
     EXPECT_EQ(complete_bash(script, "virtumancer --db x.db plan --detailed"),
               "--detailed-exitcode\n");
     EXPECT_EQ(complete_bash(script, "virtumancer --log-level d"), "debug\n");
