@@ -39,6 +39,9 @@ std::unique_ptr<CLI::App> make_app(Globals& g, Runner& run) {
     register_audit(*app, g, run);
     register_db(*app, g, run);
     register_schema(*app, g, run);
+    register_user(*app, g, run);
+    register_role(*app, g, run);
+    register_rbac(*app, g, run);
     return app;
 }
 

@@ -9,6 +9,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "access_cli.hpp"
 #include "apply_output.hpp"
 #include "commands.hpp"
 #include "pipeline.hpp"
@@ -183,7 +184,9 @@ int run_apply(Globals& g, const ApplyArgs& a) {
                     "pass them to `virtumancer plan --out FILE` instead");
     auto db = Database::open(g.db_path);
     Store store(*db);
-    std::string actor = current_actor(a.actor);
+    set_command_actor(a.actor);
+    Identity who = resolve_identity(*db, a.actor);
+    std::string actor = who.name;
 
     LockGuard unlock_at_exit(store);
     take_lock(store, actor, a.lock_timeout);
@@ -237,6 +240,14 @@ int run_apply(Globals& g, const ApplyArgs& a) {
     else
         print_plan(std::cout, plan, use_color());
     bool plan_errors = has_errors(plan);
+    if (auto denied = denied_steps(who, plan); !denied.empty()) {
+        // Access control: nothing of the plan runs when the actor may not run one of its steps.
+        print_denials(a.json ? std::cerr : std::cout, *db, who, plan, denied);
+        audit_denials(*db, who, "apply", plan, denied);
+        std::cerr << "error: " << denied.size() << " step(s) are DENIED for " << who.name
+                  << " (see above); apply refuses the whole plan and executed nothing\n";
+        return kExitError;
+    }
     if (!plan.blocked.empty()) {
         // A blocked deletion or unsafe change: nothing of the plan runs (docs/safety.md).
         std::cerr << "error: " << plan.blocked.size()

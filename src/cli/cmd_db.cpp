@@ -3,6 +3,7 @@
 #include <memory>
 #include <set>
 
+#include "access_cli.hpp"
 #include "commands.hpp"
 #include "virtumancer/database.hpp"
 #include "virtumancer/diag.hpp"
@@ -15,10 +16,12 @@ void register_db(CLI::App& app, Globals& g, Runner& run) {
     auto* db =
         app.add_subcommand("db", "Manage the database: migrate, status, check, copy, targets");
     db->require_subcommand(1);
-    db->add_subcommand("migrate", "Create the database or migrate it to the newest schema "
-                                  "(an existing file is backed up to <db>.bak-v<old> first)")
+    db->add_subcommand("migrate",
+                       "Create the database or migrate it to the newest schema "
+                       "(an existing file is backed up to <db>.bak-v<old> first; needs db.admin)")
         ->callback([&] {
             run = [&g] {
+                require_db_admin(g.db_path, "", "db migrate");
                 MigrateResult r;
                 auto d = Database::open(g.db_path, &r);
                 if (r.from_version == r.to_version)
@@ -46,6 +49,17 @@ void register_db(CLI::App& app, Globals& g, Runner& run) {
                     std::error_code ec;
                     auto size = std::filesystem::file_size(g.db_path, ec);
                     std::cout << "size: " << (ec ? 0 : size) << " bytes\n";
+                }
+                try {
+                    Identity who = resolve_identity(*d, "");
+                    AccessStore s(*d);
+                    std::cout << "access control: "
+                              << (who.open ? std::string("off (open mode: no users)")
+                                           : "on (" + std::to_string(s.users().size()) +
+                                                 " users; admins: " + admins_text(s) + ")")
+                              << "\n";
+                } catch (const std::exception& e) {
+                    std::cout << "access control: unknown (" << e.what() << ")\n";
                 }
                 std::cout << "tables:\n";
                 for (const auto& [name, n] : d->table_counts())

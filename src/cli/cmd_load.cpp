@@ -2,6 +2,7 @@
 // transaction (nothing is written when any spec has an error).
 #include <iostream>
 
+#include "access_cli.hpp"
 #include "commands.hpp"
 #include "load_specs.hpp"
 #include "virtumancer/actor.hpp"
@@ -24,7 +25,9 @@ int run_load(const Globals& g, LoadOpts o) {
     if (o.paths.empty()) o.paths = {"specs"};
     set_interrupt_note("nothing was loaded");
     auto db = Database::open(g.db_path);
-    SpecsLoaded l = load_specs(*db, o.paths, current_actor(o.actor));
+    Identity who = resolve_identity(*db, o.actor);
+    require_permission(*db, who, access::kSpecLoad, "load", "specs", o.paths.front());
+    SpecsLoaded l = load_specs(*db, o.paths, who.name);
     if (!l.ok) {
         std::cerr << l.errors << " error(s) in the specs; nothing was loaded\n";
         return kExitError;

@@ -1,6 +1,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "access_cli.hpp"
 #include "commands.hpp"
 #include "pipeline.hpp"
 #include "plan_output.hpp"
@@ -14,7 +15,7 @@ struct PlanArgs {
     ObserveArgs obs;
     std::vector<std::string> targets;
     bool json = false, detailed = false, prune = false, restart_pending = false;
-    std::string out;
+    std::string out, actor;
 };
 } // namespace
 
@@ -36,9 +37,15 @@ void register_plan(CLI::App& app, Globals& g, Runner& run) {
     cmd->add_flag("--restart-pending", a->restart_pending,
                   "plan a restart of the running VMs (--target limits which) whose pending "
                   "changes need one, as `apply --restart-pending` does");
+    cmd->add_option("--actor", a->actor,
+                    "plan as this actor: its denied steps are marked (default: "
+                    "VIRTUMANCER_ACTOR, the CI user, the OS user; on PostgreSQL the login)");
     cmd->callback([&g, &run, a] {
         run = [&g, a] {
             auto db = Database::open_for_reading(g.db_path);
+            set_command_actor(a->actor);
+            Identity who = resolve_identity(*db, a->actor);
+            note_open_mode(std::cerr, who);
             auto [d, observed] =
                 desired_and_observed(*db, a->obs.paths, parse_host_uris(a->obs.host_uris),
                                      a->obs.parallelism, a->obs.timeouts);
@@ -52,15 +59,17 @@ void register_plan(CLI::App& app, Globals& g, Runner& run) {
             p.revision_id = d.revision_id;
             if (!a->out.empty()) write_file_atomic(a->out, plan_to_json(p));
             if (a->json)
-                std::cout << plan_to_json(p) << "\n";
+                std::cout << with_access_json(plan_to_json(p), who, p) << "\n";
             else
                 print_plan(std::cout, p, use_color());
             if (!a->out.empty() && !a->json)
                 std::cout << "Saved the plan to " << a->out
                           << "; apply exactly it with: virtumancer apply --plan " << a->out << "\n";
+            auto denied = denied_steps(who, p);
+            print_denials(a->json ? std::cerr : std::cout, *db, who, p, denied);
             bool err = false;
             for (const auto& e : p.errors) err |= e.severity == Severity::Error;
-            if (err) return kExitError;
+            if (err || (a->detailed && !denied.empty())) return kExitError;
             if (a->detailed && !p.settled()) return kExitChanges;
             return kExitOk;
         };

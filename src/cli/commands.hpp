@@ -34,5 +34,8 @@ void register_tasks(CLI::App& app, Globals& g, Runner& run);
 void register_audit(CLI::App& app, Globals& g, Runner& run);
 void register_db(CLI::App& app, Globals& g, Runner& run);
 void register_schema(CLI::App& app, Globals& g, Runner& run);
+void register_user(CLI::App& app, Globals& g, Runner& run);
+void register_role(CLI::App& app, Globals& g, Runner& run);
+void register_rbac(CLI::App& app, Globals& g, Runner& run);
 
 } // namespace virtumancer::cli

@@ -1,5 +1,6 @@
 #include "pipeline.hpp"
 
+#include "access_cli.hpp"
 #include "load_specs.hpp"
 
 #include <algorithm>
@@ -26,7 +27,9 @@ void load_paths(Database& db, const std::vector<std::string>& paths) {
                             " is read-only: the spec paths given cannot be loaded into it",
                         "run without spec paths to use the specs the database holds, or make "
                         "it writable");
-        SpecsLoaded l = load_specs(db, paths, current_actor());
+        Identity who = resolve_identity(db, command_actor());
+        require_permission(db, who, access::kSpecLoad, "load", "specs", paths.front());
+        SpecsLoaded l = load_specs(db, paths, who.name);
         if (!l.ok)
             throw Error(std::to_string(l.errors) + " error(s) in the specs; nothing was loaded",
                         "fix them (virtumancer validate shows the same list)");

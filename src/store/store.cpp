@@ -38,9 +38,9 @@ int64_t Store::task_begin(const std::string& run_id, const std::string& actor,
                           const std::string& target_name, const std::string& details_json) {
     sql::Statement q(db_.db(),
                      std::string("INSERT INTO tasks(run_id, actor, type, target_type, "
-                                 "target_name, status, details, pid, hostname, started_at) "
-                                 "VALUES(?,?,?,?,?,'RUNNING',?,?,?,") +
-                         kNow + ") RETURNING id");
+                                 "target_name, status, details, pid, hostname, started_at, "
+                                 "user_id) VALUES(?1,?2,?3,?4,?5,'RUNNING',?6,?7,?8,") +
+                         kNow + ", (SELECT id FROM users WHERE username = ?2)" + ") RETURNING id");
     store_detail::bind_all(q, {run_id, actor, type, target_type, target_name,
                                details_json.empty() ? "{}" : details_json, std::to_string(getpid()),
                                this_host()});
@@ -149,8 +149,10 @@ std::vector<TaskRow> Store::tasks(int last, const std::string& status) {
 void Store::audit(const std::string& actor, const std::string& action,
                   const std::string& target_type, const std::string& target_id,
                   const std::string& details_json) {
+    // user_id: the user the actor is, when it is one (access control, docs/access-control.md).
     sql::Statement q(db_.db(), "INSERT INTO audit_log(actor, action, target_type, target_id, "
-                               "details) VALUES(?,?,?,?,?)");
+                               "details, user_id) VALUES(?1,?2,?3,?4,?5,"
+                               "(SELECT id FROM users WHERE username = ?1))");
     store_detail::bind_all(
         q, {actor, action, target_type, target_id, details_json.empty() ? "{}" : details_json});
     q.exec();
