@@ -106,6 +106,13 @@ class Store {
     void record_sync_status(const std::vector<SyncStatus>& statuses);
     // The recorded status of one VM spec ("" when the database holds no such VM).
     std::string sync_status(const std::string& host, const std::string& vm);
+    // What a volume created from an image was filled with (table volume_sources): recorded
+    // when the upload step succeeds (replacing an older row), forgotten when virtumancer
+    // deletes the volume. load_desired reads them into DesiredState::volume_sources.
+    void record_volume_source(const std::string& host, const std::string& pool,
+                              const std::string& volume, const VolumeSourceRecord& r);
+    void forget_volume_source(const std::string& host, const std::string& pool,
+                              const std::string& volume);
     // The spec paths of the latest load (empty when nothing was loaded).
     std::vector<std::string> last_load_paths();
     Database& database() { return db_; }
