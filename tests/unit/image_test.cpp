@@ -501,3 +501,21 @@ TEST(ImageApply, FormatMismatchAndTooSmallCapacityCreateNothing) {
         << s.steps[0].error;
     EXPECT_TRUE(g.calls().empty());
 }
+
+TEST(ImageApply, DeletingTheVolumeForgetsWhatWasUploaded) {
+    ApplyFixture f;
+    ASSERT_TRUE(f.apply(kSha256Abc).ok());
+    ASSERT_EQ(f.store.load_desired().volume_sources.size(), 1u);
+    Plan p;
+    Step s;
+    s.id = 1;
+    s.host = "local";
+    s.kind = "volume";
+    s.name = "p/v.raw";
+    s.change = "local/volume/p/v.raw";
+    s.payload = VolumeDelete{"p", "v.raw"};
+    p.steps.push_back(s);
+    ApplyResult r = apply_plan(p, f.conn, f.store, f.opts, f.log);
+    ASSERT_TRUE(r.ok()) << r.steps[0].error;
+    EXPECT_TRUE(f.store.load_desired().volume_sources.empty());
+}
