@@ -12,7 +12,7 @@
 # libvirt adapter, the only target linking libvirt). The planner, the import and the applier
 # use the seam only.
 
-set(VMR_LAYERS util model spec store hypervisor_seam hypervisor planner import applier cli)
+set(VMR_LAYERS util model spec store hypervisor_seam hypervisor image planner import applier cli)
 
 #                         PUBLIC (its headers include them)   PRIVATE (its sources only)
 set(VMR_LAYER_DEPS_util)
@@ -21,10 +21,16 @@ set(VMR_LAYER_DEPS_spec            PUBLIC model util)
 set(VMR_LAYER_DEPS_store           PUBLIC model spec util)
 set(VMR_LAYER_DEPS_hypervisor_seam                              PRIVATE util)
 set(VMR_LAYER_DEPS_hypervisor      PUBLIC hypervisor_seam       PRIVATE util)
+# Images for volumes (src/image): digests (OpenSSL libcrypto), the download cache and HTTP
+# (libcurl) on the machine running virtumancer. I/O of its own beside the hypervisor: the
+# planner stays pure and links neither library; the applier reaches it only through its
+# ImageSource interface, which the cli implements with this layer.
+set(VMR_LAYER_DEPS_image                                        PRIVATE util)
 set(VMR_LAYER_DEPS_planner         PUBLIC model hypervisor_seam util)
 set(VMR_LAYER_DEPS_import          PUBLIC model hypervisor_seam PRIVATE util)
 set(VMR_LAYER_DEPS_applier         PUBLIC planner hypervisor_seam store model util)
-set(VMR_LAYER_DEPS_cli             PRIVATE applier import planner hypervisor store spec model util)
+set(VMR_LAYER_DEPS_cli             PRIVATE applier import planner hypervisor image store spec model
+                                           util)
 
 # Which layer owns each public header include/virtumancer/<name>.hpp (the include check
 # refuses a header that is not listed here).
@@ -34,6 +40,7 @@ set(VMR_HEADERS_spec spec)
 set(VMR_HEADERS_store database store migrations sql access_store)
 set(VMR_HEADERS_hypervisor_seam hypervisor)
 set(VMR_HEADERS_hypervisor)
+set(VMR_HEADERS_image image)
 set(VMR_HEADERS_planner planner usage plan_step access)
 set(VMR_HEADERS_import import_xml)
 set(VMR_HEADERS_applier applier)

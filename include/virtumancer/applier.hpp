@@ -25,6 +25,32 @@ class HostConnector {
     virtual ObservedHost observe(const std::string& host);
 };
 
+// An image opened for a volume created from a `source`: its bytes, hashed as they are read.
+class ImageReader {
+  public:
+    virtual ~ImageReader() = default;
+    virtual unsigned long long size() const = 0; // bytes to upload
+    // "qcow2", "raw", ... as its first bytes show (not its name).
+    virtual std::string format() const = 0;
+    // The disk size it gives a guest: a qcow2 header's size, else size().
+    virtual unsigned long long virtual_size() const = 0;
+    // Fills `buf` with up to `n` next bytes; 0 at the end.
+    virtual size_t read(char* buf, size_t n) = 0;
+    // "ALGO:HEX" of the bytes read so far (ALGO: the checksum's, sha256 without one).
+    virtual std::string digest() const = 0;
+};
+
+// Fetches images for VolumeCreate steps with a source (the cli's implementation downloads
+// into a cache on this machine, src/image; tests give a fake). Called from worker threads.
+class ImageSource {
+  public:
+    virtual ~ImageSource() = default;
+    // `label` names the volume for progress output. Throws Error (no such file, download
+    // failed, a downloaded image not matching `checksum`).
+    virtual std::unique_ptr<ImageReader>
+    open(const std::string& source, const std::string& checksum, const std::string& label) = 0;
+};
+
 struct ApplyEvent {
     std::string type; // apply_start | apply_progress | apply_complete | apply_errored |
                       // apply_interrupted | summary
@@ -62,6 +88,8 @@ struct ApplyOptions {
     // Polled between steps and while waiting: nonzero (the signal number) stops the apply.
     // No step starts after that; running calls finish, waits (shutdown) stop early.
     std::function<int()> interrupted;
+    // Images for volumes with a source (null: such a step fails, naming why).
+    ImageSource* images = nullptr;
 };
 
 // Interrupted: it was running when the apply was interrupted and stopped waiting (its task is

@@ -1,6 +1,7 @@
 // The hypervisor seam: observing and changing libvirt objects on one host.
 // The real adapter talks to libvirt; tests of pure logic use fakes.
 #pragma once
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -123,6 +124,16 @@ class Hypervisor {
     virtual void resize_volume(const std::string& pool, const std::string& name,
                                unsigned long long bytes) = 0;
     virtual void delete_volume(const std::string& pool, const std::string& name) = 0;
+    // Writes `length` bytes into an existing volume from offset 0 (virStorageVolUpload and a
+    // stream, so it works on remote hosts): `read` fills the buffer and returns how many bytes
+    // it gave (0: the end, which must come after exactly `length` bytes). Not pure; the
+    // default throws Error.
+    virtual void upload_volume(const std::string& pool, const std::string& name,
+                               unsigned long long length,
+                               const std::function<size_t(char* buf, size_t size)>& read);
+    // The volume's current capacity in bytes (virStorageVolGetInfo). Not pure; the default
+    // throws Error.
+    virtual unsigned long long volume_capacity(const std::string& pool, const std::string& name);
 
     // Networks
     virtual void define_network(const std::string& xml, bool start, bool autostart) = 0;

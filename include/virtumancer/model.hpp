@@ -133,6 +133,13 @@ struct Spec {
 };
 
 // Everything the specs say, as loaded from the database.
+// What virtumancer uploaded into a volume created from an image `source` (libvirt does not
+// remember it): recorded when the step succeeds, compared by the next plan.
+struct VolumeSourceRecord {
+    std::string source, checksum; // as the spec had them ("" checksum: none)
+    std::string digest;           // what was uploaded, "sha256:HEX" (the checksum's algorithm)
+};
+
 struct DesiredState {
     std::vector<HostSpec> hosts;
     std::vector<Spec> pools;
@@ -142,6 +149,13 @@ struct DesiredState {
     std::vector<SnapshotSpec> snapshots;
     std::string revision;
     std::string owner_id; // this database's id, stamped into ownership markers ("" in tests)
+    // Keyed by volume_source_key(host, pool, volume).
+    std::map<std::string, VolumeSourceRecord> volume_sources;
 };
+
+inline std::string volume_source_key(const std::string& host, const std::string& pool,
+                                     const std::string& volume) {
+    return host + "/" + pool + "/" + volume;
+}
 
 } // namespace virtumancer

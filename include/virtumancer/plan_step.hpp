@@ -72,6 +72,11 @@ struct PoolAutostart {
 struct PoolUndefine {};
 struct VolumeCreate {
     std::string pool, xml;
+    // A volume filled from an image (spec `source`; empty: an empty volume). The applier
+    // fetches it, creates the volume at the image's size with `format`, uploads it, checks
+    // `checksum` ("sha256:HEX", "sha512:HEX" or empty), then grows it to `capacity` bytes.
+    std::string source = {}, checksum = {}, volume = {}, format = {};
+    unsigned long long capacity = 0;
 };
 struct VolumeResize {
     std::string pool, volume;

@@ -73,7 +73,7 @@ struct PlanScope {
 };
 
 // The saved plan format this virtumancer writes and reads (plan_from_json refuses others).
-constexpr int kPlanFormatVersion = 2;
+constexpr int kPlanFormatVersion = 3; // 3: volume.create with an image source
 
 struct Plan {
     int format_version = kPlanFormatVersion;

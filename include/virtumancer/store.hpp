@@ -122,6 +122,13 @@ class Store {
     // The recorded status of one VM spec (nullopt when the database holds no such VM; throws
     // on a word that is no VmSyncStatus).
     std::optional<VmSyncStatus> sync_status(const std::string& host, const std::string& vm);
+    // What a volume created from an image was filled with (table volume_sources): recorded
+    // when the upload step succeeds (replacing an older row), forgotten when virtumancer
+    // deletes the volume. load_desired reads them into DesiredState::volume_sources.
+    void record_volume_source(const std::string& host, const std::string& pool,
+                              const std::string& volume, const VolumeSourceRecord& r);
+    void forget_volume_source(const std::string& host, const std::string& pool,
+                              const std::string& volume);
     // The spec paths of the latest load (empty when nothing was loaded).
     std::vector<std::string> last_load_paths();
     Database& database() { return db_; }

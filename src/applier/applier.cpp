@@ -172,7 +172,16 @@ class Runner {
         // Interrupted: leave at once; verifying would observe the hosts again.
         if (opts_.desired && result_.succeeded > 0 && !result_.signal) {
             try {
-                result_.differences = verify(plan_, result_.steps, hosts_, opts_, &vm_status_);
+                // Verify against the desired state as it is now: with the image sources this
+                // apply recorded (the plan compares them with the spec).
+                DesiredState now;
+                ApplyOptions vopts = opts_;
+                if (!uploaded_.empty()) {
+                    now = *opts_.desired;
+                    for (const auto& [k, rec] : uploaded_) now.volume_sources[k] = rec;
+                    vopts.desired = &now;
+                }
+                result_.differences = verify(plan_, result_.steps, hosts_, vopts, &vm_status_);
             } catch (const std::exception& e) {
                 result_.differences.push_back(
                     std::string("could not verify the result after applying: ") + e.what());
@@ -288,22 +297,26 @@ class Runner {
         }
         emit(event_of("apply_start", s));
         std::string error, interrupted;
+        StepOutput output;
         try {
             Hypervisor& hv = hosts_.hypervisor(s.host);
-            run_step(s, hv, opts_, [&](int pct, const std::string& msg) {
-                {
-                    std::lock_guard<std::mutex> lock(store_mu_);
-                    try {
-                        store_.task_progress(r.task_id, pct);
-                    } catch (...) { // safe: progress is informative; the step's outcome is
-                    }               // recorded by task_finish after it
-                }
-                ApplyEvent e = event_of("apply_progress", s);
-                e.progress = pct;
-                e.message = msg;
-                e.elapsed = since(start);
-                emit(e);
-            });
+            run_step(
+                s, hv, opts_,
+                [&](int pct, const std::string& msg) {
+                    {
+                        std::lock_guard<std::mutex> lock(store_mu_);
+                        try {
+                            store_.task_progress(r.task_id, pct);
+                        } catch (...) { // safe: progress is informative; the step's outcome is
+                        }               // recorded by task_finish after it
+                    }
+                    ApplyEvent e = event_of("apply_progress", s);
+                    e.progress = pct;
+                    e.message = msg;
+                    e.elapsed = since(start);
+                    emit(e);
+                },
+                &output);
         } catch (const StepInterrupted& e) {
             interrupted = e.what();
         } catch (const Error& e) {
@@ -340,6 +353,7 @@ class Runner {
         {
             std::lock_guard<std::mutex> lock(store_mu_);
             try {
+                if (error.empty()) record_volume_source(s, output);
                 store_.task_finish(r.task_id, error.empty(), details.dump());
                 if (error.empty())
                     store_.audit(opts_.actor, op_name(s.op()), s.kind, s.name,
@@ -372,6 +386,20 @@ class Runner {
     std::set<size_t> ready_;
     int running_ = 0;
     std::mutex mu_, store_mu_, sink_mu_;
+    // Image sources recorded by this apply (volume_source_key -> record), for verify().
+    std::map<std::string, VolumeSourceRecord> uploaded_;
+
+    // After a volume step succeeded (store_mu_ held): what was uploaded into a new volume is
+    // recorded, a deleted volume's record is forgotten.
+    void record_volume_source(const Step& s, const StepOutput& output) {
+        if (const auto* c = std::get_if<VolumeCreate>(&s.payload); c && !c->source.empty()) {
+            VolumeSourceRecord rec{c->source, c->checksum, output.uploaded_digest};
+            store_.record_volume_source(s.host, c->pool, c->volume, rec);
+            uploaded_[volume_source_key(s.host, c->pool, c->volume)] = rec;
+        } else if (const auto* d = std::get_if<VolumeDelete>(&s.payload)) {
+            store_.forget_volume_source(s.host, d->pool, d->volume);
+        }
+    }
     std::condition_variable cv_;
 };
 

@@ -19,8 +19,20 @@ struct StepInterrupted : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// What a step did that the applier records besides its task (a volume filled from an image).
+struct StepOutput {
+    std::string uploaded_digest; // VolumeCreate with a source: "ALGO:HEX" of what was uploaded
+};
+
 // Executes one step against its host. Throws (Error with libvirt's message) on failure.
-void run_step(const Step& s, Hypervisor& hv, const ApplyOptions& opts, const Progress& progress);
+void run_step(const Step& s, Hypervisor& hv, const ApplyOptions& opts, const Progress& progress,
+              StepOutput* out = nullptr);
+
+// A volume filled from an image (VolumeCreate with a source): fetch, format check, create at
+// the image's size, upload hashed, verify the checksum, grow to capacity. Any failure after
+// the volume was created deletes it. Returns the uploaded digest.
+std::string create_volume_from_image(const Step& s, const VolumeCreate& a, Hypervisor& hv,
+                                     const ApplyOptions& opts, const Progress& progress);
 
 // Sets passwd on the graphics elements `passwords` name (by index among the XML's <graphics>
 // elements), reading the file or the environment now. Returns the XML unchanged when there

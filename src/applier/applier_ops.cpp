@@ -142,6 +142,7 @@ struct RunStep {
     Hypervisor& hv;
     const ApplyOptions& opts;
     const Progress& progress;
+    StepOutput* out;
 
     void operator()(const VmDefine& a) const {
         hv.define_domain(inject_graphics_passwords(a.xml, a.passwords, s));
@@ -179,6 +180,11 @@ struct RunStep {
         hv.undefine_pool(s.name);
     }
     void operator()(const VolumeCreate& a) const {
+        if (!a.source.empty()) {
+            std::string digest = create_volume_from_image(s, a, hv, opts, progress);
+            if (out) out->uploaded_digest = digest;
+            return;
+        }
         progress(0, "creating the volume");
         hv.create_volume(a.pool, a.xml);
     }
@@ -213,8 +219,9 @@ struct RunStep {
 
 } // namespace
 
-void run_step(const Step& s, Hypervisor& hv, const ApplyOptions& opts, const Progress& progress) {
-    std::visit(RunStep{s, hv, opts, progress}, s.payload);
+void run_step(const Step& s, Hypervisor& hv, const ApplyOptions& opts, const Progress& progress,
+              StepOutput* out) {
+    std::visit(RunStep{s, hv, opts, progress, out}, s.payload);
 }
 
 } // namespace virtumancer::applier_detail

@@ -12,6 +12,7 @@
 #include "access_cli.hpp"
 #include "apply_output.hpp"
 #include "commands.hpp"
+#include "image_source.hpp"
 #include "pipeline.hpp"
 #include "plan_output.hpp"
 #include "virtumancer/actor.hpp"
@@ -281,6 +282,8 @@ int run_apply(Globals& g, const ApplyArgs& a) {
     opts.actor = actor;
     opts.desired = &d.state;
     opts.plan_options = popts;
+    auto images = local_image_source();
+    opts.images = images.get();
     CliHosts hosts(d.state, over, a.timeouts);
     ApplyOutputMode mode = a.json                  ? ApplyOutputMode::Json
                            : isatty(STDOUT_FILENO) ? ApplyOutputMode::Terminal

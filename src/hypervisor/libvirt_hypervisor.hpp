@@ -63,6 +63,9 @@ class LibvirtHypervisor final : public Hypervisor {
     void resize_volume(const std::string& pool, const std::string& name,
                        unsigned long long bytes) override;
     void delete_volume(const std::string& pool, const std::string& name) override;
+    void upload_volume(const std::string& pool, const std::string& name, unsigned long long length,
+                       const std::function<size_t(char*, size_t)>& read) override;
+    unsigned long long volume_capacity(const std::string& pool, const std::string& name) override;
 
     void define_network(const std::string& xml, bool start, bool autostart) override;
     void undefine_network(const std::string& name) override;

@@ -79,6 +79,19 @@ void Hypervisor::set_snapshot_description(const std::string& domain, const std::
                 "use a libvirt connection (qemu:///system or qemu+ssh://...) for this host");
 }
 
+void Hypervisor::upload_volume(const std::string& pool, const std::string& name, unsigned long long,
+                               const std::function<size_t(char*, size_t)>&) {
+    throw Error("cannot upload into volume '" + pool + "/" + name + "' on " + uri() +
+                    ": not supported by this hypervisor adapter",
+                "use a libvirt connection (qemu:///system or qemu+ssh://...) for this host");
+}
+
+unsigned long long Hypervisor::volume_capacity(const std::string& pool, const std::string& name) {
+    throw Error("cannot read the capacity of volume '" + pool + "/" + name + "' on " + uri() +
+                    ": not supported by this hypervisor adapter",
+                "use a libvirt connection (qemu:///system or qemu+ssh://...) for this host");
+}
+
 void Hypervisor::rename_domain(const std::string& name, const std::string& new_name) {
     throw Error("cannot rename domain '" + name + "' to '" + new_name + "' on " + uri() +
                     ": not supported by this hypervisor adapter",

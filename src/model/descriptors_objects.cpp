@@ -555,6 +555,15 @@ KindDesc make_volume() {
           .path = "",
           .change = C::Replace,
           .doc = "a Volume in the same pool this one is an overlay of"},
+        F{.key = "source",
+          .path = "",
+          .change = C::Replace,
+          .doc = "image to fill it with at creation: an absolute path, file:// or http(s):// URL "
+                 "(never re-uploaded; a change is a plan error)"},
+        F{.key = "checksum",
+          .path = "",
+          .change = C::Replace,
+          .doc = "digest the source must have: sha256:HEX or sha512:HEX"},
     };
     return k;
 }

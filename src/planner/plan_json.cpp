@@ -106,7 +106,11 @@ struct ArgsJson {
     json operator()(const PoolStart&) const { return json::object(); }
     json operator()(const PoolAutostart& v) const { return {{"autostart", v.autostart}}; }
     json operator()(const PoolUndefine&) const { return json::object(); }
-    json operator()(const VolumeCreate& v) const { return {{"pool", v.pool}}; }
+    json operator()(const VolumeCreate& v) const {
+        if (v.source.empty()) return {{"pool", v.pool}};
+        return {{"pool", v.pool},     {"source", v.source}, {"checksum", v.checksum},
+                {"volume", v.volume}, {"format", v.format}, {"capacity", v.capacity}};
+    }
     json operator()(const VolumeResize& v) const {
         return {{"pool", v.pool}, {"volume", v.volume}, {"bytes", v.bytes}};
     }
@@ -354,6 +358,11 @@ StepPayload payload_from(Op op, const json& a, const std::string& xml, const std
     case Op::PoolUndefine:
         return PoolUndefine{};
     case Op::VolumeCreate:
+        if (a.contains("source"))
+            return VolumeCreate{text(a, "pool"),   xml,
+                                text(a, "source"), text(a, "checksum"),
+                                text(a, "volume"), text(a, "format"),
+                                ull("capacity")};
         return VolumeCreate{text(a, "pool"), xml};
     case Op::VolumeResize:
         return VolumeResize{text(a, "pool"), text(a, "volume"), ull("bytes")};

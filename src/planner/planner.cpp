@@ -2,6 +2,7 @@
 #include "virtumancer/planner.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <exception>
 #include <functional>
 #include <map>
@@ -356,6 +357,46 @@ Object volume_to_create(const DesiredState& d, const ObservedHost& obs, const Sp
     return want;
 }
 
+// An existing volume whose spec names an image `source`: the source and checksum must be what
+// virtumancer uploaded into it (DesiredState::volume_sources). Anything else would need a
+// re-upload over the volume's data, which is never planned: a plan error with the remedy.
+std::optional<Blocked> source_change(const DesiredState& d, const std::string& host,
+                                     const std::string& key, const Spec& vs) {
+    std::string src = vs.obj.get("source"), sum = vs.obj.get("checksum");
+    if (src.empty()) return std::nullopt; // dropping the source leaves the data as it is
+    auto lower = [](std::string t) {
+        for (auto& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return t;
+    };
+    auto it = d.volume_sources.find(volume_source_key(host, vs.obj.get("pool"), vs.obj.name()));
+    std::string why;
+    std::vector<FieldDiff> diffs;
+    if (it == d.volume_sources.end()) {
+        why = "exists but was not filled from `" + src + "` by this database";
+        diffs.push_back({"source", "(unknown)", src, ChangeClass::Replace});
+    } else {
+        const VolumeSourceRecord& r = it->second;
+        if (r.source != src) {
+            why = "was filled from `" + r.source + "`, the spec now says `" + src + "`";
+            diffs.push_back({"source", r.source, src, ChangeClass::Replace});
+        }
+        if (!sum.empty() && lower(sum) != lower(r.digest)) {
+            why += std::string(why.empty() ? "" : "; ") + "its uploaded image has digest " +
+                   r.digest + ", the spec's checksum is " + sum;
+            diffs.push_back({"checksum", r.digest, sum, ChangeClass::Replace});
+        }
+    }
+    if (diffs.empty()) return std::nullopt;
+    Blocked bl = blocked_of(host, "volume", key, "", &vs.src);
+    bl.reason = "volume " + key + " on host " + host + " " + why +
+                ": virtumancer never uploads an image over an existing volume's data. Remedy: "
+                "give the volume a new name (a new volume is created from the new source), or "
+                "delete this one explicitly (remove its spec and apply with --prune, then add "
+                "it back), or put source/checksum back as uploaded";
+    bl.diffs = std::move(diffs);
+    return bl;
+}
+
 void plan_volumes(Builder& b, const DesiredState& d, HostPlan& hp) {
     // Backing volumes first: a volume depends on the one it overlays.
     std::vector<const Spec*> order;
@@ -387,8 +428,16 @@ void plan_volumes(Builder& b, const DesiredState& d, HostPlan& hp) {
             rc.action = Action::Create;
             rc.cls = ChangeClass::Live;
             for (auto& [k, v] : want.fields) rc.diffs.push_back({k, "", v, ChangeClass::Live});
-            hp.volume_ready[key] = b.add(VolumeCreate{pool, render_xml(want)}, rc.host, "volume",
-                                         key, deps, rc.address());
+            VolumeCreate vc{pool, render_xml(want)};
+            if (want.has("source")) {
+                vc.source = want.get("source");
+                vc.checksum = want.get("checksum");
+                vc.volume = want.name();
+                vc.format = want.get("format", "qcow2");
+                auto cap = parse_int(want.get("capacity"), Radix::DecimalOrHex);
+                vc.capacity = cap && *cap > 0 ? static_cast<unsigned long long>(*cap) : 0;
+            }
+            hp.volume_ready[key] = b.add(std::move(vc), rc.host, "volume", key, deps, rc.address());
             b.plan.changes.push_back(rc);
             continue;
         }
@@ -439,6 +488,7 @@ void plan_volumes(Builder& b, const DesiredState& d, HostPlan& hp) {
                 refused.push_back(df);
             }
         }
+        if (auto bl = source_change(d, hp.host->name, key, *vs)) b.block(std::move(*bl));
         if (!fixed.empty()) {
             // The backing chain and the other settings of an existing volume: no step changes
             // them in place.

@@ -1,6 +1,7 @@
 // Stage 2 of loading: checks across documents (references, duplicate names, conflicting disk
 // targets and MACs), defaults that need other documents, and the content hashes.
 #include <algorithm>
+#include <cctype>
 #include <map>
 
 #include "spec_internal.hpp"
@@ -130,7 +131,73 @@ struct Checker {
                       "unknown backing volume `" + back + "` in pool `" + pool + "`",
                       "add a `kind: Volume` document named `" + back + "` in pool `" + pool +
                           "`, or correct `backing_volume:`");
+            image_source(s);
         }
+    }
+
+    // A volume filled from an image (`source`, `checksum`): the URL's scheme, the digest's
+    // algorithm and length, and no backing store beside it (the upload replaces the whole file,
+    // a qcow2 header included, so a backing chain from the spec would be overwritten).
+    void image_source(const Spec& s) {
+        const std::string& name = s.obj.name();
+        std::string src = s.obj.get("source"), sum = s.obj.get("checksum");
+        auto pos = [&](const char* key) { return at("Volume", s.host, name, -1, key, s.src); };
+        if (!sum.empty() && src.empty())
+            error(pos("checksum"), "volume `" + name +
+                                       "` has a checksum but no source; remedy: add `source:` "
+                                       "(the image to fill it with) or remove `checksum:`");
+        if (!sum.empty()) {
+            auto colon = sum.find(':');
+            std::string algo = colon == std::string::npos ? "" : sum.substr(0, colon);
+            std::string hex = colon == std::string::npos ? sum : sum.substr(colon + 1);
+            size_t want = algo == "sha256" ? 64 : algo == "sha512" ? 128 : 0;
+            bool is_hex = std::all_of(hex.begin(), hex.end(),
+                                      [](unsigned char c) { return std::isxdigit(c) != 0; });
+            if (want == 0)
+                error(pos("checksum"),
+                      "checksum `" + sum + "` of volume `" + name + "` names " +
+                          (algo.empty() ? "no algorithm" : "the unknown algorithm `" + algo + "`") +
+                          "; remedy: write it as sha256:HEX or sha512:HEX");
+            else if (!is_hex || hex.size() != want)
+                error(pos("checksum"), "checksum of volume `" + name + "`: " + algo + " needs " +
+                                           std::to_string(want) + " hex digits, got " +
+                                           std::to_string(hex.size()) +
+                                           (is_hex ? "" : " (not all hex)") +
+                                           "; remedy: copy the digest from the image's " +
+                                           (algo == "sha256" ? "SHA256SUMS" : "SHA512SUMS") +
+                                           " file or from `" + algo + "sum IMAGE`");
+        }
+        if (src.empty()) return;
+        auto starts = [&](const char* p) { return src.rfind(p, 0) == 0; };
+        if (starts("http://") || starts("https://")) {
+            std::string rest = src.substr(src.find("//") + 2);
+            if (rest.empty() || rest[0] == '/')
+                error(pos("source"), "source `" + src + "` of volume `" + name +
+                                         "` names no host; remedy: write http(s)://HOST/PATH");
+        } else if (starts("file://")) {
+            if (src.size() <= 7 || src[7] != '/')
+                error(pos("source"), "source `" + src + "` of volume `" + name +
+                                         "`: a file URL needs an absolute path; remedy: write "
+                                         "file:///absolute/path");
+        } else if (auto scheme = src.find("://"); scheme != std::string::npos) {
+            error(pos("source"), "source `" + src + "` of volume `" + name +
+                                     "` has the unsupported scheme `" + src.substr(0, scheme) +
+                                     "`; remedy: use an absolute path, file://, http:// or "
+                                     "https://");
+        } else if (src[0] != '/') {
+            error(pos("source"), "source `" + src + "` of volume `" + name +
+                                     "` is a relative path; remedy: write an absolute path "
+                                     "(apply may run in another directory) or a file:// URL");
+        }
+        for (const char* k : {"backing_volume", "backing_path"})
+            if (s.obj.has(k))
+                error(pos("source"),
+                      "volume `" + name + "` has both a source and " + k +
+                          ": the image is written over the whole volume, so its backing store "
+                          "would be lost; remedy: remove " +
+                          k +
+                          " (a qcow2 image keeps the backing file its header names), or fill "
+                          "another volume from the image and make this one an overlay of it");
     }
 
     static std::string target_prefix(const std::string& bus) {

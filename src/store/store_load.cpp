@@ -67,6 +67,15 @@ class Loader {
         auto& o = sql_.stmt("SELECT owner_id FROM installation WHERE id = 1");
         if (o.executeStep()) st.owner_id = o.getColumn(0).getString();
         o.reset();
+        auto& vs = sql_.stmt("SELECT host, pool, volume, source, checksum, digest FROM "
+                             "volume_sources");
+        while (vs.executeStep())
+            st.volume_sources[volume_source_key(vs.getColumn(0).getString(),
+                                                vs.getColumn(1).getString(),
+                                                vs.getColumn(2).getString())] = {
+                vs.getColumn(3).getString(), vs.getColumn(4).getString(),
+                vs.getColumn(5).getString()};
+        vs.reset();
         return st;
     }
 

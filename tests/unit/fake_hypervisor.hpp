@@ -125,6 +125,20 @@ class FakeHypervisor : public Hypervisor {
     }
     void delete_volume(const std::string& pool, const std::string& n) override {
         record("delete_volume " + pool + "/" + n, "");
+        std::lock_guard<std::mutex> lock(mu_);
+        uploaded.erase(pool + "/" + n);
+    }
+    // Bytes written by upload_volume, by "pool/volume".
+    std::map<std::string, std::string> uploaded;
+    void upload_volume(const std::string& pool, const std::string& n, unsigned long long length,
+                       const std::function<size_t(char*, size_t)>& read) override {
+        record("upload_volume " + pool + "/" + n, std::to_string(length));
+        std::string data;
+        char buf[4096];
+        while (size_t got = read(buf, sizeof buf)) data.append(buf, got);
+        if (data.size() != length) throw Error("upload: length mismatch");
+        std::lock_guard<std::mutex> lock(mu_);
+        uploaded[pool + "/" + n] = data;
     }
     void define_network(const std::string& xml, bool start, bool autostart) override {
         record("define_network", xml + flags(start, autostart));

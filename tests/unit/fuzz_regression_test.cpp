@@ -116,8 +116,8 @@ TEST(FuzzRegressions, SavedPlanRejectsOutOfRangeNumbers) {
     EXPECT_NE(m.find("`steps[0].deps[0]` is out of range"), std::string::npos) << m;
     m = message(R"({"format_version": "1"})");
     EXPECT_NE(m.find("`format_version` is not an integer"), std::string::npos) << m;
-    m = message(R"({"format_version": 3, "changes": [], "steps": [], "fingerprints": {}})");
-    EXPECT_NE(m.find("format version 3"), std::string::npos) << m;
+    m = message(R"({"format_version": 4, "changes": [], "steps": [], "fingerprints": {}})");
+    EXPECT_NE(m.find("format version 4"), std::string::npos) << m;
     m = message(R"({"format_version": 1, "changes": [], "steps": [], "fingerprints": {}})");
     EXPECT_NE(m.find("format version 1 (made by an older virtumancer)"), std::string::npos) << m;
 }
