@@ -143,9 +143,9 @@ struct Checker {
         std::string src = s.obj.get("source"), sum = s.obj.get("checksum");
         auto pos = [&](const char* key) { return at("Volume", s.host, name, -1, key, s.src); };
         if (!sum.empty() && src.empty())
-            error(pos("checksum"), "volume `" + name +
-                                       "` has a checksum but no source; remedy: add `source:` "
-                                       "(the image to fill it with) or remove `checksum:`");
+            error(pos("checksum"), "volume `" + name + "` has a checksum but no source",
+                  "add `source:` "
+                  "(the image to fill it with) or remove `checksum:`");
         if (!sum.empty()) {
             auto colon = sum.find(':');
             std::string algo = colon == std::string::npos ? "" : sum.substr(0, colon);
@@ -157,45 +157,49 @@ struct Checker {
                 error(pos("checksum"),
                       "checksum `" + sum + "` of volume `" + name + "` names " +
                           (algo.empty() ? "no algorithm" : "the unknown algorithm `" + algo + "`") +
-                          "; remedy: write it as sha256:HEX or sha512:HEX");
+                          "",
+                      "write it as sha256:HEX or sha512:HEX");
             else if (!is_hex || hex.size() != want)
-                error(pos("checksum"), "checksum of volume `" + name + "`: " + algo + " needs " +
-                                           std::to_string(want) + " hex digits, got " +
-                                           std::to_string(hex.size()) +
-                                           (is_hex ? "" : " (not all hex)") +
-                                           "; remedy: copy the digest from the image's " +
-                                           (algo == "sha256" ? "SHA256SUMS" : "SHA512SUMS") +
-                                           " file or from `" + algo + "sum IMAGE`");
+                error(pos("checksum"),
+                      "checksum of volume `" + name + "`: " + algo + " needs " +
+                          std::to_string(want) + " hex digits, got " + std::to_string(hex.size()) +
+                          (is_hex ? "" : " (not all hex)"),
+                      std::string("copy the digest from the image's ") +
+                          (algo == "sha256" ? "SHA256SUMS" : "SHA512SUMS") + " file or from `" +
+                          algo + "sum IMAGE`");
         }
         if (src.empty()) return;
         auto starts = [&](const char* p) { return src.rfind(p, 0) == 0; };
         if (starts("http://") || starts("https://")) {
             std::string rest = src.substr(src.find("//") + 2);
             if (rest.empty() || rest[0] == '/')
-                error(pos("source"), "source `" + src + "` of volume `" + name +
-                                         "` names no host; remedy: write http(s)://HOST/PATH");
+                error(pos("source"), "source `" + src + "` of volume `" + name + "` names no host",
+                      "write http(s)://HOST/PATH");
         } else if (starts("file://")) {
             if (src.size() <= 7 || src[7] != '/')
-                error(pos("source"), "source `" + src + "` of volume `" + name +
-                                         "`: a file URL needs an absolute path; remedy: write "
-                                         "file:///absolute/path");
+                error(pos("source"),
+                      "source `" + src + "` of volume `" + name +
+                          "`: a file URL needs an absolute path",
+                      "write "
+                      "file:///absolute/path");
         } else if (auto scheme = src.find("://"); scheme != std::string::npos) {
-            error(pos("source"), "source `" + src + "` of volume `" + name +
-                                     "` has the unsupported scheme `" + src.substr(0, scheme) +
-                                     "`; remedy: use an absolute path, file://, http:// or "
-                                     "https://");
+            error(pos("source"),
+                  "source `" + src + "` of volume `" + name + "` has the unsupported scheme `" +
+                      src.substr(0, scheme) + "`",
+                  "use an absolute path, file://, http:// or "
+                  "https://");
         } else if (src[0] != '/') {
-            error(pos("source"), "source `" + src + "` of volume `" + name +
-                                     "` is a relative path; remedy: write an absolute path "
-                                     "(apply may run in another directory) or a file:// URL");
+            error(pos("source"), "source `" + src + "` of volume `" + name + "` is a relative path",
+                  "write an absolute path "
+                  "(apply may run in another directory) or a file:// URL");
         }
         for (const char* k : {"backing_volume", "backing_path"})
             if (s.obj.has(k))
                 error(pos("source"),
                       "volume `" + name + "` has both a source and " + k +
                           ": the image is written over the whole volume, so its backing store "
-                          "would be lost; remedy: remove " +
-                          k +
+                          "would be lost",
+                      std::string("remove ") + k +
                           " (a qcow2 image keeps the backing file its header names), or fill "
                           "another volume from the image and make this one an overlay of it");
     }

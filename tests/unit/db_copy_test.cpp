@@ -139,7 +139,7 @@ class DbCopy : public ::testing::TestWithParam<Direction> {
         store.task_begin("run-2", "bob", "volume.create", "volume", "vm-images/db-data", "");
         store.audit("alice", "vm.define", "vm", "local/web", R"({"xml":"<domain/>"})");
         store.audit("bob", "load", "revision", "rev-2", "{}");
-        store.record_sync_status({{"local", "web", "in_sync"}});
+        store.record_sync_status({{"local", "web", VmSyncStatus::InSync}});
         db->write([&] {
             db->db().exec("INSERT INTO roles(name) VALUES ('copy-test-operator')");
             db->db().exec("INSERT INTO permissions(action, description) VALUES "
