@@ -156,28 +156,34 @@ class PgConnection : public Connection {
         return out;
     }
 
+    // Every table's columns in one query (information_schema is slow to ask: one query per
+    // table cost a plan about 40 of them), kept until a migration changes the schema.
     std::vector<ColumnMeta> columns(const std::string& table) override {
-        std::vector<ColumnMeta> out;
-        PgStmt q(*this, "SELECT column_name, data_type, is_nullable, column_default FROM "
-                        "information_schema.columns WHERE table_schema = current_schema() AND "
-                        "table_name = ? ORDER BY ordinal_position");
-        q.bind_text(1, table);
-        while (q.step()) {
-            ColumnMeta c;
-            c.name = q.text(0);
-            std::string t = q.text(1);
-            c.type = t == "bigint" || t == "integer" || t == "smallint" ? "INTEGER" : "TEXT";
-            c.notnull = q.text(2) == "NO";
-            if (!q.is_null(3)) {
-                std::string d = q.text(3);
-                auto cast = d.rfind("::");
-                if (cast != std::string::npos && d.find('(') == std::string::npos)
-                    d = d.substr(0, cast);
-                c.dflt = literal_default(d);
+        if (!columns_read_) {
+            PGresult* r = run_plain(
+                "SELECT table_name, column_name, data_type, is_nullable, column_default FROM "
+                "information_schema.columns WHERE table_schema = current_schema() ORDER BY "
+                "table_name, ordinal_position");
+            for (int i = 0; i < PQntuples(r); ++i) {
+                ColumnMeta c;
+                c.name = PQgetvalue(r, i, 1);
+                std::string t = PQgetvalue(r, i, 2);
+                c.type = t == "bigint" || t == "integer" || t == "smallint" ? "INTEGER" : "TEXT";
+                c.notnull = std::string(PQgetvalue(r, i, 3)) == "NO";
+                if (!PQgetisnull(r, i, 4)) {
+                    std::string d = PQgetvalue(r, i, 4);
+                    auto cast = d.rfind("::");
+                    if (cast != std::string::npos && d.find('(') == std::string::npos)
+                        d = d.substr(0, cast);
+                    c.dflt = literal_default(d);
+                }
+                columns_[PQgetvalue(r, i, 0)].push_back(std::move(c));
             }
-            out.push_back(std::move(c));
+            PQclear(r);
+            columns_read_ = true;
         }
-        return out;
+        auto it = columns_.find(table);
+        return it == columns_.end() ? std::vector<ColumnMeta>() : it->second;
     }
 
     std::vector<std::string> check() override {
@@ -223,6 +229,8 @@ class PgConnection : public Connection {
     }
 
     void run_migration(const std::string& sql) override {
+        columns_read_ = false;
+        columns_.clear();
         PQclear(run_plain(pg_migration(sql), /*multi=*/true));
     }
 
@@ -405,6 +413,8 @@ class PgConnection : public Connection {
     std::string write_key_, apply_key_;
     bool apply_held_ = false;
     int64_t changes_ = 0;
+    bool columns_read_ = false;
+    std::unordered_map<std::string, std::vector<ColumnMeta>> columns_; // table -> columns
 };
 
 bool PgStmt::step() {
