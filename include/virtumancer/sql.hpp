@@ -4,6 +4,7 @@
 // connection translates it in one place (src/store/sql_dialect.cpp, documented in
 // docs/schema.md "Two dialects"). Nothing outside src/store/ sees SQLite or libpq.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -19,6 +20,15 @@ enum class Backend { sqlite, postgresql };
 struct Exception : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
+
+// A failure of Connection::insert_rows: the server's message and the index of the row it
+// names (nullopt when the server did not say which).
+struct BatchException : Exception {
+    BatchException(const std::string& msg, std::optional<size_t> row) : Exception(msg), row(row) {}
+    std::optional<size_t> row;
+};
+
+using Row = std::vector<std::optional<std::string>>; // text or NULL per column
 
 class StmtImpl {
   public:
@@ -101,6 +111,26 @@ class Connection {
     // nullopt when the backend has none (SQLite: the apply_lock row is the lock).
     virtual std::optional<bool> try_apply_lock() = 0;
     virtual void release_apply_lock() = 0;
+
+    // Bulk writes (Store::save_desired), inside a write transaction. The ids of n new rows
+    // of `table` (its `id` column), given out once: PostgreSQL takes them from the column's
+    // sequence in one query, SQLite counts on from the largest id in the table or given out
+    // in this transaction (the write transaction holds the whole file).
+    virtual std::vector<int64_t> reserve_ids(const std::string& table, size_t n) = 0;
+    // INSERT INTO table(columns) VALUES(...) for every row: PostgreSQL streams them in one
+    // COPY ... FROM STDIN (one round trip, the server names the failing line), SQLite steps
+    // one prepared INSERT per row. Throws BatchException.
+    virtual void insert_rows(const std::string& table, const std::vector<std::string>& columns,
+                             const std::vector<Row>& rows) = 0;
+
+    // Statements run through this connection since it was opened: each execution of a
+    // prepared statement (stepped over any number of result rows), each exec, introspection
+    // query, reserve_ids and insert_rows call counts one. For the tests that a read does not
+    // issue a query per object.
+    int64_t statements() const { return statements_; }
+
+  protected:
+    std::atomic<int64_t> statements_{0};
 };
 
 // A statement over a connection, spelled like SQLiteCpp's so store code reads the same.

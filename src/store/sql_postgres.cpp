@@ -156,28 +156,34 @@ class PgConnection : public Connection {
         return out;
     }
 
+    // Every table's columns in one query (information_schema is slow to ask: one query per
+    // table cost a plan about 40 of them), kept until a migration changes the schema.
     std::vector<ColumnMeta> columns(const std::string& table) override {
-        std::vector<ColumnMeta> out;
-        PgStmt q(*this, "SELECT column_name, data_type, is_nullable, column_default FROM "
-                        "information_schema.columns WHERE table_schema = current_schema() AND "
-                        "table_name = ? ORDER BY ordinal_position");
-        q.bind_text(1, table);
-        while (q.step()) {
-            ColumnMeta c;
-            c.name = q.text(0);
-            std::string t = q.text(1);
-            c.type = t == "bigint" || t == "integer" || t == "smallint" ? "INTEGER" : "TEXT";
-            c.notnull = q.text(2) == "NO";
-            if (!q.is_null(3)) {
-                std::string d = q.text(3);
-                auto cast = d.rfind("::");
-                if (cast != std::string::npos && d.find('(') == std::string::npos)
-                    d = d.substr(0, cast);
-                c.dflt = literal_default(d);
+        if (!columns_read_) {
+            PGresult* r = run_plain(
+                "SELECT table_name, column_name, data_type, is_nullable, column_default FROM "
+                "information_schema.columns WHERE table_schema = current_schema() ORDER BY "
+                "table_name, ordinal_position");
+            for (int i = 0; i < PQntuples(r); ++i) {
+                ColumnMeta c;
+                c.name = PQgetvalue(r, i, 1);
+                std::string t = PQgetvalue(r, i, 2);
+                c.type = t == "bigint" || t == "integer" || t == "smallint" ? "INTEGER" : "TEXT";
+                c.notnull = std::string(PQgetvalue(r, i, 3)) == "NO";
+                if (!PQgetisnull(r, i, 4)) {
+                    std::string d = PQgetvalue(r, i, 4);
+                    auto cast = d.rfind("::");
+                    if (cast != std::string::npos && d.find('(') == std::string::npos)
+                        d = d.substr(0, cast);
+                    c.dflt = literal_default(d);
+                }
+                columns_[PQgetvalue(r, i, 0)].push_back(std::move(c));
             }
-            out.push_back(std::move(c));
+            PQclear(r);
+            columns_read_ = true;
         }
-        return out;
+        auto it = columns_.find(table);
+        return it == columns_.end() ? std::vector<ColumnMeta>() : it->second;
     }
 
     std::vector<std::string> check() override {
@@ -223,6 +229,8 @@ class PgConnection : public Connection {
     }
 
     void run_migration(const std::string& sql) override {
+        columns_read_ = false;
+        columns_.clear();
         PQclear(run_plain(pg_migration(sql), /*multi=*/true));
     }
 
@@ -247,6 +255,101 @@ class PgConnection : public Connection {
         apply_held_ = false;
     }
 
+    std::vector<int64_t> reserve_ids(const std::string& table, size_t n) override {
+        std::vector<int64_t> out;
+        if (n == 0) return out;
+        out.reserve(n);
+        PGresult* r = run_params("SELECT nextval(pg_get_serial_sequence(?1, 'id')) FROM "
+                                 "generate_series(CAST(1 AS BIGINT), CAST(?2 AS BIGINT))",
+                                 {table, std::to_string(n)});
+        for (int i = 0; i < PQntuples(r); ++i)
+            out.push_back(std::strtoll(PQgetvalue(r, i, 0), nullptr, 10));
+        PQclear(r);
+        return out;
+    }
+
+    // COPY ... FROM STDIN in text format: one statement, the rows streamed in blocks; the
+    // server checks keys, constraints and triggers per row as for INSERT, and its error
+    // names the failing line ("COPY ports, line 3").
+    void insert_rows(const std::string& table, const std::vector<std::string>& columns,
+                     const std::vector<Row>& rows) override {
+        if (rows.empty()) return;
+        std::string sql = "COPY " + table + " (";
+        for (size_t i = 0; i < columns.size(); ++i) sql += (i ? ", " : "") + columns[i];
+        sql += ") FROM STDIN";
+        std::lock_guard<std::mutex> lk(mu_);
+        ++statements_;
+        PGresult* r = PQexec(c_, sql.c_str());
+        if (!r || PQresultStatus(r) != PGRES_COPY_IN) {
+            checked(r, sql, true); // throws on an error
+            throw Exception("PostgreSQL did not start " + sql);
+        }
+        PQclear(r);
+        std::string buf;
+        bool sent = true;
+        auto put = [&] {
+            if (sent && PQputCopyData(c_, buf.data(), static_cast<int>(buf.size())) != 1)
+                sent = false; // the server ended the COPY (an error): its result says why
+            buf.clear();
+        };
+        for (const Row& row : rows) {
+            for (size_t i = 0; i < row.size(); ++i) {
+                if (i) buf += '\t';
+                if (!row[i]) {
+                    buf += "\\N";
+                    continue;
+                }
+                for (char ch : *row[i]) switch (ch) {
+                    case '\\':
+                        buf += "\\\\";
+                        break;
+                    case '\n':
+                        buf += "\\n";
+                        break;
+                    case '\r':
+                        buf += "\\r";
+                        break;
+                    case '\t':
+                        buf += "\\t";
+                        break;
+                    default:
+                        buf += ch;
+                    }
+            }
+            buf += '\n';
+            if (buf.size() >= (1u << 20)) put();
+        }
+        if (!buf.empty()) put();
+        if (sent) PQputCopyEnd(c_, nullptr);
+        // The COPY's result, then nothing.
+        PGresult* res = nullptr;
+        for (PGresult* x; (x = PQgetResult(c_));) {
+            if (res) PQclear(res);
+            res = x;
+        }
+        if (res && PQresultStatus(res) == PGRES_COMMAND_OK) {
+            changes_ += std::atoll(PQcmdTuples(res));
+            PQclear(res);
+            return;
+        }
+        std::optional<size_t> row;
+        if (res)
+            if (const char* ctx = PQresultErrorField(res, PG_DIAG_CONTEXT)) {
+                std::string c = ctx, key = "COPY " + table + ", line ";
+                auto p = c.find(key);
+                if (p != std::string::npos) {
+                    long line = std::atol(c.c_str() + p + key.size());
+                    if (line >= 1 && static_cast<size_t>(line) <= rows.size()) row = line - 1;
+                }
+            }
+        std::string msg = res ? PQresultErrorMessage(res) : "";
+        if (msg.empty()) msg = PQerrorMessage(c_);
+        if (res) PQclear(res);
+        if (PQstatus(c_) == CONNECTION_BAD)
+            msg = "lost the connection to PostgreSQL at " + where() + ": " + msg;
+        throw BatchException(scrub(msg, p_.password), row);
+    }
+
     std::string where() const {
         const char* h = PQhost(c_);
         const char* p = PQport(c_);
@@ -256,6 +359,7 @@ class PgConnection : public Connection {
     // Runs a statement without parameters (several when multi), checks the result.
     PGresult* run_plain(const std::string& sql, bool multi = false) {
         std::lock_guard<std::mutex> lk(mu_);
+        ++statements_;
         (void)multi; // PQexec runs several statements in one implicit transaction
         return checked(PQexec(c_, sql.c_str()), sql);
     }
@@ -263,6 +367,7 @@ class PgConnection : public Connection {
     PGresult* run_params(const std::string& sqlite_sql,
                          const std::vector<std::optional<std::string>>& params) {
         std::lock_guard<std::mutex> lk(mu_);
+        ++statements_;
         auto it = prepared_.find(sqlite_sql);
         if (it == prepared_.end()) {
             std::string name = "s" + std::to_string(prepared_.size() + 1);
@@ -308,6 +413,8 @@ class PgConnection : public Connection {
     std::string write_key_, apply_key_;
     bool apply_held_ = false;
     int64_t changes_ = 0;
+    bool columns_read_ = false;
+    std::unordered_map<std::string, std::vector<ColumnMeta>> columns_; // table -> columns
 };
 
 bool PgStmt::step() {

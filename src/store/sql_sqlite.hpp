@@ -2,6 +2,7 @@
 #pragma once
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <map>
 #include <memory>
 
 #include "virtumancer/sql.hpp"
@@ -29,9 +30,14 @@ class SqliteConnection : public Connection {
     std::string server() override;
     std::optional<bool> try_apply_lock() override { return std::nullopt; }
     void release_apply_lock() override {}
+    std::vector<int64_t> reserve_ids(const std::string& table, size_t n) override;
+    void insert_rows(const std::string& table, const std::vector<std::string>& columns,
+                     const std::vector<Row>& rows) override;
+    void count_statement() { ++statements_; }
 
   private:
     std::unique_ptr<SQLite::Database> db_;
+    std::map<std::string, int64_t> reserved_; // table -> last id given out (this transaction)
 };
 
 } // namespace virtumancer::sql

@@ -1,6 +1,8 @@
 // Store: what `import` records (adopted VMs) and reads (the paths of the latest load); the
 // sync status drift and apply record per VM.
+#include <map>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 
 #include "virtumancer/diag.hpp"
 #include "virtumancer/store.hpp"
@@ -43,15 +45,33 @@ bool Store::mark_adopted(const std::string& host, const std::string& vm) {
 void Store::record_sync_status(const std::vector<SyncStatus>& statuses) {
     if (statuses.empty()) return;
     db_.write([&] {
-        sql::Statement q(db_.db(), "UPDATE virtual_machines SET sync_status=? WHERE name=? AND "
-                                   "host_id=(SELECT id FROM hosts WHERE name=?)");
-        for (const auto& s : statuses) {
-            q.bind(1, vm_sync_status_name(s.status));
-            q.bind(2, s.vm);
-            q.bind(3, s.host);
-            q.exec();
-            q.reset();
+        sql::Connection& c = db_.db();
+        // A bounded number of statements for any number of VMs (drift records every VM): the
+        // ids in one query, the statuses into a temporary table in one insert_rows (COPY on
+        // PostgreSQL), one UPDATE.
+        std::unordered_map<std::string, int64_t> ids; // host '\x1f' vm -> id
+        {
+            sql::Statement q(c, "SELECT m.id, h.name, m.name FROM virtual_machines m JOIN hosts "
+                                "h ON h.id = m.host_id");
+            while (q.executeStep())
+                ids.emplace(q.getColumn(1).getString() + '\x1f' + q.getColumn(2).getString(),
+                            q.getColumn(0).getInt64());
         }
+        std::map<int64_t, std::string> status; // the last one given for a VM wins
+        for (const auto& s : statuses) {
+            auto it = ids.find(s.host + '\x1f' + s.vm);
+            if (it != ids.end()) status[it->second] = vm_sync_status_name(s.status); // VMs without a row: ignored
+        }
+        if (status.empty()) return;
+        c.exec("CREATE TEMP TABLE IF NOT EXISTS vmr_sync_status (id BIGINT PRIMARY KEY, status "
+               "TEXT NOT NULL)");
+        c.exec("DELETE FROM vmr_sync_status");
+        std::vector<sql::Row> rows;
+        rows.reserve(status.size());
+        for (const auto& [id, st] : status) rows.push_back({std::to_string(id), st});
+        c.insert_rows("vmr_sync_status", {"id", "status"}, rows);
+        c.exec("UPDATE virtual_machines SET sync_status = (SELECT s.status FROM vmr_sync_status s "
+               "WHERE s.id = virtual_machines.id) WHERE id IN (SELECT id FROM vmr_sync_status)");
     });
 }
 

@@ -1,4 +1,7 @@
 // Store::save_desired: a validated load -> the canonical tables, in one transaction.
+#include <algorithm>
+#include <deque>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <unordered_map>
@@ -35,12 +38,6 @@ std::string join(const std::vector<std::string>& v, const std::string& sep) {
     return s;
 }
 
-std::string placeholders(size_t n) {
-    std::string s;
-    for (size_t i = 0; i < n; ++i) s += i ? ",?" : "?";
-    return s;
-}
-
 std::string root_element(const std::string& xml) {
     auto b = xml.find('<');
     if (b == std::string::npos) return "";
@@ -52,10 +49,91 @@ Value opt(const std::string& s) {
     return s.empty() ? Value() : Value(s);
 }
 
+// New rows, queued per table and column list in the order each first appears (a parent's
+// rows before its children's) and written with Connection::insert_rows (PostgreSQL: one COPY
+// per table, not a round trip per row; docs/schema.md "Bulk writes"): when kFlushRows are
+// queued and at the end of each stage. A failing row is named by the object it belongs to.
+class Batch {
+  public:
+    static constexpr size_t kFlushRows = 20000;
+    explicit Batch(sql::Connection& c) : c_(c) {}
+
+    void add(const std::string& table, const std::vector<std::string>& cols, sql::Row row,
+             const std::string& what) {
+        std::string key = table + "(" + join(cols, ",") + ")";
+        auto it = index_.find(key);
+        if (it == index_.end()) {
+            it = index_.emplace(key, groups_.size()).first;
+            groups_.push_back(Group{table, cols, {}, {}});
+        }
+        if (whats_.empty() || whats_.back() != what) whats_.push_back(what);
+        Group& g = groups_[it->second];
+        g.rows.push_back(std::move(row));
+        g.what.push_back(whats_.size() - 1);
+        ++queued_;
+    }
+    bool full() const { return queued_ >= kFlushRows; }
+
+    // Writes every queued row; on failure sets `cur` to the object of the failing row.
+    void flush(std::string& cur) {
+        for (Group& g : groups_) {
+            try {
+                c_.insert_rows(g.table, g.cols, g.rows);
+            } catch (const sql::BatchException& e) {
+                cur = e.row ? whats_[g.what[*e.row]]
+                            : "one of " + whats_[g.what.front()] + " ... " + whats_[g.what.back()] +
+                                  " (table " + g.table + ")";
+                throw;
+            }
+        }
+        groups_.clear();
+        index_.clear();
+        whats_.clear();
+        queued_ = 0;
+    }
+
+  private:
+    struct Group {
+        std::string table;
+        std::vector<std::string> cols;
+        std::vector<sql::Row> rows;
+        std::vector<size_t> what; // per row: index into whats_
+    };
+    sql::Connection& c_;
+    std::vector<Group> groups_;
+    std::unordered_map<std::string, size_t> index_;
+    std::vector<std::string> whats_;
+    size_t queued_ = 0;
+};
+
+// Ids of new rows, reserved per table in one call before a stage writes them.
+class Ids {
+  public:
+    explicit Ids(sql::Connection& c) : c_(c) {}
+    void reserve(const std::map<std::string, size_t>& need) {
+        for (const auto& [table, n] : need) {
+            auto got = c_.reserve_ids(table, n);
+            auto& q = free_[table];
+            q.insert(q.end(), got.begin(), got.end());
+        }
+    }
+    int64_t take(const std::string& table) {
+        auto& q = free_[table];
+        if (q.empty()) reserve({{table, 1}}); // a count missed: still correct, one more query
+        int64_t id = q.front();
+        q.pop_front();
+        return id;
+    }
+
+  private:
+    sql::Connection& c_;
+    std::map<std::string, std::deque<int64_t>> free_;
+};
+
 class Saver {
   public:
-    Saver(Sql& sql, const DesiredState& st, LoadSummary& sum, std::string& current)
-        : sql_(sql), st_(st), sum_(sum), cur_(current) {}
+    Saver(Sql& sql, Batch& batch, const DesiredState& st, LoadSummary& sum, std::string& current)
+        : sql_(sql), batch_(batch), ids_(sql.db()), st_(st), sum_(sum), cur_(current) {}
 
     void run() {
         save_hosts();
@@ -70,6 +148,8 @@ class Saver {
 
   private:
     Sql& sql_;
+    Batch& batch_;
+    Ids ids_;
     const DesiredState& st_;
     LoadSummary& sum_;
     std::string& cur_;
@@ -178,9 +258,10 @@ class Saver {
         }
         int64_t id;
         if (!e) {
-            id = sql_.insert("INSERT INTO " + kind.table + "(" + join(cols, ",") + ") VALUES(" +
-                                 placeholders(cols.size()) + ")",
-                             vals);
+            id = ids_.take(kind.table);
+            cols.insert(cols.begin(), "id");
+            vals.insert(vals.begin(), std::to_string(id));
+            batch_.add(kind.table, cols, std::move(vals), cur_);
         } else {
             id = e->id;
             vals.push_back(std::to_string(id));
@@ -195,9 +276,7 @@ class Saver {
             for (const auto& c : l.side.at(table)) sc.push_back(c.column);
             std::vector<Value> sv = {std::to_string(id)};
             sv.insert(sv.end(), svals.begin(), svals.end());
-            sql_.exec("INSERT INTO " + table + "(" + join(sc, ",") + ") VALUES(" +
-                          placeholders(sc.size()) + ")",
-                      sv);
+            batch_.add(table, sc, std::move(sv), cur_);
         }
         residue(kind.table, id, s.obj.extra_xml);
         return id;
@@ -205,8 +284,8 @@ class Saver {
 
     void residue(const std::string& table, int64_t id, const std::string& xml) {
         if (xml.empty()) return;
-        sql_.exec("INSERT INTO vendor_options(owner_table, owner_id, xml_fragment) VALUES(?,?,?)",
-                  {table, std::to_string(id), xml});
+        static const std::vector<std::string> cols = {"owner_table", "owner_id", "xml_fragment"};
+        batch_.add("vendor_options", cols, {table, std::to_string(id), xml}, cur_);
     }
 
     void save_top(const KindDesc& kind, const std::vector<Spec>& specs, const std::string& kname) {
@@ -218,6 +297,9 @@ class Saver {
                 : "SELECT t.id, h.name || '/' || t.name, t.spec_hash, t.pending_delete FROM " +
                       kind.table + " t JOIN hosts h ON h.id = t.host_id";
         auto ex = load_existing(sql_, q);
+        size_t fresh = 0;
+        for (const auto& s : specs) fresh += !ex.count(key_of(kind, s));
+        ids_.reserve({{kind.table, fresh}});
         std::set<std::string> seen;
         for (const auto& s : specs) {
             std::string key = key_of(kind, s);
@@ -253,6 +335,7 @@ class Saver {
         if (&kind == &pool_kind())
             for (const auto& [key, e] : ex) pool_ids_.emplace(key, e.id);
         mark_missing(kind.table, ex, seen);
+        batch_.flush(cur_);
     }
 
     // Device rows of a VM (and its side-table rows) are deleted and written again on change.
@@ -323,16 +406,16 @@ class Saver {
             vals.insert(vals.end(), enc.main.begin(), enc.main.end());
             cols.push_back("props_json");
             vals.push_back(enc.props_json);
-            int64_t row = sql_.insert("INSERT INTO " + k.table + "(" + join(cols, ",") +
-                                          ") VALUES(" + placeholders(cols.size()) + ")",
-                                      vals);
+            int64_t row = ids_.take(k.table);
+            std::string row_s = std::to_string(row), pos_s = std::to_string(pos);
+            cols.insert(cols.begin(), "id");
+            vals.insert(vals.begin(), row_s);
+            batch_.add(k.table, cols, std::move(vals), cur_);
             if (!at.empty())
-                sql_.exec("INSERT INTO " + at + "(vm_id, " + attach_fk_of(at) +
-                              ", position) VALUES(?,?,?)",
-                          {vm_s, std::to_string(row), std::to_string(pos)});
-            sql_.exec("INSERT INTO attachment_index(vm_id, position, device_kind, table_name, "
-                      "row_id) VALUES(?,?,?,?,?)",
-                      {vm_s, std::to_string(pos), k.kind, k.table, std::to_string(row)});
+                batch_.add(at, {"vm_id", attach_fk_of(at), "position"}, {vm_s, row_s, pos_s}, cur_);
+            static const std::vector<std::string> index_cols = {"vm_id", "position", "device_kind",
+                                                                "table_name", "row_id"};
+            batch_.add("attachment_index", index_cols, {vm_s, pos_s, k.kind, k.table, row_s}, cur_);
             residue(k.table, row, c.extra_xml);
         }
     }
@@ -366,6 +449,12 @@ class Saver {
         for (const auto& t : todo)
             if (t.e) clear_vm(t.e->id);
         for (int64_t id : mark_missing("virtual_machines", ex, seen)) clear_vm(id);
+        std::map<std::string, size_t> need; // ids of new rows, per table
+        for (const auto& t : todo) {
+            if (!t.e) ++need[kind.table];
+            for (const Object& c : t.s->obj.children) ++need[c.kind->table];
+        }
+        ids_.reserve(need);
         for (const auto& t : todo) {
             const Spec& s = *t.s;
             cur_ = s.host + "/vm/" + s.obj.name() +
@@ -386,7 +475,9 @@ class Saver {
             int64_t id = write_row(kind, "host_id", host, s, extras, t.e);
             vm_ids_[key_of(kind, s)] = id;
             write_devices(id, host, s.obj);
+            if (batch_.full()) batch_.flush(cur_);
         }
+        batch_.flush(cur_);
     }
 
     void save_snapshots() {
@@ -414,9 +505,10 @@ class Saver {
                                     std::to_string(s.src.line), hash};
             if (!e) {
                 v.insert(v.begin(), {std::to_string(vm->second), s.name});
-                sql_.exec("INSERT INTO vm_snapshots(vm_id, name, description, include_memory, "
-                          "spec_file, spec_line, spec_hash) VALUES(?,?,?,?,?,?,?)",
-                          v);
+                static const std::vector<std::string> cols = {
+                    "vm_id",     "name",      "description", "include_memory",
+                    "spec_file", "spec_line", "spec_hash"};
+                batch_.add("vm_snapshots", cols, std::move(v), cur_);
             } else {
                 v.push_back(std::to_string(e->id));
                 sql_.exec("UPDATE vm_snapshots SET description=?, include_memory=?, spec_file=?, "
@@ -425,6 +517,7 @@ class Saver {
             }
         }
         mark_missing("vm_snapshots", ex, seen);
+        batch_.flush(cur_);
     }
 
     // Set-based links, also for rows whose own spec did not change (a Volume or Network
@@ -485,17 +578,30 @@ LoadSummary Store::save_desired(const SpecLoadResult& load, const std::string& r
             sum.revision_id =
                 sql.insert("INSERT INTO load_revisions(revision, actor, spec_paths) VALUES(?,?,?)",
                            {revision, actor, nlohmann::json(paths).dump()});
-            Saver(sql, load.state, sum, current).run();
+            Batch batch(db_.db());
+            Saver(sql, batch, load.state, sum, current).run();
             current = "the spec file records";
+            std::unordered_map<std::string, std::string> recorded; // path -> content hash
+            {
+                auto& q = sql.stmt("SELECT path, content_hash FROM spec_files");
+                while (q.executeStep())
+                    recorded.emplace(q.getColumn(0).getString(), q.getColumn(1).getString());
+            }
             std::set<std::string> files;
             for (const auto& f : load.files) {
-                files.insert(f.path);
-                auto& q = sql.stmt("SELECT content_hash FROM spec_files WHERE path=?");
-                q.bind(1, f.path);
-                bool same = q.executeStep() && q.getColumn(0).getString() == f.content_hash;
-                q.reset();
-                if (same) {
+                if (!files.insert(f.path).second) continue; // listed twice: written once
+                auto it = recorded.find(f.path);
+                if (it != recorded.end() && it->second == f.content_hash) {
                     ++sum.files_skipped;
+                    continue;
+                }
+                if (it == recorded.end()) {
+                    static const std::vector<std::string> cols = {
+                        "path", "content_hash", "size_bytes", "loaded_revision_id"};
+                    batch.add("spec_files", cols,
+                              {f.path, f.content_hash, std::to_string(f.size),
+                               std::to_string(sum.revision_id)},
+                              "the spec file record of " + f.path);
                     continue;
                 }
                 sql.exec("INSERT INTO spec_files(path, content_hash, size_bytes, "
@@ -506,13 +612,11 @@ LoadSummary Store::save_desired(const SpecLoadResult& load, const std::string& r
                          {f.path, f.content_hash, std::to_string(f.size),
                           std::to_string(sum.revision_id)});
             }
+            batch.flush(current);
             std::vector<std::string> stale;
-            {
-                auto& q = sql.stmt("SELECT path FROM spec_files");
-                while (q.executeStep())
-                    if (!files.count(q.getColumn(0).getString()))
-                        stale.push_back(q.getColumn(0).getString());
-            }
+            for (const auto& [path, hash] : recorded)
+                if (!files.count(path)) stale.push_back(path);
+            std::sort(stale.begin(), stale.end());
             for (const auto& p : stale) sql.exec("DELETE FROM spec_files WHERE path=?", {p});
             nlohmann::json summary = {
                 {"inserted", sum.inserted},   {"updated", sum.updated},
