@@ -4,6 +4,7 @@ set -euo pipefail
 PKGS=(build-essential cmake ninja-build pkg-config git libvirt-dev libyaml-dev libsqlite3-dev
       libsqlitecpp-dev libpugixml-dev libcli11-dev libspdlog-dev libfmt-dev libgtest-dev
       nlohmann-json3-dev sqlite3 libpq-dev
+      libssl-dev   # libcrypto: SHA-256 of cloud-init seed content
       clang libclang-rt-14-dev   # the libFuzzer targets (scripts/fuzz.sh): clang + its runtime
       dpkg-dev file man-db bash-completion zsh)  # scripts/package.sh (cpack, dpkg-shlibdeps) and its tests
 missing=()

@@ -123,6 +123,11 @@ class Hypervisor {
     virtual void resize_volume(const std::string& pool, const std::string& name,
                                unsigned long long bytes) = 0;
     virtual void delete_volume(const std::string& pool, const std::string& name) = 0;
+    // virStorageVolUpload: writes `bytes` into an existing volume from its start (a cloud-init
+    // seed image; streamed over the connection, so it works on remote hosts). Not pure; the
+    // default throws Error.
+    virtual void upload_volume_bytes(const std::string& pool, const std::string& name,
+                                     const std::string& bytes);
 
     // Networks
     virtual void define_network(const std::string& xml, bool start, bool autostart) = 0;

@@ -63,6 +63,8 @@ class LibvirtHypervisor final : public Hypervisor {
     void resize_volume(const std::string& pool, const std::string& name,
                        unsigned long long bytes) override;
     void delete_volume(const std::string& pool, const std::string& name) override;
+    void upload_volume_bytes(const std::string& pool, const std::string& name,
+                             const std::string& bytes) override;
 
     void define_network(const std::string& xml, bool start, bool autostart) override;
     void undefine_network(const std::string& name) override;

@@ -1,6 +1,7 @@
 // Every change the adapter makes: one libvirt call each, errors naming the object.
 // Object handles are held in locals until after lv::fail(): freeing one (a libvirt API call)
 // resets the thread's last error, and the message would be lost.
+#include <algorithm>
 #include <pugixml.hpp>
 
 #include "libvirt_hypervisor.hpp"
@@ -275,6 +276,39 @@ void LibvirtHypervisor::delete_volume(const std::string& pool_name, const std::s
     auto v = volume_in(p.get(), pool_name, name);
     if (virStorageVolDelete(v.get(), 0) < 0)
         lv::fail("cannot delete " + q("volume", name) + " in " + q("pool", pool_name));
+}
+
+// virStorageVolUpload over a stream: the bytes are sent in chunks, then the stream finished
+// (which reports the host's write errors); any failure aborts the stream.
+void LibvirtHypervisor::upload_volume_bytes(const std::string& pool_name, const std::string& name,
+                                            const std::string& bytes) {
+    auto p = pool(pool_name);
+    auto v = volume_in(p.get(), pool_name, name);
+    virStreamPtr st = virStreamNew(conn_.get(), 0);
+    if (!st) lv::fail("cannot open a stream to upload " + q("volume", name));
+    struct StreamFree {
+        virStreamPtr s;
+        bool done = false;
+        ~StreamFree() {
+            if (!done) virStreamAbort(s);
+            virStreamFree(s);
+        }
+    } guard{st};
+    if (virStorageVolUpload(v.get(), st, 0, bytes.size(), 0) < 0)
+        lv::fail("cannot upload to " + q("volume", name) + " in " + q("pool", pool_name));
+    size_t off = 0;
+    while (off < bytes.size()) {
+        size_t n = std::min<size_t>(bytes.size() - off, 256 * 1024);
+        int sent = virStreamSend(st, bytes.data() + off, n);
+        if (sent < 0)
+            lv::fail("uploading to " + q("volume", name) + " in " + q("pool", pool_name) +
+                     " failed after " + std::to_string(off) + " bytes");
+        off += static_cast<size_t>(sent);
+    }
+    if (virStreamFinish(st) < 0)
+        lv::fail("uploading to " + q("volume", name) + " in " + q("pool", pool_name) +
+                 " did not complete");
+    guard.done = true;
 }
 
 // ---- networks ----

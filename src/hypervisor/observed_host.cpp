@@ -79,6 +79,13 @@ void Hypervisor::set_snapshot_description(const std::string& domain, const std::
                 "use a libvirt connection (qemu:///system or qemu+ssh://...) for this host");
 }
 
+void Hypervisor::upload_volume_bytes(const std::string& pool, const std::string& name,
+                                     const std::string&) {
+    throw Error("cannot upload to volume '" + name + "' in pool '" + pool + "' on " + uri() +
+                    ": not supported by this hypervisor adapter",
+                "use a libvirt connection (qemu:///system or qemu+ssh://...) for this host");
+}
+
 void Hypervisor::rename_domain(const std::string& name, const std::string& new_name) {
     throw Error("cannot rename domain '" + name + "' to '" + new_name + "' on " + uri() +
                     ": not supported by this hypervisor adapter",

@@ -126,6 +126,14 @@ class FakeHypervisor : public Hypervisor {
     void delete_volume(const std::string& pool, const std::string& n) override {
         record("delete_volume " + pool + "/" + n, "");
     }
+    void upload_volume_bytes(const std::string& pool, const std::string& n,
+                             const std::string& bytes) override {
+        record("upload_volume " + pool + "/" + n, std::to_string(bytes.size()) + " bytes");
+        std::lock_guard<std::mutex> g(upload_mu);
+        uploads[pool + "/" + n] = bytes;
+    }
+    std::mutex upload_mu;
+    std::map<std::string, std::string> uploads; // "pool/volume" -> the bytes uploaded
     void define_network(const std::string& xml, bool start, bool autostart) override {
         record("define_network", xml + flags(start, autostart));
     }
