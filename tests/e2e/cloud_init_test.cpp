@@ -61,6 +61,7 @@ TEST_F(CloudInit, SeedIsUploadedAttachedAndChangedAsOneNextBootChange) {
         std::string bus = machine == "q35" ? "sata" : "ide";
         cleanup(kPrefix);
         sh("rm -rf " + quote(kPoolDir) + " " + quote(db_) + "*");
+        ::setenv("VMR_E2E_CI_USER_DATA", ("#cloud-config\npassword: " + kSecret + "\n").c_str(), 1);
         dir_.write("specs/all.yaml",
                    specs("cloud_init:\n  user_data_env: VMR_E2E_CI_USER_DATA\n"
                          "  meta_data:\n    local-hostname: ci-host\n"
