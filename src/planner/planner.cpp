@@ -1980,6 +1980,12 @@ std::vector<DriftItem> detect_drift_seeded(const DesiredState& desired,
             if (vm.vm.autostart != od->autostart)
                 it.diffs.push_back({"autostart", od->autostart ? "yes" : "no",
                                     vm.vm.autostart ? "yes" : "no", ChangeClass::Live});
+            const CloudInitSpec& ci = vm.vm.cloud_init;
+            if (ci.enabled &&
+                (m.cloud_init != ci.hash ||
+                 !volume_exists(*oh, seed_pool(vm.obj), cloud_init_volume_name(vm.obj.name()))))
+                it.diffs.push_back({"cloud_init", short_hash(m.cloud_init), short_hash(ci.hash),
+                                    ChangeClass::NextBoot});
             // Pending: the running VM differs where its config matches the spec (a VM that
             // should be shut off starts with its config: nothing pending then).
             if (pre.has_run && want != "shutoff") {

@@ -340,8 +340,20 @@ TEST(CloudInitPlan, ContentChangeIsOneNextBootChangeAndRemovalPrunesTheSeed) {
     ASSERT_TRUE(seed);
     EXPECT_TRUE(std::get<VolumeCloudInitSeed>(seed->payload).exists);
     EXPECT_EQ(seed->fields, std::vector<std::string>{"cloud_init"});
+    // drift says the same as plan: the seed is out of date, then in sync.
+    auto drift_of = [](const DesiredState& d, const ObservedHost& oh) {
+        for (const auto& it : detect_drift(d, {oh}))
+            if (it.kind == "vm") return it;
+        return DriftItem{};
+    };
+    DriftItem before = drift_of(r2.state, h);
+    EXPECT_EQ(before.status, DriftStatus::Drifted);
+    ASSERT_EQ(before.diffs.size(), 1u);
+    EXPECT_EQ(before.diffs[0].field, "cloud_init");
     h = after(p, h);
     EXPECT_TRUE(vm_changes(make_plan(r2.state, {h}, {})).empty());
+    EXPECT_EQ(drift_of(r2.state, h).status, DriftStatus::InSync);
+    EXPECT_TRUE(drift_of(r2.state, h).diffs.empty());
 
     // The seed volume deleted behind our back: a new seed.
     ObservedHost gone = h;
