@@ -5,6 +5,7 @@
 //   18 terminator                    19/20 L/M path table (primary)  21/22 L/M path table (Joliet)
 //   23 root directory (primary, with SUSP/RRIP entries)              24 root directory (Joliet)
 //   25 continuation area of the root's "." (the RRIP ER entry)       26... file data
+//   then 150 sectors of zeros (padding, as mkisofs writes)
 // Both directory trees point at the same file extents.
 #include "virtumancer/iso9660.hpp"
 
@@ -24,7 +25,8 @@ namespace {
 
 constexpr size_t kSector = 2048;
 constexpr uint32_t kPvd = 16, kSvd = 17, kTerm = 18, kPathL = 19, kPathM = 20, kJPathL = 21,
-                   kJPathM = 22, kRoot = 23, kJRoot = 24, kCont = 25, kFirstData = 26;
+                   kJPathM = 22, kRoot = 23, kJRoot = 24, kCont = 25, kFirstData = 26,
+                   kPadSectors = 150;
 
 void put16le(std::string& b, size_t at, uint16_t v) {
     b[at] = static_cast<char>(v & 0xff);
@@ -214,7 +216,10 @@ std::string make_iso9660(const std::string& volume_label, const std::vector<IsoF
         extent[f] = next;
         next += static_cast<uint32_t>((f->data.size() + kSector - 1) / kSector);
     }
-    const uint32_t total = next;
+    // 150 zero sectors at the end, as mkisofs pads by default: readers probe past the data
+    // (busybox's blkid/findfs reads the first 0x11000 bytes of a device and finds no label on a
+    // smaller one; Linux read-ahead at the end of a cdrom).
+    const uint32_t total = next + kPadSectors;
 
     // Continuation area of the root "." record: the ER entry naming RRIP 1.10.
     const std::string er_id = "RRIP_1991A";
