@@ -1779,7 +1779,13 @@ std::string snapshot_address_name(const SnapshotSpec& snapshot) {
 
 std::string desired_domain_xml(const Spec& vm, const std::string& revision) {
     OwnerMarker marker{owner_address(vm.host, vm.obj.name()), vm.content_hash, revision, {}};
-    return render_xml(vm.obj, &marker);
+    const CloudInitSpec& ci = vm.vm.cloud_init;
+    std::string pool = seed_pool(vm.obj);
+    if (!ci.enabled || pool.empty()) return render_xml(vm.obj, &marker);
+    marker.cloud_init = ci.hash; // with its seed's cdrom, as apply defines it
+    DesiredState one;
+    one.vms.push_back(vm);
+    return render_xml(with_seed_cdroms(one)->vms[0].obj, &marker);
 }
 
 std::map<std::string, std::string> fingerprints(const std::vector<ObservedHost>& observed) {

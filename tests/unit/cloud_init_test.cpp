@@ -310,6 +310,10 @@ TEST(CloudInitPlan, NewVmGetsSeedVolumeAndReadOnlyCdromOnTheMachinesBus) {
         EXPECT_EQ(cd->get("target"), target) << machine;
         EXPECT_NE(def->xml().find("cloud-init=\"" + vm_of(r).vm.cloud_init.hash + "\""),
                   std::string::npos);
+        // `render` shows the same cdrom.
+        std::string rendered = desired_domain_xml(vm_of(r), "r1");
+        EXPECT_NE(rendered.find("volume=\"web-cidata.iso\""), std::string::npos) << rendered;
+        EXPECT_NE(rendered.find("<readonly"), std::string::npos) << rendered;
         // Applied: nothing left to do.
         Plan again = make_plan(r.state, {after(p, empty_host())}, {});
         EXPECT_TRUE(vm_changes(again).empty()) << plan_to_json(again);
