@@ -422,3 +422,27 @@ TEST(CloudInitPlan, PruneOfASeedARunningVmStillReadsIsBlocked) {
     for (const auto& b : p.blocked) blocked |= b.address() == "local/volume/imgs/web-cidata.iso";
     EXPECT_TRUE(blocked) << plan_to_json(p);
 }
+
+// A seeded VM whose spec is removed: --prune undefines it and then deletes its seed; the
+// volume with a spec stays.
+TEST(CloudInitPlan, PrunedVmTakesItsSeedAlong) {
+    auto r1 = load_spec_text("t.yaml", vm_yaml("cloud_init:\n  user_data: \"#cloud-config\\n\"\n"));
+    ASSERT_FALSE(r1.diags.has_errors()) << all(r1);
+    ObservedHost h = after(make_plan(r1.state, {empty_host()}, {}), empty_host());
+    std::string text = kBase;
+    auto r2 = load_spec_text("t.yaml", text.substr(0, text.rfind("---")));
+    ASSERT_FALSE(r2.diags.has_errors()) << all(r2);
+    Plan kept = make_plan(r2.state, {h}, {});
+    EXPECT_FALSE(step_of(kept, Op::VolumeDelete)) << plan_to_json(kept);
+    PlanOptions prune;
+    prune.prune = true;
+    Plan p = make_plan(r2.state, {h}, prune);
+    const Step* undef = step_of(p, Op::VmUndefine);
+    const Step* del = step_of(p, Op::VolumeDelete);
+    ASSERT_TRUE(undef && del) << plan_to_json(p);
+    EXPECT_EQ(del->name, "imgs/web-cidata.iso");
+    EXPECT_NE(std::find(del->deps.begin(), del->deps.end(), undef->id), del->deps.end());
+    int deletes = 0;
+    for (const auto& s : p.steps) deletes += s.op() == Op::VolumeDelete;
+    EXPECT_EQ(deletes, 1) << "web-root has a spec and stays";
+}
