@@ -446,3 +446,18 @@ TEST(CloudInitPlan, PrunedVmTakesItsSeedAlong) {
     for (const auto& s : p.steps) deletes += s.op() == Op::VolumeDelete;
     EXPECT_EQ(deletes, 1) << "web-root has a spec and stays";
 }
+
+// Spec files naming a user_data_file or user_data_env are always parsed again: the content
+// they reference lives outside them and may have changed since the last load.
+TEST(CloudInitSpec, FilesWithOutsideContentAreNeverSkipped) {
+    TempDir dir("vmr-ci-");
+    dir.write("ud.yaml", "#cloud-config\n");
+    std::string with =
+        dir.write("a/web.yaml", vm_yaml("cloud_init:\n  user_data_file: ../ud.yaml\n"));
+    std::string without = dir.write("b/web.yaml", vm_yaml("cloud_init:\n  user_data: x\n"));
+    auto always = [](const std::vector<SpecFile>&) { return true; };
+    EXPECT_TRUE(load_spec_files({without}, always).skipped);
+    auto r = load_spec_files({with}, always);
+    EXPECT_FALSE(r.skipped);
+    EXPECT_FALSE(r.diags.has_errors()) << all(r);
+}
