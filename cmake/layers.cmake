@@ -34,7 +34,8 @@ set(VMR_LAYER_DEPS_cli             PRIVATE applier import planner hypervisor ima
 
 # Which layer owns each public header include/virtumancer/<name>.hpp (the include check
 # refuses a header that is not listed here).
-set(VMR_HEADERS_util diag actor hash xml_string interrupt parallel parse_int)
+set(VMR_HEADERS_util diag actor hash xml_string interrupt parallel parse_int iso9660
+                      cloud_init)
 set(VMR_HEADERS_model model descriptors xml_codec coverage)
 set(VMR_HEADERS_spec spec)
 set(VMR_HEADERS_store database store migrations sql access_store)

@@ -4,7 +4,7 @@ set -euo pipefail
 PKGS=(build-essential cmake ninja-build pkg-config git libvirt-dev libyaml-dev libsqlite3-dev
       libsqlitecpp-dev libpugixml-dev libcli11-dev libspdlog-dev libfmt-dev libgtest-dev
       nlohmann-json3-dev sqlite3 libpq-dev
-      libcurl4-openssl-dev libssl-dev   # volumes from an image: http(s) downloads, sha256/sha512
+      libcurl4-openssl-dev libssl-dev   # http(s) downloads of images; libcrypto: sha256/sha512 of images and cloud-init seeds
       clang libclang-rt-14-dev   # the libFuzzer targets (scripts/fuzz.sh): clang + its runtime
       dpkg-dev file man-db bash-completion zsh)  # scripts/package.sh (cpack, dpkg-shlibdeps) and its tests
 missing=()

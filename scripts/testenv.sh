@@ -19,7 +19,8 @@ set -euo pipefail
 
 URI=qemu:///system
 PKGS=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
-      iptables dnsmasq-base swtpm swtpm-tools ovmf postgresql-15)
+      iptables dnsmasq-base swtpm swtpm-tools ovmf postgresql-15
+      xorriso)  # checks the cloud-init seed images (tests/unit/iso9660_test.cpp)
 LIBDIR=/usr/lib/x86_64-linux-gnu/libvirt
 LOG=/var/log/libvirt/libvirtd.log
 MARK="# written by scripts/testenv.sh"

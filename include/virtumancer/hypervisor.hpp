@@ -134,6 +134,10 @@ class Hypervisor {
     // The volume's current capacity in bytes (virStorageVolGetInfo). Not pure; the default
     // throws Error.
     virtual unsigned long long volume_capacity(const std::string& pool, const std::string& name);
+    // The same with the whole content in memory (a cloud-init seed image): upload_volume over
+    // a reader of `bytes`.
+    void upload_volume_bytes(const std::string& pool, const std::string& name,
+                             const std::string& bytes);
 
     // Networks
     virtual void define_network(const std::string& xml, bool start, bool autostart) = 0;

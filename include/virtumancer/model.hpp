@@ -103,6 +103,21 @@ struct HostSpec {
     SourceRef src;
 };
 
+// A VM's cloud-init NoCloud seed (`cloud_init:`), as the database keeps it. The content of
+// user_data_file and user_data_env is never kept: only the reference and `hash`, the content
+// hash of the seed made from it at load; the applier reads it again and refuses a different one.
+struct CloudInitSpec {
+    bool enabled = false;
+    std::string user_data;      // inline user_data (stored: not for secrets)
+    std::string user_data_file; // user_data_file, absolute ("" none)
+    std::string user_data_env;  // user_data_env: the variable's name ("" none)
+    std::string meta_data;      // meta-data as the seed has it (instance-id, local-hostname added)
+    std::string network_config; // network-config as the seed has it (YAML text)
+    bool has_network_config = false;
+    std::string hash; // cloud_init_hash() of the seed's files ("sha256:HEX")
+    bool operator==(const CloudInitSpec&) const = default;
+};
+
 // Settings of a VM that are not part of libvirt's XML.
 struct VmSettings {
     std::string state = "running"; // running | shutoff | paused
@@ -112,6 +127,7 @@ struct VmSettings {
     std::string restart_policy = "never"; // never | allowed
     int shutdown_timeout = 60;            // seconds of ACPI shutdown before giving up
     bool force_stop = false;              // destroy after the timeout
+    CloudInitSpec cloud_init;             // cloud_init: (enabled false: none)
 };
 
 struct SnapshotSpec {

@@ -85,6 +85,18 @@ struct VolumeResize {
 struct VolumeDelete {
     std::string pool, volume;
 };
+// A VM's cloud-init seed: the applier builds the image (reading user_data_file or
+// user_data_env at apply time: never part of the plan), checks its content hash against the
+// one loaded, and (re)creates the raw volume `pool`/`volume` with it (virStorageVolUpload).
+struct VolumeCloudInitSeed {
+    std::string pool, volume, vm;
+    std::string user_data; // inline user_data only ("" with a file or variable)
+    std::string user_data_file, user_data_env;
+    std::string meta_data, network_config;
+    bool has_network_config = false;
+    std::string hash;    // cloud_init_hash() of the files, as loaded
+    bool exists = false; // the volume exists (deleted first)
+};
 struct NetworkDefine {
     std::string xml;
     bool start = false, autostart = false;
@@ -142,6 +154,7 @@ enum class Op {
     SnapshotCreate,
     SnapshotSetDescription,
     SnapshotDelete,
+    VolumeCloudInitSeed,
 };
 
 using StepPayload =
@@ -150,9 +163,9 @@ using StepPayload =
                  VmSuspend, VmResume, PoolDefine, PoolStart, PoolAutostart, PoolUndefine,
                  VolumeCreate, VolumeResize, VolumeDelete, NetworkDefine, NetworkStart,
                  NetworkAutostart, NetworkUpdate, NetworkUndefine, SnapshotCreate,
-                 SnapshotSetDescription, SnapshotDelete>;
+                 SnapshotSetDescription, SnapshotDelete, VolumeCloudInitSeed>;
 
-static_assert(std::variant_size_v<StepPayload> == static_cast<size_t>(Op::SnapshotDelete) + 1,
+static_assert(std::variant_size_v<StepPayload> == static_cast<size_t>(Op::VolumeCloudInitSeed) + 1,
               "one payload per Op, in the same order");
 
 // The op's name in plans, tasks and audit entries ("vm.set_memory"); op_from_name is its inverse.

@@ -19,6 +19,9 @@ struct OwnerMarker {
     std::string hash;     // spec content hash
     std::string revision; // load revision
     std::string db;       // owner id of the database that defined it ("" in older markers)
+    // Content hash of the cloud-init seed the domain was defined with ("" none): a different
+    // one in the spec plans a new seed.
+    std::string cloud_init = {};
     bool present() const { return !spec.empty(); }
     // Defined from another virtumancer database (markers without a db id count as ours).
     bool foreign_to(const std::string& owner_id) const {

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "applier_internal.hpp"
+#include "virtumancer/cloud_init.hpp"
 #include "virtumancer/diag.hpp"
 #include "virtumancer/interrupt.hpp"
 #include "virtumancer/usage.hpp"
@@ -89,6 +90,44 @@ std::string read_password_file(const std::string& path) {
         throw Error("the graphics password file " + path + " is empty",
                     "write the password into it");
     return v;
+}
+
+// The seed's files: user-data read now from its file or variable (never kept), checked against
+// the content hash loaded into the database.
+CloudInitFiles seed_files(const VolumeCloudInitSeed& a) {
+    CloudInitFiles f;
+    f.meta_data = a.meta_data;
+    f.network_config = a.network_config;
+    f.has_network_config = a.has_network_config;
+    std::string from = "inline user_data";
+    if (!a.user_data_file.empty()) {
+        from = "user_data_file " + a.user_data_file;
+        std::ifstream in(a.user_data_file, std::ios::binary);
+        if (!in)
+            throw Error("cannot read the cloud-init user_data_file " + a.user_data_file +
+                            " of VM " + a.vm,
+                        "create it (readable by the user running virtumancer) or fix "
+                        "user_data_file, then load the specs again");
+        std::ostringstream os;
+        os << in.rdbuf();
+        f.user_data = os.str();
+    } else if (!a.user_data_env.empty()) {
+        from = "environment variable " + a.user_data_env + " (user_data_env)";
+        const char* e = std::getenv(a.user_data_env.c_str());
+        if (!e)
+            throw Error("the environment variable " + a.user_data_env +
+                            " (cloud-init user_data_env of VM " + a.vm + ") is not set",
+                        "export " + a.user_data_env + " with the value it had at load, then apply");
+        f.user_data = e;
+    } else {
+        f.user_data = a.user_data;
+    }
+    if (cloud_init_hash(f) != a.hash)
+        throw Error("the cloud-init content of VM " + a.vm + " is not what was loaded: " + from +
+                        " changed since load; no seed was written",
+                    "load the specs again (virtumancer load, or plan/apply with the spec files) "
+                    "so the new content is planned, or restore the old content");
+    return f;
 }
 
 } // namespace
@@ -215,6 +254,26 @@ struct RunStep {
         hv.set_snapshot_description(a.domain, a.snapshot, a.description);
     }
     void operator()(const SnapshotDelete& a) const { hv.delete_snapshot(a.domain, a.snapshot); }
+    // A new seed: built, its hash checked, then the volume (re)created with its exact size and
+    // the image uploaded. The old seed is deleted only once the new image is built.
+    void operator()(const VolumeCloudInitSeed& a) const {
+        std::string image = cloud_init_seed_image(seed_files(a));
+        if (a.exists) {
+            progress(0, "deleting the old seed");
+            hv.delete_volume(a.pool, a.volume);
+        }
+        progress(0, "creating the seed volume (" + std::to_string(image.size()) + " bytes)");
+        pugi::xml_document doc;
+        auto vol = doc.append_child("volume");
+        vol.append_child("name").text() = a.volume.c_str();
+        auto cap = vol.append_child("capacity");
+        cap.append_attribute("unit") = "bytes";
+        cap.text() = std::to_string(image.size()).c_str();
+        vol.append_child("target").append_child("format").append_attribute("type") = "raw";
+        hv.create_volume(a.pool, xml_document_string(doc));
+        progress(0, "uploading the seed");
+        hv.upload_volume_bytes(a.pool, a.volume, image);
+    }
 };
 
 } // namespace

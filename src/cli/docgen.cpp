@@ -190,6 +190,10 @@ When set, plan and apply print without colour (they use colour only on a termina
 .TP
 Variables named by \fBpassword_env\fR in a spec
 Hold the passwords of graphics devices; read at apply time and never stored.
+.TP
+Variables named by \fBuser_data_env\fR in a spec
+Hold a VM's cloud\-init user\-data; read at load (for its content hash) and at apply (to build
+the seed), never stored.
 )";
 
 constexpr const char* kFiles = R"(.TP

@@ -1,6 +1,7 @@
 // Every change the adapter makes: one libvirt call each, errors naming the object.
 // Object handles are held in locals until after lv::fail(): freeing one (a libvirt API call)
 // resets the thread's last error, and the message would be lost.
+#include <algorithm>
 #include <pugixml.hpp>
 
 #include "libvirt_hypervisor.hpp"

@@ -1,4 +1,7 @@
 // Look-ups in an ObservedHost, and the defaults of optional Hypervisor operations.
+#include <algorithm>
+#include <cstring>
+
 #include "virtumancer/diag.hpp"
 #include "virtumancer/hypervisor.hpp"
 
@@ -90,6 +93,17 @@ unsigned long long Hypervisor::volume_capacity(const std::string& pool, const st
     throw Error("cannot read the capacity of volume '" + pool + "/" + name + "' on " + uri() +
                     ": not supported by this hypervisor adapter",
                 "use a libvirt connection (qemu:///system or qemu+ssh://...) for this host");
+}
+
+void Hypervisor::upload_volume_bytes(const std::string& pool, const std::string& name,
+                                     const std::string& bytes) {
+    size_t off = 0;
+    upload_volume(pool, name, bytes.size(), [&](char* buf, size_t size) {
+        size_t n = std::min(size, bytes.size() - off);
+        std::memcpy(buf, bytes.data() + off, n);
+        off += n;
+        return n;
+    });
 }
 
 void Hypervisor::rename_domain(const std::string& name, const std::string& new_name) {

@@ -620,6 +620,8 @@ void render_into(pugi::xml_node parent, const Object& obj, const OwnerMarker* ma
         own.append_attribute("hash") = marker->hash.c_str();
         if (!marker->revision.empty()) own.append_attribute("revision") = marker->revision.c_str();
         if (!marker->db.empty()) own.append_attribute("db") = marker->db.c_str();
+        if (!marker->cloud_init.empty())
+            own.append_attribute("cloud-init") = marker->cloud_init.c_str();
     }
     if (!obj.children.empty()) {
         const Path& cp = split_path(kind.container);
@@ -736,6 +738,7 @@ Object parse_xml(std::string_view xml, const KindDesc& kind, OwnerMarker* marker
                     marker->hash = ch.attribute("hash").value();
                     marker->revision = ch.attribute("revision").value();
                     marker->db = ch.attribute("db").value();
+                    marker->cloud_init = ch.attribute("cloud-init").value();
                 }
                 md.remove_child(ch);
             }

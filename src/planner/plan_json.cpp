@@ -46,14 +46,21 @@ std::vector<FieldDiff> diffs_from(const json& arr) {
 
 // The one table of op names (Op order): plans, tasks and audit entries use these.
 constexpr const char* kOpNames[] = {
-    "vm.define",       "vm.start",         "vm.shutdown",      "vm.destroy",
-    "vm.undefine",     "vm.attach_device", "vm.detach_device", "vm.update_device",
-    "vm.set_vcpus",    "vm.set_memory",    "vm.rename",        "vm.autostart",
-    "vm.suspend",      "vm.resume",        "pool.define",      "pool.start",
-    "pool.autostart",  "pool.undefine",    "volume.create",    "volume.resize",
-    "volume.delete",   "network.define",   "network.start",    "network.autostart",
-    "network.update",  "network.undefine", "snapshot.create",  "snapshot.set_description",
-    "snapshot.delete",
+    "vm.define",        "vm.start",
+    "vm.shutdown",      "vm.destroy",
+    "vm.undefine",      "vm.attach_device",
+    "vm.detach_device", "vm.update_device",
+    "vm.set_vcpus",     "vm.set_memory",
+    "vm.rename",        "vm.autostart",
+    "vm.suspend",       "vm.resume",
+    "pool.define",      "pool.start",
+    "pool.autostart",   "pool.undefine",
+    "volume.create",    "volume.resize",
+    "volume.delete",    "network.define",
+    "network.start",    "network.autostart",
+    "network.update",   "network.undefine",
+    "snapshot.create",  "snapshot.set_description",
+    "snapshot.delete",  "volume.cloud_init_seed",
 };
 static_assert(std::size(kOpNames) == std::variant_size_v<StepPayload>, "one name per Op");
 
@@ -138,6 +145,20 @@ struct ArgsJson {
     }
     json operator()(const SnapshotDelete& v) const {
         return {{"domain", v.domain}, {"snapshot", v.snapshot}};
+    }
+
+    // The references of user_data_file / user_data_env, never their content.
+    json operator()(const VolumeCloudInitSeed& v) const {
+        json j = {{"pool", v.pool},           {"volume", v.volume}, {"vm", v.vm},
+                  {"meta_data", v.meta_data}, {"hash", v.hash},     {"exists", v.exists}};
+        if (!v.user_data_file.empty())
+            j["user_data_file"] = v.user_data_file;
+        else if (!v.user_data_env.empty())
+            j["user_data_env"] = v.user_data_env;
+        else
+            j["user_data"] = v.user_data;
+        if (v.has_network_config) j["network_config"] = v.network_config;
+        return j;
     }
 
     static json with_passwords(json args, const std::vector<GraphicsPassword>& pw) {
@@ -392,6 +413,21 @@ StepPayload payload_from(Op op, const json& a, const std::string& xml, const std
                                       text(a, "description")};
     case Op::SnapshotDelete:
         return SnapshotDelete{text(a, "domain"), text(a, "snapshot")};
+    case Op::VolumeCloudInitSeed: {
+        VolumeCloudInitSeed v;
+        v.pool = text(a, "pool");
+        v.volume = text(a, "volume");
+        v.vm = text(a, "vm");
+        v.user_data = a.value("user_data", "");
+        v.user_data_file = a.value("user_data_file", "");
+        v.user_data_env = a.value("user_data_env", "");
+        v.meta_data = text(a, "meta_data");
+        v.has_network_config = a.contains("network_config");
+        v.network_config = a.value("network_config", "");
+        v.hash = text(a, "hash");
+        v.exists = flag(a, "exists");
+        return v;
+    }
     }
     throw Error("saved plan: `" + where + "` belongs to an unknown operation",
                 "create it again with `virtumancer plan --out FILE`");

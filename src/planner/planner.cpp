@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "compare.hpp"
+#include "virtumancer/cloud_init.hpp"
 #include "virtumancer/hash.hpp"
 #include "virtumancer/parallel.hpp"
 #include "virtumancer/parse_int.hpp"
@@ -264,6 +265,9 @@ struct HostPlan {
     std::optional<Usage> usage = std::nullopt; // built on first use (it parses every domain)
     // VMs with a spec whose domain could not be planned (its config does not parse).
     std::set<std::string> unplanned_vms = {};
+    // Seed volumes ("pool/volume") of VMs whose spec dropped cloud_init: pruned like volumes
+    // whose spec was removed.
+    std::vector<std::string> seeds_unused = {};
 
     // Who uses what on the host as observed (after planned renames, when `obs` is swapped
     // before the first call).
@@ -782,6 +786,126 @@ std::optional<OwnerMarker> marker_of(const std::string& host, const ObservedDoma
     return m;
 }
 
+// ---- cloud-init seeds (`cloud_init:`) ----
+// A VM's seed is the volume <vm>-cidata.iso in the pool of its first disk, attached as a
+// read-only cdrom (added to the desired VM by with_seed_cdroms before anything compares it).
+// The content hash it was made from is kept in the domain's owner marker; another hash in the
+// spec, or a missing volume, plans a new seed (next-boot: cloud-init reads it at boot).
+
+std::string seed_pool(const Object& vm) {
+    for (const auto& ch : vm.children)
+        if (ch.kind && ch.kind->kind == "disk") return ch.get("pool");
+    return "";
+}
+
+// A bus the machine type has: q35 has SATA (AHCI), pc/i440fx has IDE; other machines SCSI.
+std::string seed_bus(const Object& vm) {
+    std::string machine = vm.get("machine"), arch = vm.get("arch");
+    bool x86 = arch.empty() || arch == "x86_64" || arch == "i686";
+    if (machine.find("q35") != std::string::npos) return "sata";
+    if (x86 && (machine.empty() || machine == "pc" || machine.rfind("pc-", 0) == 0 ||
+                machine.find("i440fx") != std::string::npos))
+        return "ide";
+    return "scsi";
+}
+
+// The first target name free among the VM's disks (IDE: the secondary master hdc first).
+std::string seed_target(const Object& vm, const std::string& bus) {
+    std::set<std::string> used;
+    for (const auto& ch : vm.children)
+        if (ch.kind && ch.kind->kind == "disk") used.insert(ch.get("target"));
+    if (bus == "ide") {
+        for (const char* t : {"hdc", "hdd", "hdb", "hda"})
+            if (!used.count(t)) return t;
+        return "hdd";
+    }
+    for (char c = 'a'; c <= 'z'; ++c)
+        if (!used.count(std::string("sd") + c)) return std::string("sd") + c;
+    return "sdz";
+}
+
+Object seed_cdrom(const Object& vm, const std::string& pool) {
+    Object d;
+    d.kind = device_kind_by_element("disk");
+    std::string bus = seed_bus(vm);
+    d.fields["type"] = "volume";
+    d.fields["device"] = "cdrom";
+    d.fields["driver_name"] = "qemu";
+    d.fields["format"] = "raw";
+    d.fields["pool"] = pool;
+    d.fields["volume"] = cloud_init_volume_name(vm.name());
+    d.fields["target"] = seed_target(vm, bus);
+    d.fields["bus"] = bus;
+    d.fields["readonly"] = "yes";
+    return d;
+}
+
+// The desired state with each seeded VM's cdrom among its disks (after its last disk); nullopt
+// when no VM has cloud_init (nothing copied).
+std::optional<DesiredState> with_seed_cdroms(const DesiredState& d) {
+    if (std::none_of(d.vms.begin(), d.vms.end(),
+                     [](const Spec& vm) { return vm.vm.cloud_init.enabled; }))
+        return std::nullopt;
+    DesiredState out = d;
+    for (auto& vm : out.vms) {
+        if (!vm.vm.cloud_init.enabled) continue;
+        std::string pool = seed_pool(vm.obj);
+        if (pool.empty()) continue; // refused at load
+        Object cd = seed_cdrom(vm.obj, pool);
+        auto& ch = vm.obj.children;
+        auto last_disk = std::find_if(ch.rbegin(), ch.rend(), [](const Object& o) {
+            return o.kind && o.kind->kind == "disk";
+        });
+        ch.insert(last_disk.base(), std::move(cd));
+    }
+    return out;
+}
+
+std::string short_hash(const std::string& h) {
+    auto colon = h.find(':');
+    std::string hex = colon == std::string::npos ? h : h.substr(colon + 1);
+    return hex.substr(0, 12);
+}
+
+bool volume_exists(const ObservedHost& obs, const std::string& pool, const std::string& vol) {
+    if (const ObservedPool* op = obs.pool(pool))
+        for (const auto& v : op->volumes)
+            if (v.name == vol) return true;
+    return false;
+}
+
+// Plans a new seed when the domain's marker has another content hash (`seen`; "" none) or the
+// volume is missing; records its diff on `rc` (class `cls`). Returns the step (0: none).
+int plan_seed(Builder& b, const Spec& vm, HostPlan& hp, const std::string& seen, ResourceChange& rc,
+              ChangeClass cls) {
+    const CloudInitSpec& ci = vm.vm.cloud_init;
+    if (!ci.enabled) return 0;
+    std::string pool = seed_pool(vm.obj);
+    if (pool.empty()) return 0;
+    std::string vol = cloud_init_volume_name(vm.obj.name());
+    bool exists = volume_exists(*hp.obs, pool, vol);
+    if (exists && seen == ci.hash) return 0;
+    VolumeCloudInitSeed p;
+    p.pool = pool;
+    p.volume = vol;
+    p.vm = vm.obj.name();
+    if (ci.user_data_file.empty() && ci.user_data_env.empty()) p.user_data = ci.user_data;
+    p.user_data_file = ci.user_data_file;
+    p.user_data_env = ci.user_data_env;
+    p.meta_data = ci.meta_data;
+    p.network_config = ci.network_config;
+    p.has_network_config = ci.has_network_config;
+    p.hash = ci.hash;
+    p.exists = exists;
+    std::string key = pool + "/" + vol;
+    int id = b.add(std::move(p), rc.host, "volume", key, {hp.pool_ready[pool]}, rc.address());
+    hp.volume_ready[key] = id;
+    std::string before = seen.empty() ? "" : short_hash(seen);
+    if (!seen.empty() && seen == ci.hash) before += " (seed volume missing)";
+    rc.diffs.push_back({"cloud_init", before, short_hash(ci.hash), cls});
+    return id;
+}
+
 // plan_vm's stages. A VM that does not exist yet: define it, then autostart and power.
 void plan_new_vm(Builder& b, const Spec& vm, HostPlan& hp, const OwnerMarker& marker,
                  ResourceChange rc) {
@@ -795,6 +919,7 @@ void plan_new_vm(Builder& b, const Spec& vm, HostPlan& hp, const OwnerMarker& ma
     }
     for (auto& p : match_devices(vm.obj, Object{&domain_kind(), {}, {}, {}}))
         rc.diffs.push_back({p.label, "", "(added)", ChangeClass::Live});
+    plan_seed(b, vm, hp, "", rc, ChangeClass::Live);
     int last = b.add(VmDefine{render_xml(vm.obj, &marker), {}}, rc.host, "vm", name,
                      vm_deps(vm.obj, hp), rc.address());
     if (vm.vm.autostart) last = b.add(VmAutostart{true}, rc.host, "vm", name, {last}, rc.address());
@@ -1015,6 +1140,7 @@ void plan_vm(Builder& b, const DesiredState& d, const Spec& vm, HostPlan& hp,
     const ObservedDomain* od = hp.obs->domain(name);
     OwnerMarker marker{owner_address(hp.host->name, name), vm.content_hash, opts.revision,
                        d.owner_id};
+    if (vm.vm.cloud_init.enabled) marker.cloud_init = vm.vm.cloud_init.hash;
     if (!od) return plan_new_vm(b, vm, hp, marker, std::move(rc));
     ExistingVm ev = existing_vm(vm, *od, d.owner_id, pre);
     if (!ev.parse_error.empty()) {
@@ -1045,6 +1171,15 @@ void plan_vm(Builder& b, const DesiredState& d, const Spec& vm, HostPlan& hp,
     const bool running = is_running(od->state);
     const bool adopt = !ev.seen.present();
     reclassify(rc.diffs, vm, ev, running);
+    const bool new_seed = plan_seed(b, vm, hp, ev.seen.cloud_init, rc, ChangeClass::NextBoot) != 0;
+    // cloud_init dropped: its seed is unused. The marker keeps naming it while the volume
+    // exists, so a later --prune still knows the volume is this VM's seed.
+    if (!vm.vm.cloud_init.enabled && !ev.seen.cloud_init.empty())
+        for (const auto& op : hp.obs->pools)
+            if (volume_exists(*hp.obs, op.name, cloud_init_volume_name(name))) {
+                hp.seeds_unused.push_back(op.name + "/" + cloud_init_volume_name(name));
+                marker.cloud_init = ev.seen.cloud_init;
+            }
     const bool stays_running = running && desired_power(vm) != "shutoff";
     PendingDiffs pending = pending_diffs(rc.diffs, ev, stays_running);
     // No live calls when restarting (a live call could even fail, e.g. more vCPUs than the
@@ -1064,6 +1199,9 @@ void plan_vm(Builder& b, const DesiredState& d, const Spec& vm, HostPlan& hp,
     if (adopt)
         rc.note = (rc.note.empty() ? "" : rc.note + "; ") +
                   "adopts an existing domain (stamps virtumancer's ownership marker)";
+    if (new_seed && running && !will_restart)
+        rc.note = (rc.note.empty() ? "" : rc.note + "; ") +
+                  "a new cloud-init seed: the guest reads it at its next boot";
     if (vm.vm.autostart != od->autostart) {
         rc.diffs.push_back({"autostart", od->autostart ? "yes" : "no",
                             vm.vm.autostart ? "yes" : "no", ChangeClass::Live});
@@ -1211,6 +1349,13 @@ Usage projected_usage(Usage u, const Plan& plan, const std::string& host) {
             u.remove_volume(del.pool, s.name.substr(s.name.find('/') + 1));
             break;
         }
+        case Op::VolumeCloudInitSeed: {
+            const auto& seed = std::get<VolumeCloudInitSeed>(s.payload);
+            std::string dir = u.pool_path(seed.pool);
+            u.add_volume(seed.pool, seed.volume, dir.empty() ? "" : path_join(dir, seed.volume),
+                         "");
+            break;
+        }
         case Op::VolumeCreate: {
             const auto& create = std::get<VolumeCreate>(s.payload);
             std::string vol = s.name.substr(s.name.find('/') + 1);
@@ -1300,6 +1445,10 @@ void plan_deletions(Builder& b, const DesiredState& d, HostPlan& hp, const PlanO
             b.plan.unmanaged.push_back(host + "/vm/" + od.name);
             continue;
         }
+        if (!m->cloud_init.empty())
+            for (const auto& op : hp.obs->pools)
+                if (volume_exists(*hp.obs, op.name, cloud_init_volume_name(od.name)))
+                    p_vol.push_back(op.name + "/" + cloud_init_volume_name(od.name));
         if (!opts.prune) {
             kept("vm", od.name);
             continue;
@@ -1317,6 +1466,8 @@ void plan_deletions(Builder& b, const DesiredState& d, HostPlan& hp, const PlanO
         b.plan.changes.push_back(rc);
     }
 
+    // Seeds of VMs whose spec dropped cloud_init.
+    p_vol.insert(p_vol.end(), hp.seeds_unused.begin(), hp.seeds_unused.end());
     // What exists of the removed volumes, pools and networks.
     auto split = [](const std::string& key) {
         auto slash = key.find('/');
@@ -1542,6 +1693,8 @@ bool step_changes(const Step& s, const std::string& device, const std::string& f
         return field.find(".dhcp_") != std::string::npos;
     case Op::VmRename:
         return field == "name";
+    case Op::VolumeCloudInitSeed:
+        return field == "cloud_init";
     case Op::VmAttachDevice:
     case Op::VmDetachDevice:
     case Op::VmUpdateDevice:
@@ -1734,7 +1887,13 @@ std::string snapshot_address_name(const SnapshotSpec& snapshot) {
 
 std::string desired_domain_xml(const Spec& vm, const std::string& revision) {
     OwnerMarker marker{owner_address(vm.host, vm.obj.name()), vm.content_hash, revision, {}};
-    return render_xml(vm.obj, &marker);
+    const CloudInitSpec& ci = vm.vm.cloud_init;
+    std::string pool = seed_pool(vm.obj);
+    if (!ci.enabled || pool.empty()) return render_xml(vm.obj, &marker);
+    marker.cloud_init = ci.hash; // with its seed's cdrom, as apply defines it
+    DesiredState one;
+    one.vms.push_back(vm);
+    return render_xml(with_seed_cdroms(one)->vms[0].obj, &marker);
 }
 
 std::map<std::string, std::string> fingerprints(const std::vector<ObservedHost>& observed) {
@@ -1757,8 +1916,29 @@ std::map<std::string, std::string> fingerprints(const std::vector<ObservedHost>&
     return out;
 }
 
+namespace {
+Plan make_plan_seeded(const DesiredState& desired, const std::vector<ObservedHost>& observed,
+                      const PlanOptions& opts);
+std::vector<DriftItem> detect_drift_seeded(const DesiredState& desired,
+                                           const std::vector<ObservedHost>& observed);
+} // namespace
+
+// The desired state compared is the specs' with each VM's cloud-init seed cdrom.
 Plan make_plan(const DesiredState& desired, const std::vector<ObservedHost>& observed,
                const PlanOptions& opts) {
+    if (auto seeded = with_seed_cdroms(desired)) return make_plan_seeded(*seeded, observed, opts);
+    return make_plan_seeded(desired, observed, opts);
+}
+
+std::vector<DriftItem> detect_drift(const DesiredState& desired,
+                                    const std::vector<ObservedHost>& observed) {
+    if (auto seeded = with_seed_cdroms(desired)) return detect_drift_seeded(*seeded, observed);
+    return detect_drift_seeded(desired, observed);
+}
+
+namespace {
+Plan make_plan_seeded(const DesiredState& desired, const std::vector<ObservedHost>& observed,
+                      const PlanOptions& opts) {
     Builder b;
     for (const auto& h : observed) {
         if (!h.reachable) {
@@ -1858,6 +2038,7 @@ Plan make_plan(const DesiredState& desired, const std::vector<ObservedHost>& obs
     b.plan.options = {opts.prune, opts.targets, opts.restart_pending};
     return b.plan;
 }
+} // namespace
 
 std::vector<std::string> changes_without_steps(const Plan& p) {
     std::set<std::string> has_step, has_block;
@@ -1871,8 +2052,9 @@ std::vector<std::string> changes_without_steps(const Plan& p) {
     return out;
 }
 
-std::vector<DriftItem> detect_drift(const DesiredState& desired,
-                                    const std::vector<ObservedHost>& observed) {
+namespace {
+std::vector<DriftItem> detect_drift_seeded(const DesiredState& desired,
+                                           const std::vector<ObservedHost>& observed) {
     std::vector<DriftItem> out;
     for (const auto& host : desired.hosts) {
         const ObservedHost* oh = find_host(observed, host.name);
@@ -1920,6 +2102,12 @@ std::vector<DriftItem> detect_drift(const DesiredState& desired,
             if (vm.vm.autostart != od->autostart)
                 it.diffs.push_back({"autostart", od->autostart ? "yes" : "no",
                                     vm.vm.autostart ? "yes" : "no", ChangeClass::Live});
+            const CloudInitSpec& ci = vm.vm.cloud_init;
+            if (ci.enabled &&
+                (m.cloud_init != ci.hash ||
+                 !volume_exists(*oh, seed_pool(vm.obj), cloud_init_volume_name(vm.obj.name()))))
+                it.diffs.push_back({"cloud_init", short_hash(m.cloud_init), short_hash(ci.hash),
+                                    ChangeClass::NextBoot});
             // Pending: the running VM differs where its config matches the spec (a VM that
             // should be shut off starts with its config: nothing pending then).
             if (pre.has_run && want != "shutoff") {
@@ -2008,5 +2196,6 @@ std::vector<DriftItem> detect_drift(const DesiredState& desired,
     }
     return out;
 }
+} // namespace
 
 } // namespace virtumancer

@@ -467,6 +467,7 @@ struct Checker {
                         "|restart=" + v.restart_policy +
                         "|timeout=" + std::to_string(v.shutdown_timeout) +
                         "|force=" + std::to_string(v.force_stop);
+                if (v.cloud_init.enabled) text += "|cloud_init=" + v.cloud_init.hash;
             }
             s.content_hash = sha256_hex(text);
         };

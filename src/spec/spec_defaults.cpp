@@ -123,6 +123,12 @@ const std::vector<SpecKey>& vm_setting_keys() {
          "seconds of ACPI shutdown before giving up",
          IntRange{0, 86400}},
         {"force_stop", "boolean", {}, "false", "destroy the VM when shutdown times out"},
+        {"cloud_init",
+         "object",
+         {},
+         "",
+         "a cloud-init NoCloud seed (user_data, user_data_file or user_data_env, meta_data, "
+         "network_config; see `cloud_init` below), attached as a read-only cdrom"},
         {"xml",
          "string",
          {},

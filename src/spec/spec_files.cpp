@@ -178,7 +178,13 @@ SpecLoadResult load_spec_files(const std::vector<std::string>& paths_in,
         files.push_back({path, spec::sha256_hex(text), text.size()});
         texts.push_back(std::move(text));
     }
-    if (skip_if && !diags.has_errors() && skip_if(files)) {
+    // A cloud_init user_data_file / user_data_env holds content outside these files, which
+    // may have changed since the last load: such files are always loaded again.
+    bool outside = std::any_of(texts.begin(), texts.end(), [](const std::string& t) {
+        return t.find("user_data_file") != std::string::npos ||
+               t.find("user_data_env") != std::string::npos;
+    });
+    if (skip_if && !outside && !diags.has_errors() && skip_if(files)) {
         SpecLoadResult r;
         r.files = std::move(files);
         r.skipped = true;

@@ -110,6 +110,14 @@ struct SpecKey {
     std::optional<IntRange> range{}; // accepted values of an integer setting
 };
 const std::vector<SpecKey>& vm_setting_keys();
+// The keys of a VM's `cloud_init:` mapping (spec_cloud_init.cpp).
+const std::vector<SpecKey>& cloud_init_keys();
+// Reads a VM's `cloud_init:` into `out` (enabled when it is valid): the seed's meta-data with
+// its defaults and the content hash; user_data_file / user_data_env are read for the hash only.
+void load_cloud_init(const std::string& file, Diagnostics& diags, const YNode& node,
+                     const std::string& vm, const Object& obj, CloudInitSpec& out);
+// A YAML node as block-style YAML text (the same data, one canonical spelling).
+std::string cloud_init_yaml_text(const YNode& n);
 const std::vector<SpecKey>& host_keys();
 const std::vector<SpecKey>& snapshot_keys();
 

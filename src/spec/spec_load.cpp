@@ -442,9 +442,9 @@ const SpecKey& setting(const std::string& key) {
 
 void load_vm(Ctx& c, const YNode& root, Spec& s) {
     const std::vector<std::string> reserved = {
-        "kind",           "apiVersion",       "name",      "host",
-        "state",          "autostart",        "template",  "clone_of",
-        "restart_policy", "shutdown_timeout", "force_stop"};
+        "kind",           "apiVersion",       "name",       "host",
+        "state",          "autostart",        "template",   "clone_of",
+        "restart_policy", "shutdown_timeout", "force_stop", "cloud_init"};
     s.obj = load_object(c, root, domain_kind(), -1, reserved, "a VirtualMachine");
     s.obj.fields["name"] = c.name;
     require(c, root, "memory", "the VM's memory, e.g. `memory: 512MiB`");
@@ -474,6 +474,10 @@ void load_vm(Ctx& c, const YNode& root, Spec& s) {
                 "`state: shutoff`",
                 "remove `state` from the template, or set `state: shutoff`");
     if (vm.is_template) vm.state = "shutoff";
+    if (const YNode* v = root.find("cloud_init")) {
+        c.mark(-1, "cloud_init", *v);
+        load_cloud_init(c.file, c.diags, *v, c.name, s.obj, vm.cloud_init);
+    }
     // password keys on graphics are refused in load_object; check interface MAC syntax here
     for (size_t i = 0; i < s.obj.children.size(); ++i) {
         const Object& ch = s.obj.children[i];

@@ -169,6 +169,20 @@ std::string spec_json_schema() {
         json p = common_props(true);
         for (const auto& k : spec::vm_setting_keys())
             if (k.key != "xml") p[k.key] = setting_schema(k);
+        {
+            json ci = {{"type", "object"}, {"additionalProperties", false}};
+            ci["description"] = p["cloud_init"]["description"];
+            for (const auto& k : spec::cloud_init_keys()) {
+                json s = setting_schema(k);
+                if (k.key == "meta_data") s["type"] = "object";
+                if (k.key == "network_config") {
+                    s.erase("type");
+                    s["type"] = {"object", "string"};
+                }
+                ci["properties"][k.key] = s;
+            }
+            p["cloud_init"] = ci;
+        }
         add("VirtualMachine",
             object_schema(domain_kind(), defs, p, {"kind", "name", "host", "memory", "vcpus"}));
     }
@@ -284,6 +298,13 @@ std::string reference_markdown() {
     os << "### VirtualMachine\n\nKeys: `kind`, `name`, `host`, the settings below, the domain "
           "keys, and the device lists.\n\n#### Settings (not part of libvirt's XML)\n\n";
     keys_table(os, vm_setting_keys());
+    os << "#### `cloud_init`\n\nA NoCloud seed: an ISO 9660 image labelled `cidata` (Rock Ridge "
+          "and "
+          "Joliet names `user-data`, `meta-data`, `network-config`) uploaded as the volume "
+          "`<vm>-cidata.iso` into the pool of the VM's first disk and attached as a read-only "
+          "cdrom (sata on q35, ide on pc). At most one of `user_data`, `user_data_file`, "
+          "`user_data_env`. A change of the seed's content is a next-boot change.\n\n";
+    keys_table(os, cloud_init_keys());
     os << "#### Domain keys\n\n";
     kind_table(os, domain_kind());
     for (const auto* ck : child_kinds(domain_kind())) {

@@ -1,5 +1,6 @@
 // Store::load_desired: the canonical tables -> DesiredState. Each table is read once and
 // grouped in memory (no query per VM), so loading scales with the number of rows.
+#include <nlohmann/json.hpp>
 #include <set>
 #include <unordered_map>
 
@@ -32,6 +33,22 @@ HostSpec host_from_row(sql::Statement& q) {
     h.src.file = q.getColumn(3).getString();
     h.src.line = q.getColumn(4).getInt();
     return h;
+}
+
+// A VM's cloud_init column (store_save.cpp writes it).
+CloudInitSpec cloud_init_of(const std::string& text) {
+    CloudInitSpec ci;
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (!j.is_object()) return ci;
+    ci.enabled = true;
+    ci.user_data = j.value("user_data", "");
+    ci.user_data_file = j.value("user_data_file", "");
+    ci.user_data_env = j.value("user_data_env", "");
+    ci.meta_data = j.value("meta_data", "");
+    ci.has_network_config = j.contains("network_config");
+    ci.network_config = j.value("network_config", "");
+    ci.hash = j.value("hash", "");
+    return ci;
 }
 
 std::vector<Value> read_values(sql::Statement& q, int from, size_t n) {
@@ -220,7 +237,7 @@ class Loader {
         auto& q = sql_.stmt(
             "SELECT id, host_id, spec_file, spec_line, spec_hash, pending_delete, props_json, "
             "desired_state, autostart, is_template, clone_of, restart_policy, shutdown_timeout, "
-            "force_stop" +
+            "force_stop, cloud_init_json" +
             join_cols(cols, "") + " FROM virtual_machines ORDER BY id");
         while (q.executeStep()) {
             int64_t id = q.getColumn(0).getInt64();
@@ -232,7 +249,7 @@ class Loader {
                 auto it = rows.find(id);
                 if (it != rows.end()) sv[table] = std::move(it->second);
             }
-            decode(l, read_values(q, 14, cols.size()), sv, q.getColumn(6).getString(), &s.obj);
+            decode(l, read_values(q, 15, cols.size()), sv, q.getColumn(6).getString(), &s.obj);
             vms_[id] = {s.host, s.obj.name()};
             if (q.getColumn(5).getInt()) {
                 note_pending(s.host, "vm", s.obj.name());
@@ -248,6 +265,8 @@ class Loader {
             s.vm.restart_policy = q.getColumn(11).getString();
             s.vm.shutdown_timeout = q.getColumn(12).getInt();
             s.vm.force_stop = q.getColumn(13).getInt() != 0;
+            if (!q.getColumn(14).isNull())
+                s.vm.cloud_init = cloud_init_of(q.getColumn(14).getString());
             s.obj.extra_xml = residue(kind.table, id);
             auto d = devices.find(id);
             if (d != devices.end()) {

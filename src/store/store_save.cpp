@@ -45,6 +45,20 @@ std::string root_element(const std::string& xml) {
     return xml.substr(b + 1, e == std::string::npos ? std::string::npos : e - b - 1);
 }
 
+// A VM's cloud_init as stored (NULL: none). Never the content of user_data_file/_env.
+Value cloud_init_json(const CloudInitSpec& ci) {
+    if (!ci.enabled) return Value();
+    nlohmann::json j = {{"meta_data", ci.meta_data}, {"hash", ci.hash}};
+    if (!ci.user_data_file.empty())
+        j["user_data_file"] = ci.user_data_file;
+    else if (!ci.user_data_env.empty())
+        j["user_data_env"] = ci.user_data_env;
+    else
+        j["user_data"] = ci.user_data;
+    if (ci.has_network_config) j["network_config"] = ci.network_config;
+    return j.dump();
+}
+
 Value opt(const std::string& s) {
     return s.empty() ? Value() : Value(s);
 }
@@ -469,6 +483,7 @@ class Saver {
                 {"restart_policy", v.restart_policy},
                 {"shutdown_timeout", std::to_string(v.shutdown_timeout)},
                 {"force_stop", bool_text(v.force_stop)},
+                {"cloud_init_json", cloud_init_json(v.cloud_init)},
                 // A new or changed spec has not been applied or checked yet.
                 {"sync_status", std::string(vm_sync_status_name(VmSyncStatus::Pending))},
             };

@@ -15,8 +15,10 @@
 #include <variant>
 
 #include "fake_hypervisor.hpp"
+#include "iso_reader.hpp"
 #include "test_support.hpp"
 #include "virtumancer/applier.hpp"
+#include "virtumancer/cloud_init.hpp"
 #include "virtumancer/database.hpp"
 #include "virtumancer/descriptors.hpp"
 #include "virtumancer/spec.hpp"
@@ -80,6 +82,20 @@ class ApplierTest : public ::testing::Test {
     ApplyOptions opts_;
 };
 
+namespace {
+// A seed step with inline user-data and the hash of its content.
+VolumeCloudInitSeed seed_payload(const std::string& vm) {
+    VolumeCloudInitSeed s;
+    s.pool = "p";
+    s.volume = cloud_init_volume_name(vm);
+    s.vm = vm;
+    s.user_data = "#cloud-config\n";
+    s.meta_data = "instance-id: i1\nlocal-hostname: " + vm + "\n";
+    s.hash = cloud_init_hash({s.user_data, s.meta_data, "", false});
+    return s;
+}
+} // namespace
+
 // Every operation a plan can hold survives a saved plan (JSON and back, unchanged) and reaches
 // its own hypervisor call with its arguments.
 TEST_F(ApplierTest, EveryOpOfASavedPlanReachesItsHypervisorCall) {
@@ -121,6 +137,7 @@ TEST_F(ApplierTest, EveryOpOfASavedPlanReachesItsHypervisorCall) {
         {SnapshotSetDescription{"sd2", "s", "why"}, "sd2/s", "set_snapshot_description sd2",
          "s why"},
         {SnapshotDelete{"sd3", "s"}, "sd3/s", "delete_snapshot sd3", "s"},
+        {seed_payload("ci"), "p/ci-cidata.iso", "upload_volume p/ci-cidata.iso", ""},
     };
     ASSERT_EQ(cases.size(), std::variant_size_v<StepPayload>) << "a case for every op";
     Plan p;
@@ -798,3 +815,48 @@ TEST(GraphicsPasswords, PlanNamesTheSourceNeverTheSecret) {
 }
 
 } // namespace
+
+// A seed read from user_data_env at apply: built, its volume created with the image's size,
+// the image uploaded (it parses back with the variable's value); the saved plan holds only the
+// variable's name. A value that differs from the one loaded (another hash) writes nothing.
+TEST_F(ApplierTest, CloudInitSeedReadsTheVariableAtApplyAndRefusesOtherContent) {
+    const std::string secret = "#cloud-config\npassword: s3cr3t-marker\n";
+    ::setenv("VMR_TEST_CI_USER_DATA", secret.c_str(), 1);
+    VolumeCloudInitSeed seed = seed_payload("web");
+    seed.user_data.clear();
+    seed.user_data_env = "VMR_TEST_CI_USER_DATA";
+    seed.hash = cloud_init_hash({secret, seed.meta_data, "", false});
+    seed.exists = true;
+    Plan p;
+    p.steps.push_back(step(1, seed, "p/web-cidata.iso"));
+    std::string saved = plan_to_json(p);
+    EXPECT_EQ(saved.find("s3cr3t-marker"), std::string::npos) << saved;
+    EXPECT_NE(saved.find("VMR_TEST_CI_USER_DATA"), std::string::npos) << saved;
+    ApplyResult r = run(plan_from_json(saved));
+    ASSERT_TRUE(r.ok()) << r.steps[0].error;
+    ASSERT_TRUE(hv_.find("delete_volume p/web-cidata.iso")) << "the old seed is replaced";
+    const auto* create = hv_.find("create_volume p");
+    ASSERT_TRUE(create);
+    const std::string& img = hv_.uploaded.at("p/web-cidata.iso");
+    EXPECT_NE(create->arg.find("<capacity unit=\"bytes\">" + std::to_string(img.size())),
+              std::string::npos)
+        << create->arg;
+    auto c = testing_util::read_iso(img);
+    ASSERT_EQ(c.error, "");
+    EXPECT_EQ(c.label, "cidata");
+    EXPECT_EQ(c.rr_files.at("user-data"), secret);
+    EXPECT_EQ(c.rr_files.at("meta-data"), seed.meta_data);
+
+    // Another value than at load: the step fails before touching the host.
+    ::setenv("VMR_TEST_CI_USER_DATA", "#cloud-config\nchanged: 1\n", 1);
+    hv_.uploaded.clear();
+    size_t calls = hv_.calls().size();
+    ApplyResult r2 = run(p);
+    EXPECT_FALSE(r2.ok());
+    EXPECT_NE(r2.steps[0].error.find("changed since load"), std::string::npos) << r2.steps[0].error;
+    EXPECT_EQ(hv_.calls().size(), calls) << "nothing deleted, created or uploaded";
+    ::unsetenv("VMR_TEST_CI_USER_DATA");
+    ApplyResult r3 = run(p);
+    EXPECT_FALSE(r3.ok());
+    EXPECT_NE(r3.steps[0].error.find("is not set"), std::string::npos) << r3.steps[0].error;
+}
