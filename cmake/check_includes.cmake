@@ -16,7 +16,7 @@ include(${CMAKE_CURRENT_LIST_DIR}/layers.cmake)
 
 # Third-party headers (prefix of the include path) and the one layer that may include them.
 set(VMR_THIRD_PARTY "libvirt/=hypervisor" "SQLiteCpp/=store" "sqlite3.h=store"
-                    "libpq-fe.h=store" "yaml.h=spec" "CLI/=cli" "curl/=image" "openssl/=image")
+                    "libpq-fe.h=store" "yaml.h=spec" "CLI/=cli" "curl/=image" "openssl/=util")
 
 # header name -> layer; deps_<l>/pubdeps_<l>: the direct dependencies of <l> (all, PUBLIC only)
 foreach(l IN LISTS VMR_LAYERS)

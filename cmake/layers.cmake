@@ -25,7 +25,7 @@ set(VMR_LAYER_DEPS_hypervisor      PUBLIC hypervisor_seam       PRIVATE util)
 # (libcurl) on the machine running virtumancer. I/O of its own beside the hypervisor: the
 # planner stays pure and links neither library; the applier reaches it only through its
 # ImageSource interface, which the cli implements with this layer.
-set(VMR_LAYER_DEPS_image                                        PRIVATE util)
+set(VMR_LAYER_DEPS_image           PUBLIC util)
 set(VMR_LAYER_DEPS_planner         PUBLIC model hypervisor_seam util)
 set(VMR_LAYER_DEPS_import          PUBLIC model hypervisor_seam PRIVATE util)
 set(VMR_LAYER_DEPS_applier         PUBLIC planner hypervisor_seam store model util)
@@ -34,7 +34,7 @@ set(VMR_LAYER_DEPS_cli             PRIVATE applier import planner hypervisor ima
 
 # Which layer owns each public header include/virtumancer/<name>.hpp (the include check
 # refuses a header that is not listed here).
-set(VMR_HEADERS_util diag actor hash xml_string interrupt parallel parse_int iso9660
+set(VMR_HEADERS_util diag actor hash xml_string interrupt parallel parse_int digest iso9660
                       cloud_init)
 set(VMR_HEADERS_model model descriptors xml_codec coverage)
 set(VMR_HEADERS_spec spec)

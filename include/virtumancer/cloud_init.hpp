@@ -17,9 +17,6 @@ struct CloudInitFiles {
     bool has_network_config = false;
 };
 
-// SHA-256 of `data`, lower-case hex (OpenSSL libcrypto).
-std::string sha256_hex(std::string_view data);
-
 // The hash of a seed's content ("sha256:HEX"): what decides whether a VM's seed is current.
 std::string cloud_init_hash(const CloudInitFiles& f);
 

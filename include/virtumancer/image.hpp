@@ -1,4 +1,4 @@
-// Images for volumes filled from a `source`: digests (OpenSSL libcrypto), the image format
+// Images for volumes filled from a `source`: checksums (digests: digest.hpp), the image format
 // from its magic, the download cache on the machine running virtumancer and HTTP downloads
 // (libcurl). An I/O layer of its own (cmake/layers.cmake): the planner never links it; the
 // applier reaches it only through its ImageSource interface, which the cli implements with it.
@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "virtumancer/digest.hpp"
+
 namespace virtumancer::image {
 
 // A spec checksum "sha256:HEX" / "sha512:HEX" (hex lower-cased). std::nullopt for "";
@@ -22,25 +24,9 @@ struct Checksum {
 };
 std::optional<Checksum> parse_checksum(const std::string& spec);
 
-// An incremental digest (sha256 or sha512) of bytes given in pieces.
-class Digest {
-  public:
-    explicit Digest(const std::string& algo); // throws Error on an unknown algorithm
-    ~Digest();
-    Digest(const Digest&) = delete;
-    Digest& operator=(const Digest&) = delete;
-    void update(const void* data, size_t n);
-    // "ALGO:HEX" of everything given so far (the digest itself is not ended).
-    std::string text() const;
-    const std::string& algo() const { return algo_; }
-
-  private:
-    std::string algo_;
-    void* ctx_; // EVP_MD_CTX
-};
-std::string digest_of(const std::string& algo, std::string_view data); // "ALGO:HEX"
-// Of a whole file; throws Error when it cannot be read.
-std::string digest_of_file(const std::string& algo, const std::string& path);
+using virtumancer::Digest;
+using virtumancer::digest_of;
+using virtumancer::digest_of_file;
 
 // The format an image's first bytes show: "qcow2", "qed", "vmdk", "vdi", "vhdx", or "raw"
 // (anything else: an ISO, a disk image, a file system). `head`: at least 512 bytes when the

@@ -24,6 +24,7 @@ const char* kind_of(Op op) {
     case Op::VmAutostart:
     case Op::VmSuspend:
     case Op::VmResume:
+    case Op::VolumeCloudInitSeed: // the seed is part of its VM (regenerated, never user data)
         return "vm";
     case Op::PoolDefine:
     case Op::PoolStart:
@@ -54,6 +55,7 @@ const char* verb_of(Op op, Action a) {
     case Op::VmDefine:
     case Op::PoolDefine:
     case Op::NetworkDefine:
+    case Op::VolumeCloudInitSeed:
         return a == Action::Create ? "create" : "update";
     case Op::VmStart:
     case Op::VmResume:

@@ -155,13 +155,15 @@ std::string cloud_init_yaml_text(const YNode& n) {
 
 void load_cloud_init(const std::string& file, Diagnostics& diags, const YNode& node,
                      const std::string& vm, const Object& obj, CloudInitSpec& out) {
-    auto error = [&](const YNode& at, const std::string& msg) {
-        diags.error(file, at.line, at.col, msg);
+    auto error = [&](const YNode& at, const std::string& msg, const std::string& remedy) {
+        diags.error(file, at.line, at.col, msg, remedy);
     };
     if (node.type != YNode::Map) {
-        error(node, "`cloud_init` must be a mapping with user_data (or user_data_file or "
-                    "user_data_env), meta_data and network_config; got " +
-                        std::string(node.type == YNode::Seq ? "a list" : "a scalar"));
+        error(node,
+              "`cloud_init` must be a mapping with user_data (or user_data_file or "
+              "user_data_env), meta_data and network_config; got " +
+                  std::string(node.type == YNode::Seq ? "a list" : "a scalar"),
+              "write it as a mapping, e.g. `cloud_init:` then `  user_data: |` on the next line");
         return;
     }
     std::vector<std::string> known;
@@ -173,8 +175,8 @@ void load_cloud_init(const std::string& file, Diagnostics& diags, const YNode& n
     for (const auto& [k, v] : node.map) {
         const std::string& key = k.value;
         if (std::find(known.begin(), known.end(), key) == known.end()) {
-            error(k, "unknown key `" + key + "` in cloud_init" + did_you_mean(key, known) +
-                         "; the keys are " + join(known, ", "));
+            error(k, "unknown key `" + key + "` in cloud_init" + did_you_mean(key, known),
+                  "use one of " + join(known, ", "));
             ok = false;
             continue;
         }
@@ -187,22 +189,23 @@ void load_cloud_init(const std::string& file, Diagnostics& diags, const YNode& n
             continue;
         }
         if (source) {
-            error(k, "cloud_init has both `" + key +
-                         "` and another user-data source; give one "
-                         "of user_data, user_data_file, user_data_env");
+            error(k, "cloud_init has both `" + key + "` and another user-data source",
+                  "give only one of user_data, user_data_file, user_data_env");
             ok = false;
             continue;
         }
         source = &k;
         if (v.type != YNode::Scalar) {
-            error(v, "`" + key + "` must be " +
-                         (key == "user_data" ? std::string("text (a block scalar: `user_data: |`)")
-                          : key == "user_data_file" ? "a file path"
-                                                    : "a variable name") +
-                         ", got " +
-                         (v.type == YNode::Map   ? "a mapping"
-                          : v.type == YNode::Seq ? "a list"
-                                                 : "null"));
+            error(v,
+                  "`" + key + "` must be " +
+                      (key == "user_data" ? std::string("text (a block scalar: `user_data: |`)")
+                       : key == "user_data_file" ? "a file path"
+                                                 : "a variable name") +
+                      ", got " +
+                      (v.type == YNode::Map   ? "a mapping"
+                       : v.type == YNode::Seq ? "a list"
+                                              : "null"),
+                  "write `" + key + ":` followed by a single value");
             ok = false;
             continue;
         }
@@ -215,9 +218,10 @@ void load_cloud_init(const std::string& file, Diagnostics& diags, const YNode& n
             std::filesystem::path abs = std::filesystem::absolute(p, ec).lexically_normal();
             std::ifstream in(abs, std::ios::binary);
             if (v.value.empty() || !in || std::filesystem::is_directory(abs, ec)) {
-                error(v, "user_data_file `" + v.value + "` cannot be read (looked for " +
-                             abs.string() +
-                             "); create it, or give the path relative to this spec file");
+                error(v,
+                      "user_data_file `" + v.value + "` cannot be read (looked for " +
+                          abs.string() + ")",
+                      "create it, or give the path relative to this spec file");
                 ok = false;
                 continue;
             }
@@ -227,17 +231,18 @@ void load_cloud_init(const std::string& file, Diagnostics& diags, const YNode& n
             out.user_data_file = abs.string();
         } else { // user_data_env
             if (!valid_env_name(v.value)) {
-                error(v, "user_data_env must name an environment variable (letters, digits, "
-                         "_), got `" +
-                             excerpt(v.value, 40) + "`");
+                error(v,
+                      "user_data_env must name an environment variable (letters, digits, _), "
+                      "got `" +
+                          excerpt(v.value, 40) + "`",
+                      "write the variable's name, e.g. `user_data_env: WEB_USER_DATA`");
                 ok = false;
                 continue;
             }
             const char* val = std::getenv(v.value.c_str());
             if (!val) {
-                error(v, "environment variable " + v.value +
-                             " (user_data_env) is not set; export it before load and apply "
-                             "(its value is never stored)");
+                error(v, "environment variable " + v.value + " (user_data_env) is not set",
+                      "export it before load and apply (its value is never stored)");
                 ok = false;
                 continue;
             }
@@ -249,7 +254,8 @@ void load_cloud_init(const std::string& file, Diagnostics& diags, const YNode& n
     bool has_iid = false, has_host = false;
     if (meta && meta->type != YNode::Null) {
         if (meta->type != YNode::Map) {
-            error(*meta, "`meta_data` must be a mapping (e.g. `local-hostname: web1`)");
+            error(*meta, "`meta_data` must be a mapping",
+                  "write it as a mapping, e.g. `local-hostname: web1`");
             ok = false;
         } else {
             for (const auto& e : meta->map) {
@@ -261,7 +267,10 @@ void load_cloud_init(const std::string& file, Diagnostics& diags, const YNode& n
                         "meta_data key `" + e.first.value +
                             "` is written as is; cloud-init reads `" +
                             (e.first.value == "instance_id" ? "instance-id" : "local-hostname") +
-                            "` (with a dash)");
+                            "` (with a dash)",
+                        std::string("write `") +
+                            (e.first.value == "instance_id" ? "instance-id" : "local-hostname") +
+                            "`");
             }
             if (!meta->map.empty()) given_meta = yaml_text(*meta);
         }
@@ -274,7 +283,8 @@ void load_cloud_init(const std::string& file, Diagnostics& diags, const YNode& n
             out.network_config = net->value;
             out.has_network_config = true;
         } else {
-            error(*net, "`network_config` must be a mapping (e.g. `version: 2`) or YAML text");
+            error(*net, "`network_config` must be a mapping or YAML text",
+                  "write it as a mapping (e.g. `version: 2`) or a block scalar `|`");
             ok = false;
         }
     }
@@ -286,10 +296,11 @@ void load_cloud_init(const std::string& file, Diagnostics& diags, const YNode& n
             break;
         }
     if (!first || (!first->has("volume") && !first->has("pool"))) {
-        error(node, "cloud_init puts its seed volume in the pool of the VM's first disk, and "
-                    "this VM's first disk is " +
-                        std::string(first ? "not a volume of a pool" : "missing") +
-                        "; give the VM a first disk with `volume:` (a Volume spec)");
+        error(node,
+              "cloud_init puts its seed volume in the pool of the VM's first disk, and "
+              "this VM's first disk is " +
+                  std::string(first ? "not a volume of a pool" : "missing"),
+              "give the VM a first disk with `volume:` (a Volume spec)");
         ok = false;
     }
     if (!ok) return;

@@ -97,7 +97,7 @@ SpecLoadResult load_spec_text(const std::string& name, const std::string& text) 
     spec::Loaded loaded;
     Diagnostics diags;
     load_text(name, text, loaded, diags);
-    SpecFile f{name, spec::sha256_hex(text), text.size()};
+    SpecFile f{name, sha256_hex(text), text.size()};
     SpecLoadResult r = finish(loaded, diags, {f});
     r.files_parsed = 1;
     return r;
@@ -175,7 +175,7 @@ SpecLoadResult load_spec_files(const std::vector<std::string>& paths_in,
         std::stringstream ss;
         ss << in.rdbuf();
         std::string text = ss.str();
-        files.push_back({path, spec::sha256_hex(text), text.size()});
+        files.push_back({path, sha256_hex(text), text.size()});
         texts.push_back(std::move(text));
     }
     // A cloud_init user_data_file / user_data_env holds content outside these files, which

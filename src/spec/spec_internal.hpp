@@ -1,5 +1,6 @@
 // Internals of the spec loader shared by its translation units (not a public interface).
 #pragma once
+#include "virtumancer/digest.hpp"
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -54,7 +55,7 @@ std::vector<Doc> parse_yaml_text(const std::string& file, const std::string& tex
                                  Diagnostics& diags);
 
 // ------------------------------------------------------------------ small helpers
-std::string sha256_hex(const std::string& data);
+
 size_t edit_distance(const std::string& a, const std::string& b);
 // " (did you mean `x`?)" or "".
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);

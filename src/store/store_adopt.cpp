@@ -60,7 +60,8 @@ void Store::record_sync_status(const std::vector<SyncStatus>& statuses) {
         std::map<int64_t, std::string> status; // the last one given for a VM wins
         for (const auto& s : statuses) {
             auto it = ids.find(s.host + '\x1f' + s.vm);
-            if (it != ids.end()) status[it->second] = vm_sync_status_name(s.status); // VMs without a row: ignored
+            if (it != ids.end())
+                status[it->second] = vm_sync_status_name(s.status); // VMs without a row: ignored
         }
         if (status.empty()) return;
         c.exec("CREATE TEMP TABLE IF NOT EXISTS vmr_sync_status (id BIGINT PRIMARY KEY, status "

@@ -1,26 +1,9 @@
 #include "virtumancer/cloud_init.hpp"
 
-#include <openssl/evp.h>
-
-#include <cstdio>
-
 #include "virtumancer/diag.hpp"
+#include "virtumancer/digest.hpp"
 
 namespace virtumancer {
-
-std::string sha256_hex(std::string_view data) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1)
-        throw Error("SHA-256 failed (OpenSSL)", "check the OpenSSL installation");
-    std::string out;
-    char b[3];
-    for (unsigned int i = 0; i < len; ++i) {
-        std::snprintf(b, sizeof b, "%02x", md[i]);
-        out += b;
-    }
-    return out;
-}
 
 namespace {
 // Length-prefixed, so no two different sets of files give the same input.

@@ -206,9 +206,9 @@ TEST(CloudInitSpec, DiagnosticsHaveAPlaceAndARemedy) {
          "unknown key `user_dat` in cloud_init (did you "
          "mean `user_data`?)"},
         {"cloud_init:\n  user_data: x\n  user_data_env: X\n", "", 28, 3,
-         "give one of user_data, user_data_file, user_data_env"},
+         "give only one of user_data, user_data_file, user_data_env"},
         {"cloud_init:\n  user_data_env: VMR_CI_UNSET\n", "", 27, 18,
-         "VMR_CI_UNSET (user_data_env) is not set; export it before load"},
+         "VMR_CI_UNSET (user_data_env) is not set"},
         {"cloud_init:\n  user_data_file: nowhere.yaml\n", "", 27, 19,
          "user_data_file `nowhere.yaml` cannot be read"},
         {"cloud_init:\n  user_data:\n    a: 1\n", "", 28, 5, "`user_data` must be text"},
@@ -221,8 +221,8 @@ TEST(CloudInitSpec, DiagnosticsHaveAPlaceAndARemedy) {
         auto r = load_spec_text("t.yaml", vm_yaml(c.cloud_init, c.extra));
         bool found = false;
         for (const auto& d : r.diags.items())
-            if (d.line == c.line && d.column == c.col &&
-                d.message.find(c.text) != std::string::npos)
+            if (d.line == c.line && d.column == c.col && !d.remedy.empty() &&
+                (d.message + "\n" + d.remedy).find(c.text) != std::string::npos)
                 found = true;
         EXPECT_TRUE(found) << c.cloud_init << "expected " << c.line << ":" << c.col << " " << c.text
                            << "\ngot:\n"

@@ -90,11 +90,11 @@ TEST_P(StoreQueries, DesiredStateAndSyncStatusTakeABoundedNumberOfStatements) {
         EXPECT_TRUE(db->check().empty());
         // drift records every VM's sync status.
         std::vector<Store::SyncStatus> ss;
-        for (const Spec& vm : st.vms) ss.push_back({"kvm1", vm.obj.name(), "in_sync"});
-        ss.push_back({"kvm1", "no-such-vm", "drifted"});
+        for (const Spec& vm : st.vms) ss.push_back({"kvm1", vm.obj.name(), VmSyncStatus::InSync});
+        ss.push_back({"kvm1", "no-such-vm", VmSyncStatus::Drifted});
         sync[n] = statements(*db, [&] { store.record_sync_status(ss); });
-        EXPECT_EQ(store.sync_status("kvm1", "vm0"), "in_sync");
-        EXPECT_EQ(store.sync_status("kvm1", "vm" + std::to_string(n - 1)), "in_sync");
+        EXPECT_EQ(store.sync_status("kvm1", "vm0"), VmSyncStatus::InSync);
+        EXPECT_EQ(store.sync_status("kvm1", "vm" + std::to_string(n - 1)), VmSyncStatus::InSync);
         EXPECT_EQ(count(*db, "virtual_machines", "sync_status = 'in_sync'"), n);
         // The counter counts per call: a per-VM read costs one statement per VM.
         EXPECT_EQ(statements(*db,
