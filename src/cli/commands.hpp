@@ -34,5 +34,6 @@ void register_tasks(CLI::App& app, Globals& g, Runner& run);
 void register_audit(CLI::App& app, Globals& g, Runner& run);
 void register_db(CLI::App& app, Globals& g, Runner& run);
 void register_schema(CLI::App& app, Globals& g, Runner& run);
+void register_status(CLI::App& app, Globals& g, Runner& run);
 
 } // namespace virtumancer::cli

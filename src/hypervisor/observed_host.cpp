@@ -79,6 +79,13 @@ void Hypervisor::set_snapshot_description(const std::string& domain, const std::
                 "use a libvirt connection (qemu:///system or qemu+ssh://...) for this host");
 }
 
+AddressAnswer Hypervisor::interface_addresses(const std::string& domain,
+                                              const std::string& source) {
+    throw Error("cannot read the " + source + " addresses of domain '" + domain + "' on " + uri() +
+                    ": not supported by this hypervisor adapter",
+                "use a libvirt connection (qemu:///system or qemu+ssh://...) for this host");
+}
+
 void Hypervisor::rename_domain(const std::string& name, const std::string& new_name) {
     throw Error("cannot rename domain '" + name + "' to '" + new_name + "' on " + uri() +
                     ": not supported by this hypervisor adapter",

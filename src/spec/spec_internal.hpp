@@ -108,8 +108,10 @@ struct SpecKey {
     std::string shown_default;
     std::string doc;
     std::optional<IntRange> range{}; // accepted values of an integer setting
+    std::vector<SpecKey> members{};  // type "object": its keys
 };
 const std::vector<SpecKey>& vm_setting_keys();
+const std::vector<SpecKey>& wait_for_ip_keys(); // the keys of `wait_for_ip:`
 const std::vector<SpecKey>& host_keys();
 const std::vector<SpecKey>& snapshot_keys();
 

@@ -1,5 +1,6 @@
 // Store::load_desired: the canonical tables -> DesiredState. Each table is read once and
 // grouped in memory (no query per VM), so loading scales with the number of rows.
+#include <nlohmann/json.hpp>
 #include <set>
 #include <unordered_map>
 
@@ -211,7 +212,7 @@ class Loader {
         auto& q = sql_.stmt(
             "SELECT id, host_id, spec_file, spec_line, spec_hash, pending_delete, props_json, "
             "desired_state, autostart, is_template, clone_of, restart_policy, shutdown_timeout, "
-            "force_stop" +
+            "force_stop, wait_for_ip_json" +
             join_cols(cols, "") + " FROM virtual_machines ORDER BY id");
         while (q.executeStep()) {
             int64_t id = q.getColumn(0).getInt64();
@@ -223,7 +224,7 @@ class Loader {
                 auto it = rows.find(id);
                 if (it != rows.end()) sv[table] = std::move(it->second);
             }
-            decode(l, read_values(q, 14, cols.size()), sv, q.getColumn(6).getString(), &s.obj);
+            decode(l, read_values(q, 15, cols.size()), sv, q.getColumn(6).getString(), &s.obj);
             vms_[id] = {s.host, s.obj.name()};
             if (q.getColumn(5).getInt()) {
                 note_pending(s.host, "vm", s.obj.name());
@@ -239,6 +240,17 @@ class Loader {
             s.vm.restart_policy = q.getColumn(11).getString();
             s.vm.shutdown_timeout = q.getColumn(12).getInt();
             s.vm.force_stop = q.getColumn(13).getInt() != 0;
+            if (!q.getColumn(14).isNull()) {
+                auto w = nlohmann::json::parse(q.getColumn(14).getString(), nullptr, false);
+                WaitForIp& wi = s.vm.wait_for_ip;
+                wi.enabled = w.is_object();
+                if (wi.enabled) {
+                    wi.timeout = w.value("timeout", wi.timeout);
+                    wi.source = w.value("source", wi.source);
+                    wi.ipv4 = w.value("ipv4", wi.ipv4);
+                    wi.ipv6 = w.value("ipv6", wi.ipv6);
+                }
+            }
             s.obj.extra_xml = residue(kind.table, id);
             auto d = devices.find(id);
             if (d != devices.end()) {
