@@ -279,3 +279,20 @@ TEST(WaitForIp, VmsWithoutTheSettingOrNotSelectedAreNotWaitedFor) {
     EXPECT_TRUE(f.run().empty());
     EXPECT_TRUE(f.store.tasks(0, "").empty());
 }
+
+TEST(WaitForIp, AgentNotConnectedFailsAtTheTimeoutWithTheAgentsError) {
+    Fixture f("wait_for_ip:\n  timeout: 1\n  source: agent\n");
+    f.hv.live["web"] = domain_xml(kNetNic, true);
+    AddressAnswer gone;
+    gone.agent_unavailable = true;
+    gone.error = "Guest agent is not responding: QEMU guest agent is not connected";
+    f.hv.answers["agent"] = gone;
+    auto res = f.run();
+    ASSERT_EQ(res.size(), 1u);
+    EXPECT_FALSE(res[0].ok);
+    EXPECT_GT(f.hv.queries, 0) << "a domain with the channel is asked";
+    EXPECT_NE(res[0].error.find("within the wait_for_ip timeout of 1s (source agent); the guest "
+                                "agent did not connect: Guest agent is not responding"),
+              std::string::npos)
+        << res[0].error;
+}
