@@ -135,6 +135,58 @@ std::vector<std::string> plan_hosts(const Plan& plan);
 std::vector<std::string> stale_reasons(const Plan& plan, const std::vector<ObservedHost>& now,
                                        long long latest_revision_id);
 
+// ---- Addresses (wait_for_ip, `virtumancer status`; src/applier/applier_addresses.cpp)
+
+// One NIC of a running domain (its live XML) and the addresses found for it, matched by MAC.
+struct NicAddresses {
+    std::string mac;
+    std::string type;   // the <interface type>: network | bridge | direct | user | ...
+    std::string source; // the libvirt network or bridge it is on ("" none)
+    // "family address/prefix source" items: ipv4 192.168.122.5/24 from lease, ...; link-local
+    // addresses are left out.
+    struct Address {
+        std::string family, address, from;
+        int prefix = 0;
+    };
+    std::vector<Address> addresses;
+};
+
+// Reads the addresses of a running domain's NICs once. `source`: lease | agent | arp | any
+// (any: each source that can work for the domain, lease and agent first; a source that cannot
+// answer is skipped). `why_not` gets one line per source that could not be asked and why.
+// Throws Error when libvirt fails otherwise.
+std::vector<NicAddresses> read_addresses(Hypervisor& hv, const std::string& vm,
+                                         const std::string& live_xml, const std::string& source,
+                                         std::vector<std::string>* why_not = nullptr);
+
+struct WaitIpResult {
+    std::string host, vm;
+    bool ok = false;
+    bool interrupted = false;
+    std::string error; // why it failed: names the VM, the NIC and the remedy
+    std::vector<NicAddresses> nics;
+    double seconds = 0;
+    int64_t task_id = 0;
+};
+
+// wait_for_ip: for every VM of `vms` ("host/name") whose spec in `desired` has wait_for_ip
+// and whose domain is running, polls its addresses (backoff 0.5 s to 5 s) until each NIC has
+// one of every family the spec asks for, or its timeout passes, or `opts.interrupted`. Fails
+// fast when the source cannot work: `agent` on a domain without a guest-agent channel,
+// `lease` on a NIC not on a libvirt network with DHCP (`networks`: "host/name" -> whether the
+// network serves DHCP, from the desired and observed networks). One task per VM (type
+// vm.wait_ip). `progress` gets one line when the wait starts and one per result.
+std::vector<WaitIpResult> wait_for_ips(const DesiredState& desired,
+                                       const std::vector<std::string>& vms,
+                                       const std::map<std::string, bool>& networks,
+                                       HostConnector& hosts, Store& store, const ApplyOptions& opts,
+                                       const std::function<void(const std::string&)>& progress);
+
+// "host/name" -> whether the libvirt network serves DHCP (an <ip> with <dhcp>), from the
+// desired networks, else as observed.
+std::map<std::string, bool> dhcp_networks(const DesiredState& desired,
+                                          const std::vector<ObservedHost>& observed);
+
 // True for names of secrets (passwd, password, secret; any case): their values are never
 // written to tasks, audit entries or output.
 bool is_secret_name(const std::string& name);

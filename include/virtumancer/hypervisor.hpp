@@ -57,6 +57,23 @@ struct ObservedHost {
     const ObservedNetwork* network(const std::string& name) const;
 };
 
+// One address of a running domain's NIC (virDomainInterfaceAddresses).
+struct InterfaceAddress {
+    std::string mac;     // lower case, as in the domain XML
+    std::string name;    // libvirt's interface name (vnet0 for lease/arp, eth0 for the agent)
+    std::string family;  // ipv4 | ipv6
+    std::string address; // without the prefix
+    int prefix = 0;
+};
+
+// What one address source answered.
+struct AddressAnswer {
+    std::vector<InterfaceAddress> addresses;
+    // source agent only: the guest agent is not connected (yet); `error` is libvirt's message.
+    bool agent_unavailable = false;
+    std::string error;
+};
+
 // Errors from libvirt are thrown as virtumancer::Error with libvirt's message.
 class Hypervisor {
   public:
@@ -108,6 +125,10 @@ class Hypervisor {
     // throws Error.
     virtual void set_snapshot_description(const std::string& domain, const std::string& name,
                                           const std::string& description);
+    // The addresses of a running domain's NICs from one source: lease (the DHCP leases of the
+    // libvirt networks its NICs are on), agent (the guest agent), arp (the host's ARP table).
+    // Not pure; the default throws Error.
+    virtual AddressAnswer interface_addresses(const std::string& domain, const std::string& source);
 
     // Storage
     virtual void define_pool(const std::string& xml, bool build, bool start, bool autostart) = 0;

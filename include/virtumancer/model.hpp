@@ -118,6 +118,16 @@ struct CloudInitSpec {
     bool operator==(const CloudInitSpec&) const = default;
 };
 
+// `wait_for_ip:` of a VM: after apply, wait until each NIC has an address (matched by MAC).
+// Apply behaviour only: never part of the domain XML, never a plan change by itself.
+struct WaitForIp {
+    bool enabled = false;       // the key is present
+    int timeout = 120;          // seconds
+    std::string source = "any"; // lease | agent | arp | any
+    bool ipv4 = true, ipv6 = false;
+    bool operator==(const WaitForIp&) const = default;
+};
+
 // Settings of a VM that are not part of libvirt's XML.
 struct VmSettings {
     std::string state = "running"; // running | shutoff | paused
@@ -128,6 +138,7 @@ struct VmSettings {
     int shutdown_timeout = 60;            // seconds of ACPI shutdown before giving up
     bool force_stop = false;              // destroy after the timeout
     CloudInitSpec cloud_init;             // cloud_init: (enabled false: none)
+    WaitForIp wait_for_ip;
 };
 
 struct SnapshotSpec {

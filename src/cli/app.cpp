@@ -33,6 +33,7 @@ std::unique_ptr<CLI::App> make_app(Globals& g, Runner& run) {
     register_plan(*app, g, run);
     register_apply(*app, g, run);
     register_drift(*app, g, run);
+    register_status(*app, g, run);
     register_import(*app, g, run);
     register_render(*app, g, run);
     register_tasks(*app, g, run);

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 #include <unistd.h>
@@ -171,6 +172,59 @@ void check_database_still_answers(Store& store) {
     }
 }
 
+// wait_for_ip after apply: the VMs in the plan's scope (its targets) whose steps all
+// succeeded. Prints what it finds; false when a wait failed.
+bool wait_for_addresses(const DesiredState& desired, const std::vector<ObservedHost>& observed,
+                        const Plan& plan, const ApplyResult* r, HostConnector& hosts, Store& store,
+                        ApplyOptions opts, bool json) {
+    std::vector<std::string> failed_vms;
+    if (r)
+        for (size_t i = 0; i < plan.steps.size() && i < r->steps.size(); ++i)
+            if (r->steps[i].status != StepStatus::Completed && plan.steps[i].kind == "vm")
+                failed_vms.push_back(plan.steps[i].host + "/" + plan.steps[i].name);
+    std::vector<std::string> vms;
+    for (const auto& s : desired.vms) {
+        if (!s.vm.wait_for_ip.enabled) continue;
+        std::string key = s.host + "/" + s.obj.name();
+        bool in_scope = opts.plan_options.targets.empty();
+        for (const auto& t : opts.plan_options.targets)
+            in_scope = in_scope || t == "vm/" + s.obj.name() || t == s.host + "/vm/" + s.obj.name();
+        if (in_scope && std::find(failed_vms.begin(), failed_vms.end(), key) == failed_vms.end())
+            vms.push_back(key);
+    }
+    if (vms.empty()) return true;
+    if (r) opts.run_id = r->run_id;
+    std::ostream& os = json ? std::cerr : std::cout;
+    auto results = wait_for_ips(desired, vms, dhcp_networks(desired, observed), hosts, store, opts,
+                                [&](const std::string& line) { os << line << std::endl; });
+    bool ok = true;
+    for (const auto& w : results) {
+        ok = ok && w.ok;
+        if (json) {
+            nlohmann::json nics = nlohmann::json::array();
+            for (const auto& n : w.nics) {
+                nlohmann::json a = nlohmann::json::array();
+                for (const auto& x : n.addresses)
+                    a.push_back({{"family", x.family},
+                                 {"address", x.address},
+                                 {"prefix", x.prefix},
+                                 {"source", x.from}});
+                nics.push_back({{"mac", n.mac}, {"addresses", a}});
+            }
+            nlohmann::json e = {{"host", w.host},
+                                {"vm", w.vm},
+                                {"ok", w.ok},
+                                {"seconds", w.seconds},
+                                {"nics", nics}};
+            if (!w.ok) e["error"] = w.error;
+            std::cout << json_event_line("addresses", "addresses", e.dump()) << std::endl;
+        } else if (!w.ok && !w.interrupted) {
+            std::cerr << "error: " << w.error << "\n";
+        }
+    }
+    return ok;
+}
+
 bool has_errors(const Plan& p) {
     for (const auto& e : p.errors)
         if (e.severity == Severity::Error) return true;
@@ -208,6 +262,7 @@ int run_apply(Globals& g, const ApplyArgs& a) {
     popts.pending_delete = d.pending_delete;
     popts.revision = d.revision;
     Plan plan;
+    std::vector<ObservedHost> observed; // what the plan was made from (or checked against)
     if (!a.plan_file.empty()) {
         plan = load_saved_plan(a.plan_file);
         std::vector<std::string> hosts = plan_hosts(plan);
@@ -215,8 +270,8 @@ int run_apply(Globals& g, const ApplyArgs& a) {
         for (const auto& h : d.state.hosts)
             if (std::find(hosts.begin(), hosts.end(), h.name) != hosts.end())
                 only.hosts.push_back(h);
-        auto now = observe_hosts(only, over, a.parallelism, a.timeouts);
-        auto reasons = stale_reasons(plan, now, store.latest_revision_id());
+        observed = observe_hosts(only, over, a.parallelism, a.timeouts);
+        auto reasons = stale_reasons(plan, observed, store.latest_revision_id());
         if (!reasons.empty()) {
             std::string all;
             for (size_t i = 1; i < reasons.size() && i < 10; ++i) all += "; " + reasons[i];
@@ -231,7 +286,7 @@ int run_apply(Globals& g, const ApplyArgs& a) {
         popts.targets = plan.options.targets;
         popts.restart_pending = plan.options.restart_pending;
     } else {
-        auto observed = observe_hosts(d.state, over, a.parallelism, a.timeouts);
+        observed = observe_hosts(d.state, over, a.parallelism, a.timeouts);
         plan = make_plan(d.state, observed, popts);
         plan.revision_id = d.revision_id;
     }
@@ -264,7 +319,21 @@ int run_apply(Globals& g, const ApplyArgs& a) {
         } else {
             std::cout << "No changes.\n";
         }
-        return plan_errors ? kExitError : kExitOk;
+        // wait_for_ip: VMs already running are waited for too (they may still be booting).
+        ApplyOptions wopts;
+        wopts.interrupted = interrupt_signal;
+        wopts.actor = actor;
+        wopts.plan_options = popts;
+        CliHosts whosts(d.state, over, a.timeouts);
+        set_interrupt_mode(InterruptMode::Finish);
+        bool waited =
+            wait_for_addresses(d.state, observed, plan, nullptr, whosts, store, wopts, a.json);
+        if (int sig = interrupt_signal()) {
+            (void)sig;
+            store.unlock();
+            return kExitInterrupted;
+        }
+        return plan_errors || !waited ? kExitError : kExitOk;
     }
     if (!a.auto_approve && !isatty(STDIN_FILENO))
         throw Error("apply needs confirmation but there is no terminal to ask on; nothing was "
@@ -306,10 +375,17 @@ int run_apply(Globals& g, const ApplyArgs& a) {
            << std::endl;
         return kExitInterrupted;
     }
+    bool waited = wait_for_addresses(d.state, observed, plan, &r, hosts, store, opts, a.json);
+    if (interrupt_signal()) {
+        store.unlock();
+        std::ostream& os = a.json ? std::cerr : std::cout;
+        os << "The apply lock was released; the wait for addresses was interrupted." << std::endl;
+        return kExitInterrupted;
+    }
     if (plan_errors && !a.json)
         std::cerr << "error: some hosts or objects could not be planned (see above); they were "
                      "not changed\n";
-    return r.ok() && !plan_errors ? kExitOk : kExitError;
+    return r.ok() && !plan_errors && waited ? kExitOk : kExitError;
 }
 
 } // namespace

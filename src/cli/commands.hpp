@@ -37,5 +37,6 @@ void register_schema(CLI::App& app, Globals& g, Runner& run);
 void register_user(CLI::App& app, Globals& g, Runner& run);
 void register_role(CLI::App& app, Globals& g, Runner& run);
 void register_rbac(CLI::App& app, Globals& g, Runner& run);
+void register_status(CLI::App& app, Globals& g, Runner& run);
 
 } // namespace virtumancer::cli

@@ -52,6 +52,8 @@ class LibvirtHypervisor final : public Hypervisor {
     void rename_domain(const std::string& name, const std::string& new_name) override;
     void set_snapshot_description(const std::string& domain, const std::string& name,
                                   const std::string& description) override;
+    AddressAnswer interface_addresses(const std::string& domain,
+                                      const std::string& source) override;
 
     void define_pool(const std::string& xml, bool build, bool start, bool autostart) override;
     void set_pool_autostart(const std::string& name, bool on) override;

@@ -82,6 +82,13 @@ void Hypervisor::set_snapshot_description(const std::string& domain, const std::
                 "use a libvirt connection (qemu:///system or qemu+ssh://...) for this host");
 }
 
+AddressAnswer Hypervisor::interface_addresses(const std::string& domain,
+                                              const std::string& source) {
+    throw Error("cannot read the " + source + " addresses of domain '" + domain + "' on " + uri() +
+                    ": not supported by this hypervisor adapter",
+                "use a libvirt connection (qemu:///system or qemu+ssh://...) for this host");
+}
+
 void Hypervisor::upload_volume(const std::string& pool, const std::string& name, unsigned long long,
                                const std::function<size_t(char*, size_t)>&) {
     throw Error("cannot upload into volume '" + pool + "/" + name + "' on " + uri() +

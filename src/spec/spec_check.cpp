@@ -468,6 +468,9 @@ struct Checker {
                         "|timeout=" + std::to_string(v.shutdown_timeout) +
                         "|force=" + std::to_string(v.force_stop);
                 if (v.cloud_init.enabled) text += "|cloud_init=" + v.cloud_init.hash;
+                if (const WaitForIp& w = v.wait_for_ip; w.enabled)
+                    text += "|wait_for_ip=" + std::to_string(w.timeout) + "," + w.source + "," +
+                            std::to_string(w.ipv4) + "," + std::to_string(w.ipv6);
             }
             s.content_hash = sha256_hex(text);
         };

@@ -129,12 +129,40 @@ const std::vector<SpecKey>& vm_setting_keys() {
          "",
          "a cloud-init NoCloud seed (user_data, user_data_file or user_data_env, meta_data, "
          "network_config; see `cloud_init` below), attached as a read-only cdrom"},
+        {"wait_for_ip",
+         "object",
+         {},
+         "",
+         "apply waits until each NIC of the running VM has an address (matched by MAC, "
+         "link-local ignored) and fails when it does not get one in time; `true` for the "
+         "defaults. Apply behaviour only: never a plan change",
+         std::nullopt,
+         wait_for_ip_keys()},
         {"xml",
          "string",
          {},
          "",
          "raw XML merged into <domain> (attributes set, child elements appended) for anything "
          "without a key"},
+    };
+    return k;
+}
+
+const std::vector<SpecKey>& wait_for_ip_keys() {
+    static const std::vector<SpecKey> k = {
+        {"timeout",
+         "duration",
+         {},
+         "120s",
+         "how long apply waits for the addresses (seconds, or `90s`, `5m`, `1h`)"},
+        {"source",
+         "enum",
+         {"any", "lease", "agent", "arp"},
+         "any",
+         "where addresses come from: the DHCP lease of a libvirt network, the guest agent, the "
+         "host's ARP table, or whichever answers"},
+        {"ipv4", "boolean", {}, "true", "wait for an IPv4 address on each NIC"},
+        {"ipv6", "boolean", {}, "false", "wait for an IPv6 address (not link-local) on each NIC"},
     };
     return k;
 }

@@ -268,6 +268,16 @@ std::string emit_spec_yaml(const std::string& kind, const Spec& s) {
         if (v.shutdown_timeout != d.shutdown_timeout)
             e.os << "shutdown_timeout: " << v.shutdown_timeout << "\n";
         if (v.force_stop) e.os << "force_stop: true\n";
+        if (const WaitForIp& w = v.wait_for_ip; w.enabled) {
+            WaitForIp dw;
+            e.os << "wait_for_ip:";
+            if (w == WaitForIp{true, dw.timeout, dw.source, dw.ipv4, dw.ipv6}) e.os << " true";
+            e.os << "\n";
+            if (w.timeout != dw.timeout) e.os << "  timeout: " << w.timeout << "s\n";
+            if (w.source != dw.source) e.os << "  source: " << w.source << "\n";
+            if (w.ipv4 != dw.ipv4) e.os << "  ipv4: " << (w.ipv4 ? "true" : "false") << "\n";
+            if (w.ipv6 != dw.ipv6) e.os << "  ipv6: " << (w.ipv6 ? "true" : "false") << "\n";
+        }
     }
     e.fields(s.obj, "", false);
     return e.os.str();

@@ -109,6 +109,7 @@ struct SpecKey {
     std::string shown_default;
     std::string doc;
     std::optional<IntRange> range{}; // accepted values of an integer setting
+    std::vector<SpecKey> members{};  // type "object": its keys
 };
 const std::vector<SpecKey>& vm_setting_keys();
 // The keys of a VM's `cloud_init:` mapping (spec_cloud_init.cpp).
@@ -119,6 +120,7 @@ void load_cloud_init(const std::string& file, Diagnostics& diags, const YNode& n
                      const std::string& vm, const Object& obj, CloudInitSpec& out);
 // A YAML node as block-style YAML text (the same data, one canonical spelling).
 std::string cloud_init_yaml_text(const YNode& n);
+const std::vector<SpecKey>& wait_for_ip_keys(); // the keys of `wait_for_ip:`
 const std::vector<SpecKey>& host_keys();
 const std::vector<SpecKey>& snapshot_keys();
 

@@ -440,11 +440,71 @@ const SpecKey& setting(const std::string& key) {
     return vm_setting_keys().front();
 }
 
+// A duration: whole seconds (`90`) or a number with a unit (`90s`, `2m`, `1h`); nullopt when
+// it is neither.
+std::optional<long long> duration_seconds(const std::string& text) {
+    if (text.empty()) return std::nullopt;
+    size_t digits = 0;
+    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+    if (digits == 0 || digits > 9) return std::nullopt;
+    long long n = std::stoll(text.substr(0, digits));
+    std::string unit = text.substr(digits);
+    if (unit.empty() || unit == "s") return n;
+    if (unit == "m") return n * 60;
+    if (unit == "h") return n * 3600;
+    return std::nullopt;
+}
+
+// `wait_for_ip:` (a mapping, or `true` for the defaults).
+void load_wait_for_ip(Ctx& c, const YNode& v, WaitForIp& w) {
+    c.mark(-1, "wait_for_ip", v);
+    if (v.type == YNode::Scalar) {
+        auto b = as_bool(v);
+        if (!b) {
+            c.error(v,
+                    "`wait_for_ip` must be a mapping (timeout, source, ipv4, ipv6) or true, got " +
+                        shown(v),
+                    "write `wait_for_ip: true` for the defaults, or a mapping such as "
+                    "`wait_for_ip: {timeout: 5m, source: lease}`");
+            return;
+        }
+        w.enabled = *b;
+        return;
+    }
+    if (v.type == YNode::Null) return;
+    if (v.type != YNode::Map) {
+        c.error(v, "`wait_for_ip` must be a mapping (timeout, source, ipv4, ipv6), got " + shown(v),
+                "write `wait_for_ip: true` for the defaults, or a mapping such as "
+                "`wait_for_ip: {timeout: 5m, source: lease}`");
+        return;
+    }
+    w.enabled = true;
+    std::vector<std::string> known;
+    for (const auto& k : wait_for_ip_keys()) known.push_back(k.key);
+    for (const auto& [k, val] : v.map)
+        if (std::find(known.begin(), known.end(), k.value) == known.end())
+            unknown_key(c, k, "wait_for_ip", known);
+    if (const YNode* t = v.find("timeout")) {
+        auto secs = t->type == YNode::Scalar ? duration_seconds(t->value) : std::nullopt;
+        if (!secs || *secs < 1 || *secs > 86400)
+            c.error(*t, "`wait_for_ip.timeout` must be a duration from 1s to 24h, got " + shown(*t),
+                    "write seconds or a duration such as `120`, `90s` or `5m`");
+        else
+            w.timeout = static_cast<int>(*secs);
+    }
+    for (const auto& k : wait_for_ip_keys())
+        if (k.key == "source") w.source = get_enum(c, v, "source", k);
+    w.ipv4 = get_bool(c, v, "ipv4", true);
+    w.ipv6 = get_bool(c, v, "ipv6", false);
+    if (!w.ipv4 && !w.ipv6)
+        c.error(v, "`wait_for_ip` waits for no address", "set `ipv4: true` or `ipv6: true`");
+}
+
 void load_vm(Ctx& c, const YNode& root, Spec& s) {
     const std::vector<std::string> reserved = {
-        "kind",           "apiVersion",       "name",       "host",
-        "state",          "autostart",        "template",   "clone_of",
-        "restart_policy", "shutdown_timeout", "force_stop", "cloud_init"};
+        "kind",       "apiVersion", "name",       "host",           "state",
+        "autostart",  "template",   "clone_of",   "restart_policy", "shutdown_timeout",
+        "force_stop", "cloud_init", "wait_for_ip"};
     s.obj = load_object(c, root, domain_kind(), -1, reserved, "a VirtualMachine");
     s.obj.fields["name"] = c.name;
     require(c, root, "memory", "the VM's memory, e.g. `memory: 512MiB`");
@@ -464,6 +524,7 @@ void load_vm(Ctx& c, const YNode& root, Spec& s) {
                                               "shutdown_timeout", false, *v, n))
             vm.shutdown_timeout = static_cast<int>(n);
     }
+    if (const YNode* v = root.find("wait_for_ip")) load_wait_for_ip(c, *v, vm.wait_for_ip);
     if (const YNode* v = root.find("clone_of")) {
         c.mark(-1, "clone_of", *v);
         name_value(c, *v, "clone_of", &vm.clone_of);

@@ -66,10 +66,20 @@ json field_schema(const KindDesc& k, const FieldDesc& f) {
 
 json setting_schema(const spec::SpecKey& k) {
     json s;
-    if (k.type == "enum")
+    if (k.type == "enum") {
         s["enum"] = k.allowed;
-    else
+    } else if (k.type == "duration") {
+        s["type"] = json::array({"integer", "string"});
+        s["pattern"] = "^[0-9]+[smh]?$";
+    } else if (k.type == "object") {
+        json props = json::object();
+        for (const auto& m : k.members) props[m.key] = setting_schema(m);
+        s["type"] = json::array({"object", "boolean", "null"});
+        s["properties"] = props;
+        s["additionalProperties"] = false;
+    } else {
         s["type"] = k.type;
+    }
     std::string d = k.doc;
     if (!k.shown_default.empty()) d += ". Default: " + k.shown_default;
     s["description"] = d;
@@ -264,9 +274,14 @@ void kind_table(std::ostringstream& os, const KindDesc& k) {
 
 void keys_table(std::ostringstream& os, const std::vector<SpecKey>& keys) {
     os << "| key | type | default | allowed | description |\n|---|---|---|---|---|\n";
-    for (const auto& k : keys)
+    for (const auto& k : keys) {
         os << "| `" << k.key << "` | " << k.type << " | " << cell(k.shown_default) << " | "
            << cell(join(k.allowed, ", ")) << " | " << cell(k.doc) << " |\n";
+        for (const auto& m : k.members)
+            os << "| `" << k.key << "." << m.key << "` | " << m.type << " | "
+               << cell(m.shown_default) << " | " << cell(join(m.allowed, ", ")) << " | "
+               << cell(m.doc) << " |\n";
+    }
     os << "\n";
 }
 

@@ -237,7 +237,7 @@ class Loader {
         auto& q = sql_.stmt(
             "SELECT id, host_id, spec_file, spec_line, spec_hash, pending_delete, props_json, "
             "desired_state, autostart, is_template, clone_of, restart_policy, shutdown_timeout, "
-            "force_stop, cloud_init_json" +
+            "force_stop, cloud_init_json, wait_for_ip_json" +
             join_cols(cols, "") + " FROM virtual_machines ORDER BY id");
         while (q.executeStep()) {
             int64_t id = q.getColumn(0).getInt64();
@@ -249,7 +249,7 @@ class Loader {
                 auto it = rows.find(id);
                 if (it != rows.end()) sv[table] = std::move(it->second);
             }
-            decode(l, read_values(q, 15, cols.size()), sv, q.getColumn(6).getString(), &s.obj);
+            decode(l, read_values(q, 16, cols.size()), sv, q.getColumn(6).getString(), &s.obj);
             vms_[id] = {s.host, s.obj.name()};
             if (q.getColumn(5).getInt()) {
                 note_pending(s.host, "vm", s.obj.name());
@@ -267,6 +267,17 @@ class Loader {
             s.vm.force_stop = q.getColumn(13).getInt() != 0;
             if (!q.getColumn(14).isNull())
                 s.vm.cloud_init = cloud_init_of(q.getColumn(14).getString());
+            if (!q.getColumn(15).isNull()) {
+                auto w = nlohmann::json::parse(q.getColumn(15).getString(), nullptr, false);
+                WaitForIp& wi = s.vm.wait_for_ip;
+                wi.enabled = w.is_object();
+                if (wi.enabled) {
+                    wi.timeout = w.value("timeout", wi.timeout);
+                    wi.source = w.value("source", wi.source);
+                    wi.ipv4 = w.value("ipv4", wi.ipv4);
+                    wi.ipv6 = w.value("ipv6", wi.ipv6);
+                }
+            }
             s.obj.extra_xml = residue(kind.table, id);
             auto d = devices.find(id);
             if (d != devices.end()) {

@@ -484,6 +484,13 @@ class Saver {
                 {"shutdown_timeout", std::to_string(v.shutdown_timeout)},
                 {"force_stop", bool_text(v.force_stop)},
                 {"cloud_init_json", cloud_init_json(v.cloud_init)},
+                {"wait_for_ip_json", v.wait_for_ip.enabled
+                                         ? Value(nlohmann::json{{"timeout", v.wait_for_ip.timeout},
+                                                                {"source", v.wait_for_ip.source},
+                                                                {"ipv4", v.wait_for_ip.ipv4},
+                                                                {"ipv6", v.wait_for_ip.ipv6}}
+                                                     .dump())
+                                         : Value()},
                 // A new or changed spec has not been applied or checked yet.
                 {"sync_status", std::string(vm_sync_status_name(VmSyncStatus::Pending))},
             };
