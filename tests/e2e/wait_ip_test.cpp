@@ -17,6 +17,9 @@ const std::string kMac = "52:54:00:e2:1b:01";
 // of a CI machine; SetUp checks that no other network of the host uses it.
 const std::string kSubnet = "10.213.77.";
 
+// The pool of the seed test (a directory pool of its own).
+const std::string kPoolDir = "/var/lib/libvirt/images/vmr-e2e-ip-pool";
+
 // The guest, built once per run (cached across runs by the script).
 struct Guest {
     std::string kernel, initrd, error;
@@ -67,7 +70,7 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 
 class WaitForIp : public OwnedObjectsTest {
   protected:
-    WaitForIp() : OwnedObjectsTest(kPrefix, "/nonexistent/vmr-e2e-ip-pool") {}
+    WaitForIp() : OwnedObjectsTest(kPrefix, kPoolDir) {}
     void SetUp() override {
         OwnedObjectsTest::SetUp();
         if (IsSkipped() || HasFatalFailure()) return;
@@ -152,6 +155,40 @@ TEST_F(WaitForIp, LeaseAddressIsWaitedForPrintedAndShownByStatus) {
                                                           "  source: any\n"));
     Result p = run("plan --detailed-exitcode " + quote(specs_dir()));
     EXPECT_EQ(p.code, 0) << p.out;
+}
+
+// A cloud_init seed reaches a real guest: its /init finds the device labelled `cidata` (the
+// seed virtumancer wrote and attached as a cdrom), mounts it and prints the user-data to the
+// serial console, then takes its DHCP lease, which apply waits for.
+TEST_F(WaitForIp, TheGuestReadsTheSeedByItsLabel) {
+    std::string console = dir_.file("console.log");
+    std::string name = kPrefix + "seed";
+    const std::string marker = "vmr-e2e-ip-marker-7c41";
+    std::string pool = "---\nkind: StoragePool\nname: vmr-e2e-ip-pool\nhost: local\ntype: dir\n"
+                       "path: " +
+                       kPoolDir +
+                       "\n---\nkind: Volume\nname: vmr-e2e-ip-root\nhost: local\n"
+                       "pool: vmr-e2e-ip-pool\ncapacity: 16MiB\nformat: qcow2\n";
+    dir_.write("specs/all.yaml",
+               host_and_net() + pool +
+                   vm_spec(name, "52:54:00:e2:1b:04", console,
+                           "disks:\n  - volume: vmr-e2e-ip-root\n"
+                           "cloud_init:\n  user_data: |\n    #cloud-config\n    # " +
+                               marker + "\nwait_for_ip:\n  timeout: 120s\n  source: lease\n"));
+    Result a = run("apply --auto-approve " + quote(specs_dir()));
+    std::string log = virtumancer::testing_util::slurp(console);
+    ASSERT_EQ(a.code, 0) << a.out << "\nconsole:\n" << log;
+    EXPECT_TRUE(contains(a.out, "volume.cloud_init_seed")) << a.out;
+    EXPECT_TRUE(contains(log, "vmr-guest: cidata on /dev/")) << log;
+    // the user-data printed between the guest's own markers is ours
+    auto from = log.find("----- user-data -----");
+    auto to = log.find("----- end user-data -----");
+    ASSERT_NE(from, std::string::npos) << log;
+    ASSERT_NE(to, std::string::npos) << log;
+    std::string printed = log.substr(from, to - from);
+    EXPECT_TRUE(contains(printed, "#cloud-config")) << printed;
+    EXPECT_TRUE(contains(printed, marker)) << printed;
+    EXPECT_TRUE(contains(a.out, "(lease)")) << a.out;
 }
 
 // source agent on a domain without a guest-agent channel fails at once, long before the timeout,
