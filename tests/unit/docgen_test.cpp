@@ -252,7 +252,8 @@ TEST(Docgen, BashCompletionOfTargetsListsTheDatabasesObjects) {
     std::string vms = complete_bash(script, "virtumancer --db " + db + " plan --target vm/w",
                                     dir.path().string(), bindir);
     EXPECT_EQ(vms, "vm/web\nvm/worker1\n");
-    EXPECT_EQ(complete_bash(script, "virtumancer --db " + db + " apply --target volume/vm-images/d",
+    EXPECT_EQ(complete_bash(script,
+                            "virtumancer --db " + db + " apply --target volume/vm-images/db-",
                             dir.path().string(), bindir),
               "volume/vm-images/db-data\nvolume/vm-images/db-root\n");
     // No database there: no candidates, and no error text in the completion.

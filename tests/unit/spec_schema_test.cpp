@@ -62,16 +62,29 @@ TEST(SpecSchema, ValidateExampleSpecsExitsZero) {
     std::string out;
     int rc = run(std::string(VIRTUMANCER_BINARY) + " validate " + src("specs"), &out);
     EXPECT_EQ(rc, 0) << out;
-    EXPECT_NE(out.find("7 files, 13 documents: 0 errors, 0 warnings"), std::string::npos) << out;
+    EXPECT_NE(out.find("8 files, 16 documents: 0 errors, 0 warnings"), std::string::npos) << out;
     // every example file carries the schema modeline
-    for (const char* f : {"host", "storage", "network", "web", "db", "template", "snapshot"})
+    for (const char* f :
+         {"host", "storage", "network", "web", "db", "template", "snapshot", "cloud"})
         EXPECT_EQ(
             slurp(src(std::string("specs/") + f + ".yaml"))
                 .rfind("# yaml-language-server: $schema=../schema/virtumancer.schema.json\n", 0),
             0u)
             << f;
     auto r = load_spec_files({src("specs")});
-    EXPECT_EQ(r.state.vms.size(), 4u);
+    EXPECT_EQ(r.state.vms.size(), 5u);
+    // specs/cloud.yaml, the provisioning example: an image volume, a seed, a wait for the lease
+    bool seed = false, wait = false, image = false;
+    for (const auto& v : r.state.vms)
+        if (v.obj.name() == "cloud1") {
+            seed = v.vm.cloud_init.enabled && !v.vm.cloud_init.hash.empty();
+            wait = v.vm.wait_for_ip.enabled && v.vm.wait_for_ip.source == "lease";
+        }
+    for (const auto& v : r.state.volumes)
+        if (v.obj.name() == "debian-12-base") image = v.obj.get("source").rfind("https://", 0) == 0;
+    EXPECT_TRUE(seed);
+    EXPECT_TRUE(wait);
+    EXPECT_TRUE(image);
     EXPECT_EQ(r.state.snapshots.size(), 1u);
 }
 
