@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "virtumancer/hypervisor.hpp"
 #include "virtumancer/model.hpp"
 #include "virtumancer/planner.hpp"
@@ -150,6 +152,9 @@ struct NicAddresses {
     };
     std::vector<Address> addresses;
 };
+// The NICs as JSON, for apply's and status's --json: [{mac, type, source, addresses: [{family,
+// address, prefix, source}]}].
+nlohmann::json nics_json(const std::vector<NicAddresses>& nics);
 
 // Reads the addresses of a running domain's NICs once. `source`: lease | agent | arp | any
 // (any: each source that can work for the domain, lease and agent first; a source that cannot

@@ -130,20 +130,6 @@ std::string families(const WaitForIp& w) {
     return w.ipv4 && w.ipv6 ? "IPv4 and IPv6" : w.ipv6 ? "IPv6" : "IPv4";
 }
 
-nlohmann::json nics_json(const std::vector<NicAddresses>& nics) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& n : nics) {
-        nlohmann::json a = nlohmann::json::array();
-        for (const auto& x : n.addresses)
-            a.push_back({{"family", x.family},
-                         {"address", x.address},
-                         {"prefix", x.prefix},
-                         {"source", x.from}});
-        out.push_back({{"mac", n.mac}, {"type", n.type}, {"source", n.source}, {"addresses", a}});
-    }
-    return out;
-}
-
 // Why `source` can never give `vm` its addresses ("" when it may).
 std::string cannot_work(const std::string& host, const std::string& vm, const WaitForIp& w,
                         const DomainNics& d, const std::map<std::string, bool>& networks) {
@@ -173,6 +159,20 @@ std::string cannot_work(const std::string& host, const std::string& vm, const Wa
 }
 
 } // namespace
+
+nlohmann::json nics_json(const std::vector<NicAddresses>& nics) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& n : nics) {
+        nlohmann::json a = nlohmann::json::array();
+        for (const auto& x : n.addresses)
+            a.push_back({{"family", x.family},
+                         {"address", x.address},
+                         {"prefix", x.prefix},
+                         {"source", x.from}});
+        out.push_back({{"mac", n.mac}, {"type", n.type}, {"source", n.source}, {"addresses", a}});
+    }
+    return out;
+}
 
 std::vector<NicAddresses> read_addresses(Hypervisor& hv, const std::string& vm,
                                          const std::string& live_xml, const std::string& source,

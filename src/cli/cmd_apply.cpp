@@ -201,21 +201,11 @@ bool wait_for_addresses(const DesiredState& desired, const std::vector<ObservedH
     for (const auto& w : results) {
         ok = ok && w.ok;
         if (json) {
-            nlohmann::json nics = nlohmann::json::array();
-            for (const auto& n : w.nics) {
-                nlohmann::json a = nlohmann::json::array();
-                for (const auto& x : n.addresses)
-                    a.push_back({{"family", x.family},
-                                 {"address", x.address},
-                                 {"prefix", x.prefix},
-                                 {"source", x.from}});
-                nics.push_back({{"mac", n.mac}, {"addresses", a}});
-            }
             nlohmann::json e = {{"host", w.host},
                                 {"vm", w.vm},
                                 {"ok", w.ok},
                                 {"seconds", w.seconds},
-                                {"nics", nics}};
+                                {"nics", nics_json(w.nics)}};
             if (!w.ok) e["error"] = w.error;
             std::cout << json_event_line("addresses", "addresses", e.dump()) << std::endl;
         } else if (!w.ok && !w.interrupted) {

@@ -86,8 +86,7 @@ class PgFaults : public ::testing::Test {
 
     // The database's URI; application_name names the runner's sessions on the server.
     std::string uri_named(const std::string& app) const {
-        return admin_uri_ + (admin_uri_.find('?') == std::string::npos ? "?" : "&") +
-               "options=-csearch_path%3D" + kSchema + "&application_name=" + app;
+        return store_test::pg_schema_uri(admin_uri_, kSchema) + "&application_name=" + app;
     }
 
     void write_specs(store_test::TempDir& d, const std::string& yaml) {

@@ -37,19 +37,11 @@ TEST(PgRunners, TheSecondRunnerPlansNoChangesAndSharesTheHistory) {
     VMR_E2E_CONNECT_OR_SKIP(hv);
     std::string admin = store_test::pg_test_uri();
     std::unique_ptr<virtumancer::sql::Connection> pg;
-    try {
-        if (!admin.empty()) pg = virtumancer::sql::open_postgres_connection(admin, 5);
-    } catch (const std::exception&) {
-    }
-    if (!pg) {
-        if (store_test::pg_required()) FAIL() << "the test PostgreSQL is required but unreachable";
-        GTEST_SKIP() << "no test PostgreSQL (scripts/testenv.sh start)";
-    }
+    VMR_PG_CONNECT_OR_SKIP(pg, admin);
     const std::string schema = "vmr_e2e_pgrun";
     pg->exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
     pg->exec("CREATE SCHEMA " + schema);
-    std::string db = "'" + admin + (admin.find('?') == std::string::npos ? "?" : "&") +
-                     "options=-csearch_path%3D" + schema + "'";
+    std::string db = "'" + store_test::pg_schema_uri(admin, schema) + "'";
     cleanup();
     store_test::TempDir a, b;
     for (auto* d : {&a, &b}) {

@@ -92,9 +92,7 @@ TEST_P(RbacE2e, OperatorStartsButIsRefusedAPruneViewerPlansButCannotApply) {
         }
         owner->exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
         owner->exec("CREATE SCHEMA " + schema);
-        std::string opts = std::string(uri.find('?') == std::string::npos ? "?" : "&") +
-                           "options=-csearch_path%3D" + schema;
-        db = uri + opts;
+        db = store_test::pg_schema_uri(uri, schema);
         admin = login_of(uri);
         // Two logins of their own, and the group roles setup-db uses, which the owner may
         // grant (a superuser's one-time set-up; docs/access-control.md).
@@ -107,8 +105,8 @@ TEST_P(RbacE2e, OperatorStartsButIsRefusedAPruneViewerPlansButCannotApply) {
                                    "rolname = '") +
                        g + "') THEN CREATE ROLE " + g + " NOLOGIN; END IF; END \\$\\$; GRANT " + g +
                        " TO " + admin + " WITH ADMIN OPTION");
-        op_db = with_login(uri, op, "pw-" + op) + opts;
-        viewer_db = with_login(uri, viewer, "pw-" + viewer) + opts;
+        op_db = store_test::pg_schema_uri(with_login(uri, op, "pw-" + op), schema);
+        viewer_db = store_test::pg_schema_uri(with_login(uri, viewer, "pw-" + viewer), schema);
     } else {
         db = op_db = viewer_db = tmp.file("rbac.db");
         admin = "vmr-rbac-admin";

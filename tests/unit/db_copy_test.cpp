@@ -106,8 +106,7 @@ class DbCopy : public ::testing::TestWithParam<Direction> {
         admin_->exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
         admin_->exec("CREATE SCHEMA " + schema);
         schemas_.push_back(schema);
-        return admin_uri_ + (admin_uri_.find('?') == std::string::npos ? "?" : "&") +
-               "options=-csearch_path%3D" + schema;
+        return store_test::pg_schema_uri(admin_uri_, schema);
     }
     std::string source() { return make("src", GetParam().from); }
     std::string target() { return make("dst", GetParam().to); }

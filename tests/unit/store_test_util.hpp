@@ -63,6 +63,34 @@ inline bool pg_required() {
     return e && std::string(e) == "1";
 }
 
+// `uri` with its search_path set to `schema`: a database of its own on the test server.
+inline std::string pg_schema_uri(const std::string& uri, const std::string& schema) {
+    return uri + (uri.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
+           schema;
+}
+
+// A connection to the test PostgreSQL at `uri` (nullptr when it does not answer).
+inline std::unique_ptr<virtumancer::sql::Connection> pg_connect(const std::string& uri) {
+    if (uri.empty()) return nullptr;
+    try {
+        return virtumancer::sql::open_postgres_connection(uri, 5);
+    } catch (const std::exception&) { // the caller fails or skips, saying why
+        return nullptr;
+    }
+}
+
+// `conn` = a connection to the test PostgreSQL, or the test fails (VIRTUMANCER_REQUIRE_PG=1)
+// or is skipped.
+#define VMR_PG_CONNECT_OR_SKIP(conn, uri)                                                          \
+    do {                                                                                           \
+        conn = store_test::pg_connect(uri);                                                        \
+        if (!conn) {                                                                               \
+            if (store_test::pg_required())                                                         \
+                FAIL() << "the test PostgreSQL is required but unreachable";                       \
+            GTEST_SKIP() << "no test PostgreSQL (scripts/testenv.sh start)";                       \
+        }                                                                                          \
+    } while (0)
+
 // A test run on both backends: target(name) is a database of its own for this test, a file in
 // a temporary directory (SQLite) or a fresh schema on the test PostgreSQL, dropped at the end.
 // Without a PostgreSQL server the PostgreSQL run is skipped, or fails when
@@ -105,8 +133,7 @@ class BackendTest : public ::testing::TestWithParam<virtumancer::sql::Backend> {
             admin_->exec("CREATE SCHEMA " + schema);
             it = schemas_.emplace(name, schema).first;
         }
-        return admin_uri_ + (admin_uri_.find('?') == std::string::npos ? "?" : "&") +
-               "options=-csearch_path%3D" + it->second;
+        return pg_schema_uri(admin_uri_, it->second);
     }
     TempDir tmp;
 
