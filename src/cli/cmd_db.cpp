@@ -95,6 +95,8 @@ void register_db(CLI::App& app, Globals& g, Runner& run) {
         ->required();
     copy->callback([&g, &run, to] {
         run = [&g, to] {
+            // Everything of the source is copied (users and audit included): db.admin there.
+            require_db_admin(g.db_path, "", "db copy");
             CopyResult r = copy_database(g.db_path, *to);
             std::cout << "copied " << r.source << " (" << r.source_server << ")\n"
                       << "    to " << r.target << " (" << r.target_server << ")\n"

@@ -292,6 +292,15 @@ TEST(AccessCli, OpenModeFirstAdminAndDenials) {
     EXPECT_EQ(mig.rc, 1) << mig.out;
     EXPECT_NE(mig.out.find("db.admin"), std::string::npos) << mig.out;
     EXPECT_EQ(run_cli(db + "db migrate", "VIRTUMANCER_ACTOR=alice ").rc, 0);
+    // db copy needs db.admin on the source too; nothing is written to the target.
+    auto copy = run_cli(db + "db copy --to " + tmp.file("copy-bob.db"), "VIRTUMANCER_ACTOR=bob ");
+    EXPECT_EQ(copy.rc, 1) << copy.out;
+    EXPECT_NE(copy.out.find("db copy denied"), std::string::npos) << copy.out;
+    EXPECT_NE(copy.out.find("db.admin"), std::string::npos) << copy.out;
+    EXPECT_FALSE(fs::exists(tmp.file("copy-bob.db")));
+    EXPECT_EQ(
+        run_cli(db + "db copy --to " + tmp.file("copy-alice.db"), "VIRTUMANCER_ACTOR=alice ").rc,
+        0);
     // An operator may load; the last admin cannot be removed or demoted.
     ASSERT_EQ(run_cli(db + "user add bob --role operator --actor alice").rc, 0);
     EXPECT_EQ(run_cli(db + "load " + specs + " --actor bob").rc, 0);
