@@ -8,11 +8,16 @@
 #include <algorithm>
 
 #include "store_test_util.hpp"
+#include "virtumancer/access_store.hpp"
 #include "virtumancer/spec.hpp"
 
 using namespace virtumancer;
 using namespace store_test;
 using virtumancer::testing_util::run_cli;
+
+// The actor of the copies on SQLite (fill() makes it an admin; PostgreSQL uses the login).
+const std::string kCopyAdmin = "copy-admin";
+const std::string kAsAdmin = "VIRTUMANCER_ACTOR=copy-admin ";
 
 namespace {
 
@@ -121,6 +126,16 @@ class DbCopy : public ::testing::TestWithParam<Direction> {
     // Specs (two loads: two revisions, one object pending delete), tasks, audit entries,
     // sync statuses and a user with a role: rows in most tables.
     void fill(const std::string& uri) {
+        // An admin first (db copy needs db.admin once users exist): on PostgreSQL the login,
+        // on SQLite the actor the copies below run as.
+        std::string who = kCopyAdmin;
+        if (sql::is_postgres_uri(uri)) {
+            auto d = Database::open(uri);
+            who = AccessStore(*d).session_user();
+        }
+        auto add = run_cli("--db '" + uri + "' user add " + who + " --role admin",
+                           "VIRTUMANCER_ACTOR=" + who + " ");
+        ASSERT_EQ(add.rc, 0) << add.out;
         auto db = Database::open(uri);
         Store store(*db);
         std::string extra = tmp.write("extra/backing.yaml", backing_first());
@@ -177,7 +192,7 @@ TEST_P(DbCopy, EveryRowOfEveryTableAndTheOwnerIdArrive) {
         auto d = Database::open(dst_uri);
         dst_owner_before = Store(*d).load_desired().owner_id;
     }
-    auto r = run_cli("--db '" + src_uri + "' db copy --to '" + dst_uri + "'");
+    auto r = run_cli("--db '" + src_uri + "' db copy --to '" + dst_uri + "'", kAsAdmin);
     ASSERT_EQ(r.rc, 0) << r.out;
     if (!password().empty()) {
         EXPECT_EQ(r.out.find(password()), std::string::npos) << r.out;
@@ -256,7 +271,7 @@ TEST_P(DbCopy, ATargetHoldingDataIsRefusedAndLeftUnchanged) {
         auto d = Database::open(dst_uri);
         before = dump_all(*d);
     }
-    auto r = run_cli("--db '" + src_uri + "' db copy --to '" + dst_uri + "'");
+    auto r = run_cli("--db '" + src_uri + "' db copy --to '" + dst_uri + "'", kAsAdmin);
     EXPECT_EQ(r.rc, 1) << r.out;
     EXPECT_NE(r.out.find("not empty"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("audit_log (1 row)"), std::string::npos) << r.out;
@@ -278,12 +293,12 @@ TEST_P(DbCopy, AnApplyHoldingTheSourceLockIsRefusedUntilItEnds) {
     auto s = Database::open(src_uri);
     Store holder(*s);
     ASSERT_FALSE(holder.try_lock("applier-x").has_value());
-    auto r = run_cli("--db '" + src_uri + "' db copy --to '" + dst_uri + "'");
+    auto r = run_cli("--db '" + src_uri + "' db copy --to '" + dst_uri + "'", kAsAdmin);
     EXPECT_EQ(r.rc, 1) << r.out;
     EXPECT_NE(r.out.find("an apply holds the lock"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("applier-x"), std::string::npos) << r.out;
     holder.unlock();
-    r = run_cli("--db '" + src_uri + "' db copy --to '" + dst_uri + "'");
+    r = run_cli("--db '" + src_uri + "' db copy --to '" + dst_uri + "'", kAsAdmin);
     EXPECT_EQ(r.rc, 0) << r.out;
 }
 
@@ -294,7 +309,7 @@ TEST(DbCopyRefusals, ASourceBehindTheCurrentSchemaIsRefusedWithTheMigrateRemedy)
         auto d = Database::open(src);
         d->db().exec("PRAGMA user_version = 3");
     }
-    auto r = run_cli("--db '" + src + "' db copy --to '" + dst + "'");
+    auto r = run_cli("--db '" + src + "' db copy --to '" + dst + "'", kAsAdmin);
     EXPECT_EQ(r.rc, 1) << r.out;
     EXPECT_NE(r.out.find("schema version 3"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("db migrate"), std::string::npos) << r.out;
