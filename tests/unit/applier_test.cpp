@@ -84,9 +84,9 @@ class ApplierTest : public ::testing::Test {
 
 namespace {
 // A seed step with inline user-data and the hash of its content.
-VolumeCloudInitSeed seed_payload(const std::string& vm) {
+VolumeCloudInitSeed seed_payload(const std::string& vm, const std::string& pool = "p") {
     VolumeCloudInitSeed s;
-    s.pool = "p";
+    s.pool = pool;
     s.volume = cloud_init_volume_name(vm);
     s.vm = vm;
     s.user_data = "#cloud-config\n";
@@ -137,7 +137,9 @@ TEST_F(ApplierTest, EveryOpOfASavedPlanReachesItsHypervisorCall) {
         {SnapshotSetDescription{"sd2", "s", "why"}, "sd2/s", "set_snapshot_description sd2",
          "s why"},
         {SnapshotDelete{"sd3", "s"}, "sd3/s", "delete_snapshot sd3", "s"},
-        {seed_payload("ci"), "p/ci-cidata.iso", "upload_volume p/ci-cidata.iso", ""},
+        // its own pool: steps run in parallel, so a second `create_volume p` could be found
+        // first by the VolumeCreate case above
+        {seed_payload("ci", "pci"), "pci/ci-cidata.iso", "upload_volume pci/ci-cidata.iso", ""},
     };
     ASSERT_EQ(cases.size(), std::variant_size_v<StepPayload>) << "a case for every op";
     Plan p;
