@@ -3,16 +3,21 @@
 #include "virtumancer/store.hpp"
 
 namespace virtumancer {
+namespace {
+void delete_source(sql::Connection& c, const std::string& host, const std::string& pool,
+                   const std::string& volume) {
+    sql::Statement q(c, "DELETE FROM volume_sources WHERE host=? AND pool=? AND volume=?");
+    q.bind(1, host);
+    q.bind(2, pool);
+    q.bind(3, volume);
+    q.exec();
+}
+} // namespace
 
 void Store::record_volume_source(const std::string& host, const std::string& pool,
                                  const std::string& volume, const VolumeSourceRecord& r) {
     db_.write([&] {
-        sql::Statement del(db_.db(),
-                           "DELETE FROM volume_sources WHERE host=? AND pool=? AND volume=?");
-        del.bind(1, host);
-        del.bind(2, pool);
-        del.bind(3, volume);
-        del.exec();
+        delete_source(db_.db(), host, pool, volume); // the older row, if any
         sql::Statement q(db_.db(),
                          "INSERT INTO volume_sources (host, pool, volume, source, checksum, "
                          "digest, uploaded_at) VALUES (?, ?, ?, ?, ?, ?, "
@@ -29,14 +34,7 @@ void Store::record_volume_source(const std::string& host, const std::string& poo
 
 void Store::forget_volume_source(const std::string& host, const std::string& pool,
                                  const std::string& volume) {
-    db_.write([&] {
-        sql::Statement q(db_.db(),
-                         "DELETE FROM volume_sources WHERE host=? AND pool=? AND volume=?");
-        q.bind(1, host);
-        q.bind(2, pool);
-        q.bind(3, volume);
-        q.exec();
-    });
+    db_.write([&] { delete_source(db_.db(), host, pool, volume); });
 }
 
 } // namespace virtumancer

@@ -82,17 +82,7 @@ class DbCopy : public ::testing::TestWithParam<Direction> {
             GetParam().to != sql::Backend::postgresql)
             return;
         admin_uri_ = pg_test_uri();
-        std::string why;
-        if (admin_uri_.empty()) {
-            why = "no test PostgreSQL: set VIRTUMANCER_TEST_PG_URI or run scripts/testenv.sh "
-                  "start";
-        } else {
-            try {
-                admin_ = sql::open_postgres_connection(admin_uri_, 5);
-            } catch (const std::exception& e) {
-                why = std::string("the test PostgreSQL does not answer: ") + e.what();
-            }
-        }
+        std::string why = pg_open_admin(admin_uri_, admin_);
         if (why.empty()) return;
         if (pg_required()) FAIL() << why << " (VIRTUMANCER_REQUIRE_PG=1)";
         GTEST_SKIP() << why;

@@ -91,6 +91,20 @@ inline std::unique_ptr<virtumancer::sql::Connection> pg_connect(const std::strin
         }                                                                                          \
     } while (0)
 
+// Connects `conn` to the test PostgreSQL at `uri`: "" when it answers, else why not (for the
+// caller's FAIL or GTEST_SKIP).
+inline std::string pg_open_admin(const std::string& uri,
+                                 std::unique_ptr<virtumancer::sql::Connection>& conn) {
+    if (uri.empty())
+        return "no test PostgreSQL: set VIRTUMANCER_TEST_PG_URI or run scripts/testenv.sh start";
+    try {
+        conn = virtumancer::sql::open_postgres_connection(uri, 5);
+    } catch (const std::exception& e) {
+        return std::string("the test PostgreSQL does not answer: ") + e.what();
+    }
+    return "";
+}
+
 // A test run on both backends: target(name) is a database of its own for this test, a file in
 // a temporary directory (SQLite) or a fresh schema on the test PostgreSQL, dropped at the end.
 // Without a PostgreSQL server the PostgreSQL run is skipped, or fails when
@@ -100,17 +114,7 @@ class BackendTest : public ::testing::TestWithParam<virtumancer::sql::Backend> {
     void SetUp() override {
         if (!pg()) return;
         admin_uri_ = pg_test_uri();
-        std::string why;
-        if (admin_uri_.empty()) {
-            why = "no test PostgreSQL: set VIRTUMANCER_TEST_PG_URI or run scripts/testenv.sh "
-                  "start";
-        } else {
-            try {
-                admin_ = virtumancer::sql::open_postgres_connection(admin_uri_, 5);
-            } catch (const std::exception& e) {
-                why = std::string("the test PostgreSQL does not answer: ") + e.what();
-            }
-        }
+        std::string why = pg_open_admin(admin_uri_, admin_);
         if (why.empty()) return;
         if (pg_required()) FAIL() << why << " (VIRTUMANCER_REQUIRE_PG=1)";
         GTEST_SKIP() << why;
