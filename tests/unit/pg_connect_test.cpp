@@ -402,3 +402,35 @@ TEST_P(PgDeadline, ApplyWaitsForTheApplyLockUpToLockTimeoutNotTheQueryTimeout) {
     EXPECT_NE(r.out.find("took over the apply lock"), std::string::npos) << r.out;
     EXPECT_EQ(r.out.find("did not answer"), std::string::npos) << r.out;
 }
+
+// plan and drift whose statement the server does not answer (here: it waits for a table
+// another session locked, silent as a stopped backend): exit 1 after --db-timeout, naming host
+// and port and the remedy; the other session is not disturbed.
+TEST_P(PgDeadline, PlanAndDriftWhoseServerStaysSilentExitOne) {
+    std::string uri = target("p");
+    auto m = run_cli("--db '" + uri + "' db migrate");
+    ASSERT_EQ(m.rc, 0) << m.out;
+    auto locker = sql::open_postgres_connection(uri, 5);
+    locker->exec("BEGIN");
+    locker->exec("LOCK TABLE virtual_machines IN ACCESS EXCLUSIVE MODE");
+    for (const char* cmd : {"plan", "drift"}) {
+        auto t0 = std::chrono::steady_clock::now();
+        auto r = run_cli("--db-timeout 2 --db '" + uri + "' " + cmd);
+        double secs = secs_since(t0);
+        EXPECT_EQ(r.rc, 1) << cmd << ": " << r.out;
+        EXPECT_GE(secs, 1.9) << cmd << ": " << r.out;
+        EXPECT_LT(secs, 10.0) << cmd << ": " << r.out;
+        EXPECT_NE(r.out.find("lost the connection to PostgreSQL at 127.0.0.1:"), std::string::npos)
+            << cmd << ": " << r.out;
+        EXPECT_NE(r.out.find("the server did not answer within 2 s"), std::string::npos)
+            << cmd << ": " << r.out;
+        EXPECT_NE(r.out.find("raise --db-timeout"), std::string::npos) << cmd << ": " << r.out;
+    }
+    // The locking session still works and its transaction is intact.
+    EXPECT_EQ(locker->execAndGet("SELECT count(*) FROM virtual_machines").getInt64(), 0);
+    locker->exec("ROLLBACK");
+    // Unlocked, the server answers plan at once (an empty database: nothing to plan).
+    auto ok = run_cli("--db-timeout 2 --db '" + uri + "' plan");
+    EXPECT_NE(ok.out.find("holds no specs"), std::string::npos) << ok.out;
+    EXPECT_EQ(ok.out.find("did not answer"), std::string::npos) << ok.out;
+}
