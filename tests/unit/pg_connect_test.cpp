@@ -134,6 +134,13 @@ TEST(PgConnect, KeepalivesAndTimeoutsAreDefaultsTheUriCanOverride) {
     EXPECT_EQ(m["tcp_user_timeout"], "60000");
     EXPECT_EQ(m["application_name"], "virtumancer");
     EXPECT_EQ(m.count("dbname"), 0u); // the URI comes after them: what it sets wins
+    // libpq takes the URI's value over the default: an invalid one is refused as the URI's.
+    auto r = run_cli("--db 'postgresql://vm:pw@127.0.0.1:1/x?keepalives_idle=bogus' db status");
+    EXPECT_EQ(r.rc, 1) << r.out;
+    EXPECT_NE(r.out.find("invalid integer value \"bogus\" for connection option "
+                         "\"keepalives_idle\""),
+              std::string::npos)
+        << r.out;
 }
 
 namespace {
