@@ -45,6 +45,11 @@ class Database {
     // URI wins). Set once by the command line (--db-connect-timeout).
     static void set_connect_timeout(int seconds);
     static int connect_timeout();
+    // Seconds a PostgreSQL server may stay silent while a statement waits for it (default 60)
+    // before the statement fails and the connection is given up. Set once by the command line
+    // (--db-timeout, VIRTUMANCER_DB_TIMEOUT).
+    static void set_query_timeout(int seconds);
+    static int query_timeout();
     int version();
     static int latest_version();
     std::map<std::string, long long> table_counts();

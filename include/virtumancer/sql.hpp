@@ -10,6 +10,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace virtumancer::sql {
@@ -181,8 +182,19 @@ bool is_postgres_uri(const std::string& target);
 std::string redact(const std::string& target);
 
 // Connects to PostgreSQL (connect_timeout default 10 s unless the URI sets one). Throws
-// virtumancer::Error naming host and port (never the password) when it cannot.
+// virtumancer::Error naming host and port (never the password) when it cannot. Every later
+// wait for the server is bounded by query_timeout_s (--db-timeout): a statement whose server
+// sends nothing for that long fails (sql::Exception naming host and port and what to do), and
+// the connection is given up (every later call fails at once).
 std::unique_ptr<Connection> open_postgres_connection(const std::string& uri,
-                                                     int connect_timeout_s = 10);
+                                                     int connect_timeout_s = 10,
+                                                     int query_timeout_s = 60);
+// The connection parameters given to libpq as defaults (the URI overrides any of them):
+// connect_timeout, application_name, TCP keepalives and tcp_user_timeout.
+std::vector<std::pair<std::string, std::string>> postgres_connect_defaults(int connect_timeout_s);
+// The connect timeout a failed connection had (`effective`: libpq's value after the attempt,
+// empty if unknown), and where it came from, as the connect-failure hint says it.
+std::string connect_timeout_in_effect(const std::string& uri, const std::string& effective,
+                                      int connect_timeout_s);
 
 } // namespace virtumancer::sql

@@ -24,6 +24,13 @@ std::unique_ptr<CLI::App> make_app(Globals& g, Runner& run) {
                     "URI wins)")
         ->check(CLI::Range(1, 3600))
         ->capture_default_str();
+    app->add_option("--db-timeout", g.db_timeout,
+                    "seconds a PostgreSQL server may stay silent while a statement waits for it; "
+                    "then the command fails naming host and port (the wait for the apply lock "
+                    "is --lock-timeout's)")
+        ->envname("VIRTUMANCER_DB_TIMEOUT")
+        ->check(CLI::Range(1, 86400))
+        ->capture_default_str();
     app->add_flag("-v,--verbose", g.verbose, "more logging (repeat for debug)");
     app->add_option("--log-level", g.log_level, "trace|debug|info|warn|error|off (to stderr)")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));

@@ -12,6 +12,7 @@ struct Globals {
     int verbose = 0;
     std::string log_level;
     int db_connect_timeout = 10; // seconds (PostgreSQL)
+    int db_timeout = 60;         // seconds a PostgreSQL statement waits for the server
 };
 
 // A registered subcommand sets `run` to the action executed after parsing; it returns the

@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
     if (!g.log_level.empty()) lvl = spdlog::level::from_str(g.log_level);
     spdlog::set_level(lvl);
     Database::set_connect_timeout(g.db_connect_timeout);
+    Database::set_query_timeout(g.db_timeout);
     int rc = kExitError;
     try {
         rc = run ? run() : kExitError;

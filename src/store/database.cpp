@@ -1,5 +1,6 @@
 #include "virtumancer/database.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -101,6 +102,7 @@ void configure(SQLite::Database& db) {
 }
 
 int g_connect_timeout = 10;
+int g_query_timeout = 60;
 
 SQLite::Database& raw(sql::Connection& c) {
     return static_cast<sql::SqliteConnection&>(c).raw();
@@ -118,10 +120,16 @@ void Database::set_connect_timeout(int seconds) {
 int Database::connect_timeout() {
     return g_connect_timeout;
 }
+void Database::set_query_timeout(int seconds) {
+    g_query_timeout = seconds > 0 ? seconds : 60;
+}
+int Database::query_timeout() {
+    return g_query_timeout;
+}
 
 std::unique_ptr<Database> Database::open_postgres(const std::string& uri, MigrateResult* mr,
                                                   bool migrate) {
-    auto conn = sql::open_postgres_connection(uri, g_connect_timeout);
+    auto conn = sql::open_postgres_connection(uri, g_connect_timeout, g_query_timeout);
     std::unique_ptr<Database> out(new Database(sql::redact(uri), std::move(conn)));
     int v = 0;
     try {
@@ -156,7 +164,8 @@ std::unique_ptr<Database> Database::open_postgres(const std::string& uri, Migrat
 std::unique_ptr<Database> Database::open_for_cleanup(const std::string& target) {
     if (sql::is_postgres_uri(target))
         return std::unique_ptr<Database>(
-            new Database(sql::redact(target), sql::open_postgres_connection(target, 3)));
+            new Database(sql::redact(target),
+                         sql::open_postgres_connection(target, 3, std::min(g_query_timeout, 10))));
     std::unique_ptr<SQLite::Database> db;
     try {
         db = std::make_unique<SQLite::Database>(target, SQLite::OPEN_READWRITE);

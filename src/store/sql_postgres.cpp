@@ -1,11 +1,23 @@
 // sql::Connection over libpq. One connection per Database, shared by the applier's threads
 // like SQLite's (each call holds the connection's mutex while it talks to the server).
+// Every wait for the server is bounded (the query timeout, --db-timeout): statements are sent
+// asynchronously and their results awaited with poll() on the socket, so a server that stops
+// answering (a stopped backend, a network that drops packets) fails the statement after that
+// many seconds of silence instead of hanging the command.
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
+#include <memory>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
+
+#include <spdlog/spdlog.h>
 
 #include "sql_dialect.hpp"
 #include "virtumancer/diag.hpp"
@@ -61,6 +73,37 @@ Params parse_params(const std::string& uri) {
     return p;
 }
 
+// The server did not answer within the query timeout: the message, with what to do after it.
+struct SilentServer : Exception {
+    SilentServer(const std::string& msg, const std::string& remedy)
+        : Exception(msg + "; " + remedy), msg(msg), remedy(remedy) {}
+    std::string msg, remedy;
+};
+
+// PQcancel in a thread of its own, waited for at most `seconds`: it connects to the server
+// again, which may not answer either. A cancel still under way then finishes (or not) on its
+// own; it owns its PGcancel.
+void cancel_bounded(PGconn* c, int seconds) {
+    PGcancel* cn = PQgetCancel(c);
+    if (!cn) return;
+    struct State {
+        std::mutex m;
+        std::condition_variable cv;
+        bool done = false;
+    };
+    auto st = std::make_shared<State>();
+    std::thread([cn, st] {
+        char err[256];
+        PQcancel(cn, err, sizeof err);
+        PQfreeCancel(cn);
+        std::lock_guard<std::mutex> lk(st->m);
+        st->done = true;
+        st->cv.notify_all();
+    }).detach();
+    std::unique_lock<std::mutex> lk(st->m);
+    st->cv.wait_for(lk, std::chrono::seconds(seconds), [&] { return st->done; });
+}
+
 class PgConnection;
 
 class PgStmt : public StmtImpl {
@@ -99,7 +142,15 @@ class PgStmt : public StmtImpl {
 
 class PgConnection : public Connection {
   public:
-    PgConnection(PGconn* c, Params p) : c_(c), p_(std::move(p)) {
+    PgConnection(PGconn* c, Params p, int timeout_s)
+        : c_(c), p_(std::move(p)), timeout_s_(timeout_s > 0 ? timeout_s : 60) {
+        const char* h = PQhost(c_);
+        const char* pt = PQport(c_);
+        where_ =
+            std::string(h && *h ? h : p_.host.c_str()) + ":" + (pt && *pt ? pt : p_.port.c_str());
+        // Sends never block either: what the socket cannot take now waits in libpq's buffer
+        // and is flushed under the same deadline (flush()).
+        PQsetnonblocking(c_, 1);
         auto keys = run_plain("SELECT hashtext('virtumancer.write.' || coalesce(current_schema(), "
                               "'')), hashtext('virtumancer.apply.' || coalesce(current_schema(), "
                               "''))");
@@ -107,7 +158,12 @@ class PgConnection : public Connection {
         apply_key_ = PQgetvalue(keys, 0, 1);
         PQclear(keys);
     }
-    ~PgConnection() override { PQfinish(c_); }
+    ~PgConnection() override {
+        if (c_) PQfinish(c_);
+        // What to set --db-timeout from: the longest the server was silent on a statement.
+        spdlog::debug("PostgreSQL at {}: longest wait for an answer {:.3f} s (--db-timeout {} s)",
+                      where_, longest_wait_, timeout_s_);
+    }
 
     Backend backend() const override { return Backend::postgresql; }
 
@@ -132,7 +188,15 @@ class PgConnection : public Connection {
         // sees what the writer before committed.
         exec("BEGIN ISOLATION LEVEL READ COMMITTED");
         try {
-            PQclear(run_plain("SELECT pg_advisory_xact_lock(" + write_key_ + ")"));
+            // Polled, not awaited (pg_advisory_xact_lock): a writer may wait for another's long
+            // load beyond the query timeout, which bounds each poll instead.
+            for (int ms = 2;; ms = std::min(ms * 2, 100)) {
+                PGresult* r = run_plain("SELECT pg_try_advisory_xact_lock(" + write_key_ + ")");
+                bool got = std::string(PQgetvalue(r, 0, 0)) == "t";
+                PQclear(r);
+                if (got) break;
+                std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+            }
         } catch (...) { // safe: rethrown below once the transaction is rolled back
             try {
                 exec("ROLLBACK");
@@ -278,8 +342,9 @@ class PgConnection : public Connection {
         for (size_t i = 0; i < columns.size(); ++i) sql += (i ? ", " : "") + columns[i];
         sql += ") FROM STDIN";
         std::lock_guard<std::mutex> lk(mu_);
+        alive();
         ++statements_;
-        PGresult* r = PQexec(c_, sql.c_str());
+        PGresult* r = PQsendQuery(c_, sql.c_str()) ? await("COPY") : nullptr;
         if (!r || PQresultStatus(r) != PGRES_COPY_IN) {
             checked(r, sql, true); // throws on an error
             throw Exception("PostgreSQL did not start " + sql);
@@ -290,6 +355,7 @@ class PgConnection : public Connection {
         auto put = [&] {
             if (sent && PQputCopyData(c_, buf.data(), static_cast<int>(buf.size())) != 1)
                 sent = false; // the server ended the COPY (an error): its result says why
+            if (sent) flush("COPY data");
             buf.clear();
         };
         for (const Row& row : rows) {
@@ -320,10 +386,10 @@ class PgConnection : public Connection {
             if (buf.size() >= (1u << 20)) put();
         }
         if (!buf.empty()) put();
-        if (sent) PQputCopyEnd(c_, nullptr);
+        if (sent && PQputCopyEnd(c_, nullptr) == 1) flush("COPY end");
         // The COPY's result, then nothing.
         PGresult* res = nullptr;
-        for (PGresult* x; (x = PQgetResult(c_));) {
+        for (PGresult* x; (x = next_result("the COPY's result"));) {
             if (res) PQclear(res);
             res = x;
         }
@@ -350,40 +416,127 @@ class PgConnection : public Connection {
         throw BatchException(scrub(msg, p_.password), row);
     }
 
-    std::string where() const {
-        const char* h = PQhost(c_);
-        const char* p = PQport(c_);
-        return std::string(h && *h ? h : p_.host.c_str()) + ":" + (p && *p ? p : p_.port.c_str());
-    }
+    std::string where() const { return where_; }
 
     // Runs a statement without parameters (several when multi), checks the result.
     PGresult* run_plain(const std::string& sql, bool multi = false) {
         std::lock_guard<std::mutex> lk(mu_);
+        alive();
         ++statements_;
-        (void)multi; // PQexec runs several statements in one implicit transaction
-        return checked(PQexec(c_, sql.c_str()), sql);
+        (void)multi; // the simple query protocol runs several in one implicit transaction
+        return checked(PQsendQuery(c_, sql.c_str()) ? await("a statement") : nullptr, sql);
     }
 
     PGresult* run_params(const std::string& sqlite_sql,
                          const std::vector<std::optional<std::string>>& params) {
         std::lock_guard<std::mutex> lk(mu_);
+        alive();
         ++statements_;
         auto it = prepared_.find(sqlite_sql);
         if (it == prepared_.end()) {
             std::string name = "s" + std::to_string(prepared_.size() + 1);
             std::string pg = pg_statement(sqlite_sql);
-            checked(PQprepare(c_, name.c_str(), pg.c_str(), 0, nullptr), pg, true);
+            checked(PQsendPrepare(c_, name.c_str(), pg.c_str(), 0, nullptr) ? await("PREPARE")
+                                                                            : nullptr,
+                    pg, true);
             it = prepared_.emplace(sqlite_sql, name).first;
         }
         std::vector<const char*> vals;
         vals.reserve(params.size());
         for (const auto& p : params) vals.push_back(p ? p->c_str() : nullptr);
-        return checked(PQexecPrepared(c_, it->second.c_str(), static_cast<int>(vals.size()),
-                                      vals.data(), nullptr, nullptr, 0),
+        return checked(PQsendQueryPrepared(c_, it->second.c_str(), static_cast<int>(vals.size()),
+                                           vals.data(), nullptr, nullptr, 0)
+                           ? await("a statement")
+                           : nullptr,
                        sqlite_sql);
     }
 
   private:
+    // A connection given up (the server did not answer in time) fails every later call at
+    // once, with the same message: the applier's threads and the cleanup on the way out do
+    // not each wait the timeout again.
+    void alive() const {
+        if (!c_) throw Exception(gone_);
+    }
+
+    // Waits until the socket is ready for `events`; gives up the connection when the server
+    // sent nothing for the query timeout (`what`: what was awaited, for the message).
+    void wait_socket(short events, const char* what) {
+        int fd = PQsocket(c_);
+        if (fd < 0) return; // broken: the next libpq call reports it
+        auto start = std::chrono::steady_clock::now();
+        auto until = start + std::chrono::seconds(timeout_s_);
+        while (true) {
+            auto now = std::chrono::steady_clock::now();
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count();
+            if (left <= 0) give_up(what);
+            pollfd pfd{fd, events, 0};
+            int n = poll(&pfd, 1, static_cast<int>(left));
+            if (n > 0 || (n < 0 && errno != EINTR)) { // ready, or libpq reports the error
+                longest_wait_ =
+                    std::max(longest_wait_,
+                             std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+                                 .count());
+                return;
+            }
+        }
+    }
+
+    // Sends what libpq still holds for the server (nonblocking: the socket may be full).
+    void flush(const char* what) {
+        while (PQflush(c_) == 1) {
+            wait_socket(POLLIN | POLLOUT, what);
+            if (PQconsumeInput(c_) == 0) return; // broken: the result says why
+        }
+    }
+
+    // The next result of the statement sent (nullptr: no more), awaited under the deadline.
+    PGresult* next_result(const char* what) {
+        while (PQisBusy(c_)) {
+            wait_socket(POLLIN, what);
+            if (PQconsumeInput(c_) == 0) break; // broken: PQgetResult returns the error now
+        }
+        return PQgetResult(c_);
+    }
+
+    // Every result of the statement sent, as PQexec returns them: the first error, else the
+    // last result; the start of a COPY ends the wait (the caller streams its data).
+    PGresult* await(const char* what) {
+        flush(what);
+        PGresult* keep = nullptr;
+        while (PGresult* r = next_result(what)) {
+            if (keep && PQresultStatus(keep) == PGRES_FATAL_ERROR) {
+                PQclear(r);
+                continue;
+            }
+            if (keep) PQclear(keep);
+            keep = r;
+            ExecStatusType st = PQresultStatus(r);
+            if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) break;
+        }
+        return keep;
+    }
+
+    // The server said nothing for the query timeout: asks it to cancel (bounded: it may not
+    // answer that either), closes the connection (the server ends the session, and frees its
+    // locks, as soon as it runs again) and throws what happened and what to do.
+    [[noreturn]] void give_up(const char* what) {
+        std::string n = std::to_string(timeout_s_);
+        std::string msg = "lost the connection to PostgreSQL at " + where_ +
+                          ": the server did not answer within " + n + " s (waiting for " + what +
+                          "), so virtumancer gave up the connection";
+        std::string remedy = "check that the server at " + where_ +
+                             " runs and is not stopped or overloaded, and the network to it; "
+                             "if it is only slow, raise --db-timeout (or VIRTUMANCER_DB_TIMEOUT; "
+                             "now " +
+                             n + " s)";
+        cancel_bounded(c_, std::min(timeout_s_, 5));
+        PQfinish(c_);
+        c_ = nullptr;
+        gone_ = msg + "; " + remedy;
+        throw SilentServer(msg, remedy);
+    }
+
     PGresult* checked(PGresult* r, const std::string& sql, bool free_ok = false) {
         ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
         if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
@@ -408,6 +561,10 @@ class PgConnection : public Connection {
 
     PGconn* c_;
     Params p_;
+    int timeout_s_;           // seconds of silence after which a statement fails (--db-timeout)
+    std::string where_;       // host:port
+    std::string gone_;        // why the connection was given up (c_ is null then)
+    double longest_wait_ = 0; // seconds, the longest wait_socket
     std::mutex mu_;
     std::unordered_map<std::string, std::string> prepared_;
     std::string write_key_, apply_key_;
@@ -437,14 +594,54 @@ int PgStmt::exec() {
 
 } // namespace
 
-std::unique_ptr<Connection> open_postgres_connection(const std::string& uri,
-                                                     int connect_timeout_s) {
+std::vector<std::pair<std::string, std::string>> postgres_connect_defaults(int connect_timeout_s) {
+    return {{"connect_timeout", std::to_string(connect_timeout_s > 0 ? connect_timeout_s : 10)},
+            {"application_name", "virtumancer"},
+            // A peer that vanished (host down, network cut) is noticed by the kernel too:
+            // probes after 30 s idle, every 10 s, 3 unanswered end the connection; data sent
+            // and not acknowledged for 60 s ends it.
+            {"keepalives", "1"},
+            {"keepalives_idle", "30"},
+            {"keepalives_interval", "10"},
+            {"keepalives_count", "3"},
+            {"tcp_user_timeout", "60000"}};
+}
+
+std::string connect_timeout_in_effect(const std::string& uri, const std::string& effective,
+                                      int connect_timeout_s) {
+    bool from_uri = false;
+    char* err = nullptr;
+    if (PQconninfoOption* opts = PQconninfoParse(uri.c_str(), &err)) {
+        for (PQconninfoOption* o = opts; o->keyword; ++o)
+            if (std::string(o->keyword) == "connect_timeout" && o->val) from_uri = true;
+        PQconninfoFree(opts);
+    }
+    if (err) PQfreemem(err);
+    std::string v = effective.empty()
+                        ? std::to_string(connect_timeout_s > 0 ? connect_timeout_s : 10)
+                        : effective;
+    if (std::atoi(v.c_str()) <= 0)
+        return "connect_timeout=" + v + " in the URI: no limit; set a positive one";
+    if (from_uri)
+        return v + " s, from connect_timeout= in the URI, which wins over --db-connect-timeout";
+    return v + " s, from --db-connect-timeout; connect_timeout= in the URI would win over it";
+}
+
+std::unique_ptr<Connection> open_postgres_connection(const std::string& uri, int connect_timeout_s,
+                                                     int query_timeout_s) {
     Params p = parse_params(uri);
-    std::string timeout = std::to_string(connect_timeout_s > 0 ? connect_timeout_s : 10);
-    // Earlier keywords are defaults: the URI's own connect_timeout (or application_name) wins.
-    const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
-    const char* vals[] = {timeout.c_str(), "virtumancer", uri.c_str(), nullptr};
-    PGconn* c = PQconnectdbParams(keys, vals, 1);
+    // Earlier keywords are defaults: what the URI (expanded from dbname) sets wins.
+    auto defaults = postgres_connect_defaults(connect_timeout_s);
+    std::vector<const char*> keys, vals;
+    for (const auto& [k, v] : defaults) {
+        keys.push_back(k.c_str());
+        vals.push_back(v.c_str());
+    }
+    keys.push_back("dbname");
+    vals.push_back(uri.c_str());
+    keys.push_back(nullptr);
+    vals.push_back(nullptr);
+    PGconn* c = PQconnectdbParams(keys.data(), vals.data(), 1);
     if (!c) throw Error("cannot connect to PostgreSQL: out of memory", "try again");
     if (PQstatus(c) != CONNECTION_OK) {
         std::string msg = scrub(PQerrorMessage(c), p.password);
@@ -452,6 +649,12 @@ std::unique_ptr<Connection> open_postgres_connection(const std::string& uri,
         const char* port = PQport(c);
         std::string host = h && *h ? h : p.host;
         std::string pt = port && *port ? port : p.port;
+        std::string effective;
+        if (PQconninfoOption* opts = PQconninfo(c)) {
+            for (PQconninfoOption* o = opts; o->keyword; ++o)
+                if (std::string(o->keyword) == "connect_timeout" && o->val) effective = o->val;
+            PQconninfoFree(opts);
+        }
         PQfinish(c);
         throw Error("cannot connect to PostgreSQL at " + host + ":" + pt + " (" + redact(uri) +
                         "): " + msg,
@@ -459,13 +662,15 @@ std::unique_ptr<Connection> open_postgres_connection(const std::string& uri,
                         ", that the database and user exist and the password is right (in the "
                         "URI, PGPASSWORD or ~/.pgpass); a server that does not answer fails "
                         "after connect_timeout (" +
-                        timeout + " s; set --db-connect-timeout or connect_timeout= in the URI)");
+                        connect_timeout_in_effect(uri, effective, connect_timeout_s) + ")");
     }
     // Notices (e.g. "relation already exists, skipping") are not for the user.
     PQsetNoticeProcessor(
         c, [](void*, const char*) {}, nullptr);
     try {
-        return std::make_unique<PgConnection>(c, std::move(p));
+        return std::make_unique<PgConnection>(c, std::move(p), query_timeout_s);
+    } catch (const SilentServer& e) {
+        throw Error(e.msg, e.remedy);
     } catch (const Exception& e) {
         throw Error(std::string("PostgreSQL: ") + e.what(), "check the database URI");
     }
