@@ -92,9 +92,12 @@ TEST(PgSpeculative, ARunnersSpeculativePlanLeavesTheSharedStateAlone) {
     EXPECT_NE(sb.out.find("speculative load of revision"), std::string::npos) << sb.out;
     EXPECT_NE(sb.out.find("Speculative plan:"), std::string::npos) << sb.out;
     // Its JSON, kept as a file, is refused by apply --plan.
-    auto jb = run_cli("--db " + db + " plan --speculative specs --json > spec.json 2>/dev/null",
-                      "cd " + b.path().string() + " && ");
-    ASSERT_EQ(jb.rc, 0) << jb.out;
+    int st = -1;
+    std::string jb =
+        run_shell("cd " + b.path().string() + " && " + virtumancer::testing_util::binary() +
+                      " --db " + db + " plan --speculative specs --json > spec.json 2>/dev/null",
+                  &st);
+    ASSERT_EQ(virtumancer::testing_util::exit_code(st), 0) << jb;
     auto rb = in(b, db + " apply --plan spec.json --auto-approve");
     EXPECT_EQ(rb.rc, 1) << rb.out;
     EXPECT_NE(rb.out.find("is a speculative plan"), std::string::npos) << rb.out;
