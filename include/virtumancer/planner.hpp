@@ -85,8 +85,11 @@ struct Plan {
     std::vector<Diagnostic> errors;                  // e.g. an unreachable host (its objects only)
     std::map<std::string, std::string> fingerprints; // observed object -> hash it was seen with
     long long revision_id = 0;                       // load revision the desired state came from
-    std::vector<PendingChange> pending;              // running VMs that differ from their config
-    bool empty() const { return changes.empty(); }   // nothing to apply
+    // plan --speculative: made from spec paths that were not loaded into the database (its
+    // revision_id is the database's latest load, which does not hold them); apply refuses it.
+    bool speculative = false;
+    std::vector<PendingChange> pending;            // running VMs that differ from their config
+    bool empty() const { return changes.empty(); } // nothing to apply
     // Nothing to apply and no running VM differs from its spec ("The hosts match the specs").
     bool settled() const {
         for (const auto& p : pending)

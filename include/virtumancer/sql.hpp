@@ -167,6 +167,12 @@ class Transaction {
         c_.commit();
         done_ = true;
     }
+    // Ends it without keeping anything (throws when the server does not answer; it then ends
+    // the transaction itself with the session).
+    void rollback() {
+        done_ = true;
+        c_.rollback();
+    }
     Transaction(const Transaction&) = delete;
     Transaction& operator=(const Transaction&) = delete;
 

@@ -1,6 +1,7 @@
 // Desired state, tasks, audit and the apply lock in the canonical SQLite schema.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,13 @@ struct LoadSummary {
     bool nothing_changed() const {
         return inserted == 0 && updated == 0 && marked_for_deletion == 0;
     }
+};
+
+// A load written and read back but not kept (Store::preview_desired, plan --speculative).
+struct LoadPreview {
+    LoadSummary summary; // what the load would have written (revision_id 0: none was kept)
+    DesiredState state;  // as load_desired would read it after the load
+    std::vector<std::string> pending_delete; // as load_desired lists them after the load
 };
 
 // What the latest load, drift check, apply or import found for a VM spec, recorded in
@@ -59,6 +67,13 @@ class Store {
     // pending_delete. Records a load revision. Nothing is written on error (throws Error).
     LoadSummary save_desired(const SpecLoadResult& load, const std::string& revision,
                              const std::string& actor, const std::vector<std::string>& paths);
+    // save_desired's load, not kept (plan --speculative): written in the same one write
+    // transaction, the desired state read back inside it, then the transaction rolled back, so
+    // the result is what save_desired followed by load_desired would give while the database
+    // keeps exactly the rows it held (PostgreSQL's id sequences move on: ids are never
+    // reused). Throws Error as save_desired does.
+    LoadPreview preview_desired(const SpecLoadResult& load, const std::string& revision,
+                                const std::string& actor, const std::vector<std::string>& paths);
 
     // True when `files` (path, content hash) are exactly the files of the latest load, that
     // load was given the same `paths` and was written by this same virtumancer executable
@@ -134,6 +149,13 @@ class Store {
     Database& database() { return db_; }
 
   private:
+    // save_desired's transaction; when `then_rollback` is given it runs inside it after the
+    // load is written, and the transaction is rolled back instead of committed.
+    LoadSummary write_load(const SpecLoadResult& load, const std::string& revision,
+                           const std::string& actor, const std::vector<std::string>& paths,
+                           const std::function<void()>& then_rollback);
+    // load_desired inside the caller's transaction.
+    DesiredState read_desired(std::vector<std::string>* pending_delete);
     Database& db_;
     bool server_lock_ = false; // this Store's session holds the server's apply lock
 };

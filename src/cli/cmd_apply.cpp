@@ -135,14 +135,22 @@ std::string read_file(const std::string& path) {
 }
 
 Plan load_saved_plan(const std::string& path) {
+    Plan p;
     try {
-        return plan_from_json(read_file(path));
+        p = plan_from_json(read_file(path));
     } catch (const Error&) {
         throw;
     } catch (const std::exception& e) {
         throw Error("the saved plan " + path + " is not a virtumancer plan: " + e.what(),
                     "make one with: virtumancer plan --out " + path);
     }
+    if (p.speculative)
+        throw Error("the saved plan " + path +
+                        " is a speculative plan (plan --speculative): its specs were never "
+                        "loaded into the database, so it cannot be applied; nothing was executed",
+                    "load the reviewed specs and plan them, then apply that plan: virtumancer "
+                    "plan specs/ --out plan.json, then virtumancer apply --plan plan.json");
+    return p;
 }
 
 bool confirm(bool json) {
@@ -227,6 +235,8 @@ int run_apply(Globals& g, const ApplyArgs& a) {
         throw Error("--plan executes a saved plan as it is: spec paths, --prune, --target and "
                     "--restart-pending cannot be combined with it",
                     "pass them to `virtumancer plan --out FILE` instead");
+    Plan saved; // read (a malformed or speculative one refused) before anything is locked
+    if (!a.plan_file.empty()) saved = load_saved_plan(a.plan_file);
     auto db = Database::open(g.db_path);
     Store store(*db);
     set_command_actor(a.actor);
@@ -254,7 +264,7 @@ int run_apply(Globals& g, const ApplyArgs& a) {
     Plan plan;
     std::vector<ObservedHost> observed; // what the plan was made from (or checked against)
     if (!a.plan_file.empty()) {
-        plan = load_saved_plan(a.plan_file);
+        plan = std::move(saved);
         std::vector<std::string> hosts = plan_hosts(plan);
         DesiredState only;
         for (const auto& h : d.state.hosts)
@@ -389,7 +399,7 @@ void register_apply(CLI::App& app, Globals& g, Runner& run) {
     cmd->add_flag("--auto-approve", a->auto_approve, "do not ask for confirmation (CI)");
     cmd->add_option("--plan", a->plan_file,
                     "execute this saved plan (virtumancer plan --out) and nothing else; refused "
-                    "when stale");
+                    "when stale or speculative (plan --speculative)");
     cmd->add_option("--parallelism", a->parallelism, "actions run at once")
         ->check(CLI::Range(1, 64));
     add_host_timeout_options(cmd, a->timeouts);

@@ -218,6 +218,7 @@ virtumancer validate specs/
 virtumancer load specs/
 virtumancer plan \-\-detailed\-exitcode
 virtumancer plan \-\-out plan.json
+virtumancer plan \-\-speculative specs/
 virtumancer apply \-\-plan plan.json
 virtumancer apply specs/ \-\-auto\-approve
 virtumancer apply \-\-restart\-pending \-\-target vm/web

@@ -14,6 +14,12 @@ std::string SpecsLoaded::line() const {
         return "nothing changed (" + std::to_string(files) +
                " files unchanged since the latest load): 0 inserted, 0 updated, 0 marked for "
                "deletion";
+    if (preview)
+        return "speculative load of revision " + summary.revision +
+               ", not saved (the database is unchanged): " + std::to_string(summary.inserted) +
+               " inserted, " + std::to_string(summary.updated) + " updated, " +
+               std::to_string(summary.unchanged) + " unchanged, " +
+               std::to_string(summary.marked_for_deletion) + " marked for deletion";
     return "loaded revision " + summary.revision + ": " + std::to_string(summary.inserted) +
            " inserted, " + std::to_string(summary.updated) + " updated, " +
            std::to_string(summary.unchanged) + " unchanged, " +
@@ -21,7 +27,7 @@ std::string SpecsLoaded::line() const {
 }
 
 SpecsLoaded load_specs(Database& db, const std::vector<std::string>& paths,
-                       const std::string& actor) {
+                       const std::string& actor, LoadMode mode) {
     Store store(db);
     SpecLoadResult r = load_spec_files(paths, [&](const std::vector<SpecFile>& files) {
         return store.same_as_last_load(files, paths);
@@ -43,6 +49,14 @@ SpecsLoaded load_specs(Database& db, const std::vector<std::string>& paths,
     for (const auto& f : r.files) hashes.push_back(f.content_hash);
     // Ctrl-C now ends the process inside the load's one transaction: SQLite rolls it back.
     set_interrupt_note("the load was not committed: the database holds what it held before");
+    if (mode == LoadMode::speculative) {
+        out.preview = store.preview_desired(r, spec_revision(paths, hashes), actor, paths);
+        out.summary = out.preview->summary;
+        set_interrupt_note("the speculative load was rolled back: the database holds what it "
+                           "held before");
+        out.ok = true;
+        return out;
+    }
     out.summary = store.save_desired(r, spec_revision(paths, hashes), actor, paths);
     set_interrupt_note("the specs had been loaded (revision " + out.summary.revision +
                        "); nothing more was done");

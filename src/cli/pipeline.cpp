@@ -56,6 +56,38 @@ Desired desired_state(Database& db, const std::vector<std::string>& paths) {
     return read_desired(db);
 }
 
+Desired speculative_desired(Database& db, const std::vector<std::string>& paths) {
+    if (paths.empty())
+        throw Error("--speculative plans the spec PATHs given without loading them, and none "
+                    "were given",
+                    "name them: virtumancer plan --speculative specs/ (without --speculative, "
+                    "plan compares the database's specs with the hosts)");
+    if (db.read_only())
+        throw Error("database " + db.path() +
+                        " is read-only: a speculative plan writes the specs in a transaction it "
+                        "rolls back, which needs write access (nothing is kept)",
+                    "make it writable, or plan without spec paths to use the specs the database "
+                    "holds");
+    // No permission: nothing is written (the same as plan without spec paths).
+    SpecsLoaded l =
+        load_specs(db, paths, resolve_identity(db, command_actor()).name, LoadMode::speculative);
+    if (!l.ok)
+        throw Error(std::to_string(l.errors) + " error(s) in the specs; nothing was planned "
+                                               "and the database is unchanged",
+                    "fix them (virtumancer validate shows the same list)");
+    std::cerr << l.line() << "\n";
+    if (!l.preview) return read_desired(db); // unchanged since the latest load: it holds them
+    Desired out;
+    out.state = std::move(l.preview->state);
+    out.pending_delete = std::move(l.preview->pending_delete);
+    out.revision = out.state.revision;
+    out.revision_id = Store(db).latest_revision_id();
+    if (out.state.hosts.empty())
+        throw Error("the specs given hold no Host spec: there is nothing to plan",
+                    "add a Host spec (kind: Host) to the spec paths");
+    return out;
+}
+
 std::map<std::string, std::string> parse_host_uris(const std::vector<std::string>& specs) {
     std::map<std::string, std::string> out;
     for (const auto& s : specs) {
@@ -133,7 +165,13 @@ void add_host_timeout_options(CLI::App* cmd, HostTimeouts& t) {
 
 PlanInputs desired_and_observed(Database& db, const std::vector<std::string>& paths,
                                 const std::map<std::string, std::string>& over, int parallelism,
-                                const HostTimeouts& timeouts) {
+                                const HostTimeouts& timeouts, bool speculative) {
+    if (speculative) { // rolled back before any host is observed
+        PlanInputs in;
+        in.desired = speculative_desired(db, paths);
+        in.observed = observe_hosts(in.desired.state, over, parallelism, timeouts);
+        return in;
+    }
     load_paths(db, paths);
     DesiredState hosts_only;
     hosts_only.hosts = Store(db).load_hosts();

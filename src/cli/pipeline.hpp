@@ -24,6 +24,12 @@ struct Desired {
 // printing every diagnostic), then reads the desired state from the database.
 Desired desired_state(Database& db, const std::vector<std::string>& paths);
 
+// plan --speculative: the desired state that loading `paths` would make, the database left
+// exactly as it was (the load is read back inside its transaction and rolled back; see
+// load_specs' LoadMode::speculative). Spec errors as desired_state. Needs no permission (it
+// writes nothing). revision_id is the database's latest load revision.
+Desired speculative_desired(Database& db, const std::vector<std::string>& paths);
+
 // "NAME=URI" overrides of Host URIs (--host-uri).
 std::map<std::string, std::string> parse_host_uris(const std::vector<std::string>& specs);
 
@@ -54,9 +60,12 @@ struct PlanInputs {
     Desired desired;
     std::vector<ObservedHost> observed;
 };
+// speculative: speculative_desired() first, then the hosts are observed (the load's
+// transaction is never held while a host is observed).
 PlanInputs desired_and_observed(Database& db, const std::vector<std::string>& paths,
                                 const std::map<std::string, std::string>& uri_override,
-                                int parallelism, const HostTimeouts& timeouts = {});
+                                int parallelism, const HostTimeouts& timeouts = {},
+                                bool speculative = false);
 
 // Connects to one host by spec name (honouring overrides).
 std::unique_ptr<Hypervisor> connect_host(const DesiredState& d, const std::string& host,

@@ -276,6 +276,7 @@ std::string plan_to_json(const Plan& p) {
                 {"unmanaged", p.unmanaged},
                 {"errors", errors},
                 {"fingerprints", p.fingerprints}};
+    if (p.speculative) doc["speculative"] = true; // absent: a plan apply --plan may execute
     return doc.dump(2, ' ', false, json::error_handler_t::replace);
 }
 
@@ -461,6 +462,7 @@ Plan plan_from_json(const std::string& text) {
         if (doc.contains("revision_id"))
             p.revision_id = int_in_range(doc.at("revision_id"), "revision_id", 0,
                                          std::numeric_limits<long long>::max());
+        if (doc.contains("speculative")) p.speculative = doc.at("speculative").get<bool>();
         for (const auto& c : doc.at("changes")) {
             ResourceChange rc;
             rc.host = c.at("host");

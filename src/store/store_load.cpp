@@ -314,11 +314,15 @@ class Loader {
 } // namespace
 
 DesiredState Store::load_desired(std::vector<std::string>* pending_delete) {
-    Sql sql(db_.db());
     // One read transaction: a consistent snapshot even while another process loads.
     sql::Transaction tx(db_.db(), sql::Tx::read);
-    DesiredState st = Loader(sql, pending_delete).run();
+    DesiredState st = read_desired(pending_delete);
     return st;
+}
+
+DesiredState Store::read_desired(std::vector<std::string>* pending_delete) {
+    Sql sql(db_.db());
+    return Loader(sql, pending_delete).run();
 }
 
 std::vector<HostSpec> Store::load_hosts() {

@@ -587,6 +587,22 @@ class Saver {
 
 LoadSummary Store::save_desired(const SpecLoadResult& load, const std::string& revision,
                                 const std::string& actor, const std::vector<std::string>& paths) {
+    return write_load(load, revision, actor, paths, {});
+}
+
+LoadPreview Store::preview_desired(const SpecLoadResult& load, const std::string& revision,
+                                   const std::string& actor,
+                                   const std::vector<std::string>& paths) {
+    LoadPreview out;
+    out.summary = write_load(load, revision, actor, paths,
+                             [&] { out.state = read_desired(&out.pending_delete); });
+    out.summary.revision_id = 0; // rolled back with the rest
+    return out;
+}
+
+LoadSummary Store::write_load(const SpecLoadResult& load, const std::string& revision,
+                              const std::string& actor, const std::vector<std::string>& paths,
+                              const std::function<void()>& then_rollback) {
     if (load.diags.has_errors())
         throw Error("the specs have " + std::to_string(load.diags.error_count()) +
                         " error(s); nothing was written",
@@ -595,7 +611,8 @@ LoadSummary Store::save_desired(const SpecLoadResult& load, const std::string& r
     sum.revision = revision;
     std::string current = "the load revision";
     try {
-        db_.write([&] {
+        sql::Transaction tx(db_.db(), sql::Tx::write);
+        [&] {
             Sql sql(db_.db());
             sum.revision_id =
                 sql.insert("INSERT INTO load_revisions(revision, actor, spec_paths) VALUES(?,?,?)",
@@ -647,7 +664,14 @@ LoadSummary Store::save_desired(const SpecLoadResult& load, const std::string& r
                 {"loader", loader_build_id()}};
             sql.exec("UPDATE load_revisions SET summary_json=? WHERE id=?",
                      {summary.dump(), std::to_string(sum.revision_id)});
-        });
+        }();
+        if (!then_rollback) {
+            tx.commit();
+            return sum;
+        }
+        current = "reading the desired state back";
+        then_rollback();
+        tx.rollback();
     } catch (const sql::Exception& e) {
         throw Error("saving the specs failed at " + current + ": " + e.what() +
                         "; nothing was written",
