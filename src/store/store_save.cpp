@@ -78,10 +78,11 @@ Value opt(const std::string& s) {
 class Batch {
   public:
     // Rows per flush (memory stays bounded). On PostgreSQL the first chunk, which nothing
-    // overlaps, is small, and each next one twice as large up to kFlushRows: every COPY costs
-    // the server a fixed start (some 0.2 ms a table), so many small chunks cost more.
+    // overlaps, is smaller (5,000 rows, some 170 VMs), and each next one twice as large up to
+    // kFlushRows: every COPY costs the server a fixed start (some 0.2 ms a table), so many small
+    // chunks cost more.
     static constexpr size_t kFlushRows = 20000;
-    static constexpr size_t kFirstAsyncRows = 1000;
+    static constexpr size_t kFirstAsyncRows = 5000;
     explicit Batch(sql::Connection& c) : c_(c), async_(c.backend() == sql::Backend::postgresql) {}
     ~Batch() {
         if (writer_.joinable()) writer_.join(); // an error is already being thrown
