@@ -15,6 +15,7 @@ const ColumnInfo* TableInfo::find(const std::string& col) const {
 }
 
 sql::Statement& Sql::stmt(const std::string& sql) {
+    if (before_statement) before_statement();
     auto it = cache_.find(sql);
     if (it == cache_.end())
         it = cache_.emplace(sql, std::make_unique<sql::Statement>(db_, sql)).first;
@@ -57,6 +58,7 @@ int64_t Sql::insert(const std::string& sql, const std::vector<Value>& binds) {
 const TableInfo& Sql::table(const std::string& name) {
     auto it = tables_.find(name);
     if (it != tables_.end()) return it->second;
+    if (before_statement) before_statement();
     TableInfo ti;
     ti.name = name;
     for (auto& m : db_.columns(name)) {

@@ -1,6 +1,7 @@
 // Internal to the store: statement cache, schema introspection and the descriptor-driven
 // mapping between an Object's typed fields and the columns of its table family.
 #pragma once
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -41,6 +42,9 @@ class Sql {
     int64_t insert(const std::string& sql, const std::vector<Value>& binds);
     const TableInfo& table(const std::string& name);
     sql::Connection& db() { return db_; }
+    // Called before each statement this cache runs (save_desired: waits for the rows a
+    // writer thread is still sending, so every statement sees them; store_save.cpp).
+    std::function<void()> before_statement;
 
   private:
     sql::Connection& db_;

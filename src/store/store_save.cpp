@@ -4,6 +4,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 #include <unordered_map>
 
 #include "store_internal.hpp"
@@ -65,45 +66,81 @@ Value opt(const std::string& s) {
 
 // New rows, queued per table and column list in the order each first appears (a parent's
 // rows before its children's) and written with Connection::insert_rows (PostgreSQL: one COPY
-// per table, not a round trip per row; docs/schema.md "Bulk writes"): when kFlushRows are
-// queued and at the end of each stage. A failing row is named by the object it belongs to.
+// per table, not a round trip per row; docs/schema.md "Bulk writes"): when full() and at the
+// end of each stage. A failing row is named by the object it belongs to.
+//
+// On PostgreSQL a flush hands the rows to a writer thread and returns: the server checks and
+// indexes one chunk while this thread encodes the next (the two run on different cores).
+// wait() ends the write in flight and throws its error; it runs before every other statement
+// of the load (Sql::before_statement, Ids), before the next flush and at the end, so the
+// order of writes and what each statement sees are those of a synchronous flush. SQLite
+// writes in this process: its flush writes before returning.
 class Batch {
   public:
+    // Rows per flush (memory stays bounded). On PostgreSQL the first chunk, which nothing
+    // overlaps, is smaller (5,000 rows, some 170 VMs), and each next one twice as large up to
+    // kFlushRows: every COPY costs the server a fixed start (some 0.2 ms a table), so many small
+    // chunks cost more.
     static constexpr size_t kFlushRows = 20000;
-    explicit Batch(sql::Connection& c) : c_(c) {}
+    static constexpr size_t kFirstAsyncRows = 5000;
+    explicit Batch(sql::Connection& c) : c_(c), async_(c.backend() == sql::Backend::postgresql) {}
+    ~Batch() {
+        if (writer_.joinable()) writer_.join(); // an error is already being thrown
+    }
+    Batch(const Batch&) = delete;
+    Batch& operator=(const Batch&) = delete;
 
     void add(const std::string& table, const std::vector<std::string>& cols, sql::Row row,
              const std::string& what) {
         std::string key = table + "(" + join(cols, ",") + ")";
         auto it = index_.find(key);
         if (it == index_.end()) {
-            it = index_.emplace(key, groups_.size()).first;
-            groups_.push_back(Group{table, cols, {}, {}});
+            it = index_.emplace(key, next_.groups.size()).first;
+            next_.groups.push_back(Group{table, cols, {}, {}});
         }
-        if (whats_.empty() || whats_.back() != what) whats_.push_back(what);
-        Group& g = groups_[it->second];
+        auto& whats = next_.whats;
+        if (whats.empty() || whats.back() != what) whats.push_back(what);
+        Group& g = next_.groups[it->second];
         g.rows.push_back(std::move(row));
-        g.what.push_back(whats_.size() - 1);
+        g.what.push_back(whats.size() - 1);
         ++queued_;
     }
-    bool full() const { return queued_ >= kFlushRows; }
+    bool full() const { return queued_ >= limit_; }
 
-    // Writes every queued row; on failure sets `cur` to the object of the failing row.
+    // Writes every queued row (PostgreSQL: starts writing them); on failure sets `cur` to the
+    // object of the failing row.
     void flush(std::string& cur) {
-        for (Group& g : groups_) {
-            try {
-                c_.insert_rows(g.table, g.cols, g.rows);
-            } catch (const sql::BatchException& e) {
-                cur = e.row ? whats_[g.what[*e.row]]
-                            : "one of " + whats_[g.what.front()] + " ... " + whats_[g.what.back()] +
-                                  " (table " + g.table + ")";
-                throw;
-            }
-        }
-        groups_.clear();
+        wait(cur);
+        if (next_.groups.empty()) return;
+        inflight_ = std::move(next_);
+        next_ = Chunk{};
         index_.clear();
-        whats_.clear();
         queued_ = 0;
+        limit_ = std::min(kFlushRows, limit_ * 2);
+        if (!async_) {
+            write(inflight_, cur);
+            inflight_ = Chunk{};
+            return;
+        }
+        writer_ = std::thread([this] {
+            try {
+                write(inflight_, failed_at_);
+            } catch (...) { // safe: handed to the loading thread, rethrown by wait()
+                error_ = std::current_exception();
+            }
+        });
+    }
+
+    // Waits for the rows in flight; throws their error (and sets `cur`) when they failed.
+    void wait(std::string& cur) {
+        if (!writer_.joinable()) return;
+        writer_.join();
+        inflight_ = Chunk{};
+        if (!error_) return;
+        cur = failed_at_;
+        std::exception_ptr e = error_;
+        error_ = nullptr;
+        std::rethrow_exception(e);
     }
 
   private:
@@ -111,20 +148,44 @@ class Batch {
         std::string table;
         std::vector<std::string> cols;
         std::vector<sql::Row> rows;
-        std::vector<size_t> what; // per row: index into whats_
+        std::vector<size_t> what; // per row: index into Chunk::whats
     };
+    struct Chunk {
+        std::vector<Group> groups;
+        std::vector<std::string> whats;
+    };
+
+    void write(const Chunk& ch, std::string& cur) {
+        for (const Group& g : ch.groups) {
+            try {
+                c_.insert_rows(g.table, g.cols, g.rows);
+            } catch (const sql::BatchException& e) {
+                cur = e.row ? ch.whats[g.what[*e.row]]
+                            : "one of " + ch.whats[g.what.front()] + " ... " +
+                                  ch.whats[g.what.back()] + " (table " + g.table + ")";
+                throw;
+            }
+        }
+    }
+
     sql::Connection& c_;
-    std::vector<Group> groups_;
+    bool async_;
+    Chunk next_;     // being queued
+    Chunk inflight_; // being written by writer_
     std::unordered_map<std::string, size_t> index_;
-    std::vector<std::string> whats_;
     size_t queued_ = 0;
+    size_t limit_ = async_ ? kFirstAsyncRows : kFlushRows;
+    std::thread writer_;
+    std::exception_ptr error_;
+    std::string failed_at_;
 };
 
 // Ids of new rows, reserved per table in one call before a stage writes them.
 class Ids {
   public:
-    explicit Ids(sql::Connection& c) : c_(c) {}
+    Ids(sql::Connection& c, Batch& batch, std::string& cur) : c_(c), batch_(batch), cur_(cur) {}
     void reserve(const std::map<std::string, size_t>& need) {
+        batch_.wait(cur_);
         for (const auto& [table, n] : need) {
             auto got = c_.reserve_ids(table, n);
             auto& q = free_[table];
@@ -141,13 +202,16 @@ class Ids {
 
   private:
     sql::Connection& c_;
+    Batch& batch_;
+    std::string& cur_;
     std::map<std::string, std::deque<int64_t>> free_;
 };
 
 class Saver {
   public:
     Saver(Sql& sql, Batch& batch, const DesiredState& st, LoadSummary& sum, std::string& current)
-        : sql_(sql), batch_(batch), ids_(sql.db()), st_(st), sum_(sum), cur_(current) {}
+        : sql_(sql), batch_(batch), ids_(sql.db(), batch, current), st_(st), sum_(sum),
+          cur_(current) {}
 
     void run() {
         save_hosts();
@@ -618,6 +682,7 @@ LoadSummary Store::write_load(const SpecLoadResult& load, const std::string& rev
                 sql.insert("INSERT INTO load_revisions(revision, actor, spec_paths) VALUES(?,?,?)",
                            {revision, actor, nlohmann::json(paths).dump()});
             Batch batch(db_.db());
+            sql.before_statement = [&] { batch.wait(current); };
             Saver(sql, batch, load.state, sum, current).run();
             current = "the spec file records";
             std::unordered_map<std::string, std::string> recorded; // path -> content hash

@@ -107,6 +107,7 @@ TEST_P(StoreQueries, DesiredStateAndSyncStatusTakeABoundedNumberOfStatements) {
     EXPECT_GT(read[10], 0);
     EXPECT_EQ(read[10], read[100]) << "reading the desired state issues a query per object";
     EXPECT_GT(save[10], 0);
+    // (100 VMs are some 3,500 rows: one chunk of the bulk writes, store_save.cpp's Batch.)
     EXPECT_EQ(save[10], save[100]) << "saving new specs issues a statement per object";
     EXPECT_EQ(sync[10], sync[100]) << "recording sync status issues a statement per VM";
 }

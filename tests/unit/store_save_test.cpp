@@ -362,6 +362,46 @@ TEST_P(StoreSave, TenThousandVmsLoadQuickly) {
     EXPECT_LT(ms(t2 - t1), 3000);
 }
 
+// Rows are written in chunks (on PostgreSQL by a writer thread while the next chunk is
+// encoded): a constraint failing in a late chunk still names its VM, ends the load, and leaves
+// the database as it was.
+TEST_P(StoreSave, AFailureInALateChunkNamesItsVmAndWritesNothing) {
+    TempDir t;
+    auto db = fresh(t);
+    Store store(*db);
+    SpecLoadResult in;
+    in.state.hosts.push_back(host("big"));
+    store.save_desired(in, "r0", "test", {});
+    auto before = db->table_counts();
+    Spec base = vm_from_xml("big", kVm);
+    base.obj.fields.erase("uuid");
+    for (int i = 0; i < 3000; ++i) {
+        Spec s = base;
+        s.obj.fields["name"] = "vm" + std::to_string(i);
+        char mac[32];
+        std::snprintf(mac, sizeof mac, "52:54:02:%02x:%02x:%02x", (i >> 16) & 255, (i >> 8) & 255,
+                      i & 255);
+        s.obj.children[1].fields["mac"] = mac;
+        in.state.vms.push_back(std::move(s));
+    }
+    in.state.vms[2500].obj.fields["name"] = "late-dup";
+    in.state.vms[2500].obj.children[1].fields["mac"] = "52:54:02:00:00:07"; // vm7's
+    try {
+        store.save_desired(in, "r1", "test", {});
+        FAIL() << "expected the MAC of vm7 used twice to be refused";
+    } catch (const Error& e) {
+        std::string m = e.what();
+        EXPECT_NE(m.find("late-dup"), std::string::npos) << m;
+        EXPECT_NE(m.find("nothing was written"), std::string::npos) << m;
+    }
+    EXPECT_EQ(db->table_counts(), before);
+    // The same VMs without the clash load in full.
+    in.state.vms[2500].obj.children[1].fields["mac"] = "52:54:02:ff:ff:ff";
+    store.save_desired(in, "r2", "test", {});
+    EXPECT_EQ(count(*db, "virtual_machines"), 3000);
+    EXPECT_EQ(count(*db, "ports", "mac_address = '52:54:02:ff:ff:ff'"), 1);
+}
+
 TEST_P(StoreSave, AFailoverPairMayShareAMacWithinOneVm) {
     const char* teaming = R"(<domain type='kvm'><name>pair</name><memory unit='KiB'>65536</memory>
   <devices>

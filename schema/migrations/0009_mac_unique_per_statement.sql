@@ -1,0 +1,40 @@
+-- 0009: PostgreSQL checks 0003's MAC rule (a MAC is used by one VM per host; two NICs of one VM
+-- may share it) once per statement instead of once per row: a PL/pgSQL call per port row
+-- cost a load of 10,000 VMs some 0.1 s of server time, and a BEFORE ROW trigger keeps COPY
+-- from inserting the rows of `ports` in batches. The rows a statement inserted or updated
+-- (its transition table) are joined with `ports` once, after the statement; the error names
+-- the MAC and both VMs. The rule is the same: a statement whose rows leave one MAC on two VMs
+-- of a host fails. SQLite has no statement triggers: 0003's row triggers stay there (they
+-- also refuse a MAC that is on two VMs only in the middle of one statement, e.g. an UPDATE
+-- that swaps two VMs' MACs; the store never writes such a statement).
+-- postgresql-only: begin
+-- DROP TRIGGER IF EXISTS ports_mac_unique ON ports;
+-- DROP FUNCTION IF EXISTS ports_mac_unique();
+-- CREATE FUNCTION ports_mac_unique_rows() RETURNS trigger LANGUAGE plpgsql AS $fn$
+-- DECLARE
+--     bad record;
+-- BEGIN
+--     -- One probe of idx_ports_host_mac per changed row (LATERAL ... LIMIT 1), never a scan
+--     -- or hash of the whole table: a load writes ports in many statements.
+--     SELECT n.mac_address AS mac, h.name AS host, nv.name AS vm, ov.name AS other INTO bad
+--     FROM ports_changed n
+--     CROSS JOIN LATERAL (SELECT p.vm_id FROM ports p WHERE p.host_id = n.host_id
+--         AND p.mac_address = n.mac_address AND p.vm_id != n.vm_id LIMIT 1) o
+--     JOIN hosts h ON h.id = n.host_id
+--     JOIN virtual_machines nv ON nv.id = n.vm_id
+--     JOIN virtual_machines ov ON ov.id = o.vm_id
+--     WHERE n.mac_address IS NOT NULL
+--     LIMIT 1;
+--     IF FOUND THEN
+--         RAISE EXCEPTION 'UNIQUE constraint failed: ports.host_id, ports.mac_address (the MAC is used by another VM on this host: MAC % of VM % is also used by VM % on host %)', bad.mac, bad.vm, bad.other, bad.host
+--             USING ERRCODE = 'unique_violation';
+--     END IF;
+--     RETURN NULL;
+-- END $fn$;
+-- CREATE TRIGGER ports_mac_unique_insert AFTER INSERT ON ports
+--     REFERENCING NEW TABLE AS ports_changed
+--     FOR EACH STATEMENT EXECUTE FUNCTION ports_mac_unique_rows();
+-- CREATE TRIGGER ports_mac_unique_update AFTER UPDATE ON ports
+--     REFERENCING NEW TABLE AS ports_changed
+--     FOR EACH STATEMENT EXECUTE FUNCTION ports_mac_unique_rows();
+-- postgresql-only: end
