@@ -112,6 +112,9 @@ class Connection {
     // nullopt when the backend has none (SQLite: the apply_lock row is the lock).
     virtual std::optional<bool> try_apply_lock() = 0;
     virtual void release_apply_lock() = 0;
+    // The connection to the server is gone (dropped, or given up after --db-timeout): what
+    // failed was not the statement's fault, and nothing more can run on it. SQLite: never.
+    virtual bool lost() const { return false; }
 
     // Bulk writes (Store::save_desired), inside a write transaction. The ids of n new rows
     // of `table` (its `id` column), given out once: PostgreSQL takes them from the column's

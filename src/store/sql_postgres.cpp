@@ -166,6 +166,7 @@ class PgConnection : public Connection {
     }
 
     Backend backend() const override { return Backend::postgresql; }
+    bool lost() const override { return !c_ || PQstatus(c_) == CONNECTION_BAD; }
 
     std::unique_ptr<StmtImpl> prepare(const std::string& sql) override {
         return std::make_unique<PgStmt>(*this, sql);

@@ -738,6 +738,11 @@ LoadSummary Store::write_load(const SpecLoadResult& load, const std::string& rev
         then_rollback();
         tx.rollback();
     } catch (const sql::Exception& e) {
+        if (db_.db().lost()) // not the specs' fault: the transaction never committed
+            throw Error("saving the specs failed at " + current + ": " + e.what() +
+                            "; nothing was written",
+                        "check the database server and the network to it, then run the same "
+                        "load again");
         throw Error("saving the specs failed at " + current + ": " + e.what() +
                         "; nothing was written",
                     "fix the spec named above (a name, MAC, UUID or device target may be used "

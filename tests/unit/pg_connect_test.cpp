@@ -441,3 +441,40 @@ TEST_P(PgDeadline, PlanAndDriftWhoseServerStaysSilentExitOne) {
     EXPECT_NE(ok.out.find("holds no specs"), std::string::npos) << ok.out;
     EXPECT_EQ(ok.out.find("did not answer"), std::string::npos) << ok.out;
 }
+
+// A load whose server goes silent while it writes (the write waits for a table another
+// session locked): exit 1 after --db-timeout, nothing written, and the remedy is to load
+// again once the server answers, not to fix a spec; then the same load succeeds.
+TEST_P(PgDeadline, ALoadWhoseServerStaysSilentWritesNothingAndIsRunAgain) {
+    std::string uri = target("l");
+    auto m = run_cli("--db '" + uri + "' db migrate");
+    ASSERT_EQ(m.rc, 0) << m.out;
+    TempDir dir;
+    fs::create_directories(dir.path() / "specs");
+    std::ofstream(dir.path() / "specs" / "all.yaml")
+        << "kind: Host\nname: h\nuri: test:///default\n---\nkind: VirtualMachine\nname: silent1\n"
+           "host: h\nmemory: 64MiB\nvcpus: 1\nstate: shutoff\n";
+    std::string load = "--db-timeout 2 --db '" + uri + "' load " + (dir.path() / "specs").string();
+    auto locker = sql::open_postgres_connection(uri, 5);
+    locker->exec("BEGIN");
+    locker->exec("LOCK TABLE virtual_machines IN ACCESS EXCLUSIVE MODE");
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = run_cli(load);
+    double secs = secs_since(t0);
+    EXPECT_EQ(r.rc, 1) << r.out;
+    EXPECT_GE(secs, 1.9) << r.out;
+    EXPECT_LT(secs, 10.0) << r.out;
+    EXPECT_NE(r.out.find("the server did not answer within 2 s"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("nothing was written"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("run the same load again"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("fix the spec"), std::string::npos) << r.out;
+    locker->exec("ROLLBACK");
+    auto admin = sql::open_postgres_connection(uri, 5);
+    EXPECT_EQ(admin->execAndGet("SELECT count(*) FROM load_revisions").getInt64(), 0);
+    EXPECT_EQ(admin->execAndGet("SELECT count(*) FROM hosts").getInt64(), 0);
+    auto again = run_cli(load);
+    EXPECT_EQ(again.rc, 0) << again.out;
+    EXPECT_EQ(
+        admin->execAndGet("SELECT count(*) FROM virtual_machines WHERE name='silent1'").getInt64(),
+        1);
+}
