@@ -14,6 +14,7 @@
 namespace {
 
 using namespace apply_e2e;
+using virtumancer::testing_util::secs_since;
 
 const std::string kPrefix = "vmr-e2e-pgf-";
 const std::string kVm = "vmr-e2e-pgf-vm";
@@ -42,25 +43,15 @@ std::string this_hostname() {
     return buf;
 }
 
-double secs_since(std::chrono::steady_clock::time_point t) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
-
 class PgFaults : public ::testing::Test {
   protected:
     void SetUp() override {
         APPLY_E2E_REQUIRE_LIBVIRTD();
         admin_uri_ = store_test::pg_test_uri();
-        try {
-            if (!admin_uri_.empty())
-                admin_ = virtumancer::sql::open_postgres_connection(admin_uri_, 5);
-        } catch (const std::exception&) {
-        }
-        if (!admin_) {
-            if (store_test::pg_required())
-                FAIL() << "the test PostgreSQL is required (VIRTUMANCER_REQUIRE_PG=1) but "
-                          "unreachable";
-            GTEST_SKIP() << "no test PostgreSQL (scripts/testenv.sh start)";
+        std::string why = store_test::pg_open_admin(admin_uri_, admin_);
+        if (!why.empty()) {
+            if (store_test::pg_required()) FAIL() << why << " (VIRTUMANCER_REQUIRE_PG=1)";
+            GTEST_SKIP() << why;
         }
         admin_->exec("DROP SCHEMA IF EXISTS " + kSchema + " CASCADE");
         admin_->exec("CREATE SCHEMA " + kSchema);

@@ -15,6 +15,7 @@
 namespace {
 
 using namespace apply_e2e;
+using virtumancer::testing_util::secs_since;
 namespace sql = virtumancer::sql;
 using virtumancer::testing_util::slurp;
 
@@ -47,10 +48,6 @@ std::string vm_yaml(const std::string& name, const std::string& state, bool disk
                     "\n";
     if (disk) y += "disks:\n  - pool: " + kPool + "\n    volume: " + kVol + "\n    target: vda\n";
     return y;
-}
-
-double secs_since(std::chrono::steady_clock::time_point t) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
 class PgSilent : public ::testing::Test {

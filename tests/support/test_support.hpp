@@ -2,6 +2,7 @@
 // and e2e tests: temporary directories, running commands and the virtumancer binary, reading
 // files, and where the libvirt XML corpus is.
 #pragma once
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -61,6 +62,11 @@ std::filesystem::path corpus_dir();
 std::string corpus_missing();
 // Every *.xml of the corpus, sorted; empty when the corpus is absent.
 std::vector<std::filesystem::path> corpus_files();
+
+// Seconds since `t0` (steady clock), for tests that bound how long something took.
+inline double secs_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
 
 } // namespace virtumancer::testing_util
 

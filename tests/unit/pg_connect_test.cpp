@@ -18,6 +18,7 @@
 using namespace virtumancer;
 using namespace store_test;
 using virtumancer::testing_util::run_cli;
+using virtumancer::testing_util::secs_since;
 
 TEST(PgUri, RedactHidesThePasswordAndNothingElse) {
     EXPECT_EQ(sql::redact("postgresql://vm:s3cret@db.example:5432/fleet?sslmode=require"),
@@ -212,10 +213,6 @@ class SilentAfterStartup {
     std::atomic<int> accepted_{0};
     std::vector<int> fds_;
 };
-
-double secs_since(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 } // namespace
 
