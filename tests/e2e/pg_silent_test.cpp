@@ -55,11 +55,7 @@ class PgSilent : public ::testing::Test {
     void SetUp() override {
         APPLY_E2E_REQUIRE_LIBVIRTD();
         admin_uri_ = store_test::pg_test_uri();
-        std::string why = store_test::pg_open_admin(admin_uri_, admin_);
-        if (!why.empty()) {
-            if (store_test::pg_required()) FAIL() << why << " (VIRTUMANCER_REQUIRE_PG=1)";
-            GTEST_SKIP() << why;
-        }
+        VMR_PG_CONNECT_OR_SKIP(admin_, admin_uri_);
         admin_->exec("DROP SCHEMA IF EXISTS " + kSchema + " CASCADE");
         admin_->exec("CREATE SCHEMA " + kSchema);
         cleanup(kPrefix);

@@ -82,10 +82,7 @@ class DbCopy : public ::testing::TestWithParam<Direction> {
             GetParam().to != sql::Backend::postgresql)
             return;
         admin_uri_ = pg_test_uri();
-        std::string why = pg_open_admin(admin_uri_, admin_);
-        if (why.empty()) return;
-        if (pg_required()) FAIL() << why << " (VIRTUMANCER_REQUIRE_PG=1)";
-        GTEST_SKIP() << why;
+        VMR_PG_CONNECT_OR_SKIP(admin_, admin_uri_);
     }
     void TearDown() override {
         for (const auto& s : schemas_) try {

@@ -69,28 +69,6 @@ inline std::string pg_schema_uri(const std::string& uri, const std::string& sche
            schema;
 }
 
-// A connection to the test PostgreSQL at `uri` (nullptr when it does not answer).
-inline std::unique_ptr<virtumancer::sql::Connection> pg_connect(const std::string& uri) {
-    if (uri.empty()) return nullptr;
-    try {
-        return virtumancer::sql::open_postgres_connection(uri, 5);
-    } catch (const std::exception&) { // the caller fails or skips, saying why
-        return nullptr;
-    }
-}
-
-// `conn` = a connection to the test PostgreSQL, or the test fails (VIRTUMANCER_REQUIRE_PG=1)
-// or is skipped.
-#define VMR_PG_CONNECT_OR_SKIP(conn, uri)                                                          \
-    do {                                                                                           \
-        conn = store_test::pg_connect(uri);                                                        \
-        if (!conn) {                                                                               \
-            if (store_test::pg_required())                                                         \
-                FAIL() << "the test PostgreSQL is required but unreachable";                       \
-            GTEST_SKIP() << "no test PostgreSQL (scripts/testenv.sh start)";                       \
-        }                                                                                          \
-    } while (0)
-
 // Connects `conn` to the test PostgreSQL at `uri`: "" when it answers, else why not (for the
 // caller's FAIL or GTEST_SKIP).
 inline std::string pg_open_admin(const std::string& uri,
@@ -105,6 +83,17 @@ inline std::string pg_open_admin(const std::string& uri,
     return "";
 }
 
+// `conn` = a connection to the test PostgreSQL at `uri`, or the test fails
+// (VIRTUMANCER_REQUIRE_PG=1) or is skipped, saying why.
+#define VMR_PG_CONNECT_OR_SKIP(conn, uri)                                                          \
+    do {                                                                                           \
+        std::string vmr_pg_why_ = store_test::pg_open_admin(uri, conn);                            \
+        if (!vmr_pg_why_.empty()) {                                                                \
+            if (store_test::pg_required()) FAIL() << vmr_pg_why_ << " (VIRTUMANCER_REQUIRE_PG=1)"; \
+            GTEST_SKIP() << vmr_pg_why_;                                                           \
+        }                                                                                          \
+    } while (0)
+
 // A test run on both backends: target(name) is a database of its own for this test, a file in
 // a temporary directory (SQLite) or a fresh schema on the test PostgreSQL, dropped at the end.
 // Without a PostgreSQL server the PostgreSQL run is skipped, or fails when
@@ -114,10 +103,7 @@ class BackendTest : public ::testing::TestWithParam<virtumancer::sql::Backend> {
     void SetUp() override {
         if (!pg()) return;
         admin_uri_ = pg_test_uri();
-        std::string why = pg_open_admin(admin_uri_, admin_);
-        if (why.empty()) return;
-        if (pg_required()) FAIL() << why << " (VIRTUMANCER_REQUIRE_PG=1)";
-        GTEST_SKIP() << why;
+        VMR_PG_CONNECT_OR_SKIP(admin_, admin_uri_);
     }
     void TearDown() override {
         for (const auto& [name, schema] : schemas_) try {
