@@ -1,5 +1,6 @@
 // Store::load_desired: the canonical tables -> DesiredState. Each table is read once and
 // grouped in memory (no query per VM), so loading scales with the number of rows.
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <unordered_map>
@@ -11,11 +12,6 @@ namespace virtumancer {
 namespace {
 
 using namespace store_detail;
-
-struct Row {
-    std::vector<Value> main;
-    std::string props;
-};
 
 std::string join_cols(const std::vector<std::string>& cols, const std::string& prefix) {
     std::string s;
@@ -159,24 +155,51 @@ class Loader {
         }
     }
 
-    // Rows of one device table: id -> values in the order of `cols`.
-    struct DeviceTable {
-        std::vector<std::string> cols;
+    // The devices of every VM stored in one device table, each with its VM and its position in
+    // the VM's document (from the attachment table, or from the device table itself for disks
+    // and NICs). A table that holds several kinds (serial_devices: serial, console, parallel)
+    // tells them apart by its device_kind column.
+    using Devices = std::unordered_map<int64_t, std::vector<std::pair<int64_t, Object>>>;
+    void read_device_table(const std::string& table, const std::vector<const KindDesc*>& kinds,
+                           Devices* out) {
+        std::set<std::string> names;
+        for (const KindDesc* k : kinds)
+            for (const auto& c : layout(sql_, *k).main) names.insert(c.column);
+        std::vector<std::string> cols(names.begin(), names.end());
         std::unordered_map<std::string, size_t> index;
-        std::unordered_map<int64_t, Row> rows;
-    };
-
-    void read_device_table(const std::string& table, DeviceTable* dt) {
-        std::set<std::string> cols;
-        for (const KindDesc* k : device_kinds())
-            if (k->table == table)
-                for (const auto& c : layout(sql_, *k).main) cols.insert(c.column);
-        dt->cols.assign(cols.begin(), cols.end());
-        for (size_t i = 0; i < dt->cols.size(); ++i) dt->index[dt->cols[i]] = i;
-        auto& q = sql_.stmt("SELECT id, props_json" + join_cols(dt->cols, "") + " FROM " + table);
-        while (q.executeStep())
-            dt->rows[q.getColumn(0).getInt64()] =
-                Row{read_values(q, 2, dt->cols.size()), q.getColumn(1).getString()};
+        for (size_t i = 0; i < cols.size(); ++i) index[cols[i]] = i;
+        bool shared = kinds.size() > 1;
+        std::string at = attach_table_of(*kinds.front());
+        std::string sql = "SELECT d.id, " + std::string(at.empty() ? "d" : "a") + ".vm_id, " +
+                          (at.empty() ? "d" : "a") + ".position, " +
+                          (shared ? "d.device_kind" : "NULL") + ", d.props_json" +
+                          join_cols(cols, "d.") + " FROM " + table + " d";
+        if (!at.empty()) sql += " JOIN " + at + " a ON a." + attach_fk_of(at) + " = d.id";
+        auto& q = sql_.stmt(sql);
+        while (q.executeStep()) {
+            int64_t row_id = q.getColumn(0).getInt64();
+            const KindDesc* k = kinds.front();
+            if (shared) {
+                std::string dk = q.getColumn(3).getString();
+                k = nullptr;
+                for (const KindDesc* c : kinds)
+                    if (c->discriminator == dk) k = c;
+                if (!k)
+                    throw Error(table + " row " + std::to_string(row_id) +
+                                    " has unknown device kind '" + dk + "'",
+                                "the database was written by another virtumancer version");
+            }
+            std::vector<Value> all = read_values(q, 5, cols.size());
+            const KindLayout& dl = layout(sql_, *k);
+            std::vector<Value> vals;
+            vals.reserve(dl.main.size());
+            for (const auto& c : dl.main) vals.push_back(std::move(all[index[c.column]]));
+            Object d;
+            d.kind = k;
+            decode(dl, vals, {}, q.getColumn(4).getString(), &d);
+            d.extra_xml = residue(table, row_id);
+            (*out)[q.getColumn(1).getInt64()].emplace_back(q.getColumn(2).getInt64(), std::move(d));
+        }
     }
 
     void read_vms(std::vector<Spec>* out) {
@@ -191,48 +214,28 @@ class Loader {
             while (q.executeStep())
                 side[table][q.getColumn(0).getInt64()] = read_values(q, 1, names.size());
         }
-        // Devices: every device table once, then the index in document order.
-        std::unordered_map<std::string, DeviceTable> tables;
-        for (const KindDesc* k : device_kinds())
-            if (!tables.count(k->table)) read_device_table(k->table, &tables[k->table]);
-        {
-            const KindDesc& o = other_device_kind();
-            read_device_table(o.table, &tables[o.table]);
-        }
+        // Devices: every device table once, then each VM's in document order (the positions
+        // the store wrote, 0..n-1 across all of a VM's device tables).
+        std::map<std::string, std::vector<const KindDesc*>> by_table;
+        for (const KindDesc* k : device_kinds()) by_table[k->table].push_back(k);
+        by_table[other_device_kind().table].push_back(&other_device_kind());
+        Devices found;
+        for (const auto& [table, kinds] : by_table) read_device_table(table, kinds, &found);
         std::unordered_map<int64_t, std::vector<Object>> devices;
-        {
-            auto& q = sql_.stmt("SELECT vm_id, device_kind, table_name, row_id FROM "
-                                "attachment_index ORDER BY vm_id, position");
-            while (q.executeStep()) {
-                std::string dk = q.getColumn(1).getString();
-                std::string table = q.getColumn(2).getString();
-                int64_t row_id = q.getColumn(3).getInt64();
-                const KindDesc* k = kind_by_name(dk);
-                auto t = tables.find(table);
-                if (!k || t == tables.end())
-                    throw Error("attachment_index names unknown device kind '" + dk +
-                                    "' or table '" + table + "'",
-                                "the database was written by another virtumancer version");
-                auto r = t->second.rows.find(row_id);
-                if (r == t->second.rows.end())
-                    throw Error("attachment_index points at missing row " + table + " " +
-                                    std::to_string(row_id),
+        for (auto& [vm, list] : found) {
+            std::sort(list.begin(), list.end(),
+                      [](const auto& a, const auto& b) { return a.first < b.first; });
+            for (size_t i = 1; i < list.size(); ++i)
+                if (list[i].first == list[i - 1].first)
+                    throw Error("VM row " + std::to_string(vm) + " has two devices at position " +
+                                    std::to_string(list[i].first),
                                 "run `virtumancer db check`, then load the specs again");
-                const KindLayout& dl = layout(sql_, *k);
-                std::vector<Value> vals;
-                vals.reserve(dl.main.size());
-                for (const auto& c : dl.main)
-                    vals.push_back(r->second.main[t->second.index[c.column]]);
-                Object d;
-                d.kind = k;
-                decode(dl, vals, {}, r->second.props, &d);
-                d.extra_xml = residue(table, row_id);
-                devices[q.getColumn(0).getInt64()].push_back(std::move(d));
-                // Each row is attached once (UNIQUE (table_name, row_id)): free it now, so the
-                // raw rows and the objects made of them are not all in memory at once.
-                t->second.rows.erase(r);
-            }
+            auto& objs = devices[vm];
+            objs.reserve(list.size());
+            for (auto& [pos, obj] : list) objs.push_back(std::move(obj));
+            std::vector<std::pair<int64_t, Object>>().swap(list); // free as we go
         }
+        found.clear();
         auto cols = l.main_columns();
         auto& q = sql_.stmt(
             "SELECT id, host_id, spec_file, spec_line, spec_hash, pending_delete, props_json, "

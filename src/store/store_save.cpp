@@ -419,8 +419,8 @@ class Saver {
     // Device rows of a VM (and its side-table rows) are deleted and written again on change.
     void clear_vm(int64_t vm) {
         std::string id = std::to_string(vm);
-        sql_.exec("DELETE FROM vendor_options WHERE (owner_table, owner_id) IN (SELECT "
-                  "table_name, row_id FROM attachment_index WHERE vm_id=?)",
+        sql_.exec("DELETE FROM vendor_options WHERE (owner_table, owner_id) IN (" +
+                      device_owners_sql() + ")",
                   {id});
         std::set<std::string> done;
         for (const KindDesc* k : device_kinds_all()) {
@@ -435,10 +435,27 @@ class Saver {
                           " FROM " + at + " WHERE vm_id=?)",
                       {id});
         }
-        sql_.exec("DELETE FROM attachment_index WHERE vm_id=?", {id});
         for (const auto& [table, cols] : layout(sql_, domain_kind()).side)
             sql_.exec("DELETE FROM " + table + " WHERE vm_id=?", {id});
         sql_.exec("UPDATE virtual_machines SET uuid=NULL WHERE id=?", {id});
+    }
+
+    // SELECT (owner_table, owner_id) of every device of the VM ?1, across the device tables.
+    static const std::string& device_owners_sql() {
+        static const std::string s = [] {
+            std::string out;
+            std::set<std::string> done;
+            for (const KindDesc* k : device_kinds_all()) {
+                if (!done.insert(k->table).second) continue;
+                std::string at = attach_table_of(*k);
+                out += std::string(out.empty() ? "" : " UNION ALL ") + "SELECT '" + k->table +
+                       "', " +
+                       (at.empty() ? "id FROM " + k->table : attach_fk_of(at) + " FROM " + at) +
+                       " WHERE vm_id=?1";
+            }
+            return out;
+        }();
+        return s;
     }
 
     static const std::vector<const KindDesc*>& device_kinds_all() {
@@ -491,9 +508,6 @@ class Saver {
             batch_.add(k.table, cols, std::move(vals), cur_);
             if (!at.empty())
                 batch_.add(at, {"vm_id", attach_fk_of(at), "position"}, {vm_s, row_s, pos_s}, cur_);
-            static const std::vector<std::string> index_cols = {"vm_id", "position", "device_kind",
-                                                                "table_name", "row_id"};
-            batch_.add("attachment_index", index_cols, {vm_s, pos_s, k.kind, k.table, row_s}, cur_);
             residue(k.table, row, c.extra_xml);
         }
     }

@@ -114,7 +114,6 @@ TEST_P(Migrations, EveryTableOfTheDesignExists) {
                              "boot_configs",
                              "cpu_tunings",
                              "vendor_options",
-                             "attachment_index",
                              "vm_snapshots",
                              "users",
                              "roles",

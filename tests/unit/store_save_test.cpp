@@ -1,5 +1,6 @@
 // save_desired / load_desired: idempotence, updates, pending deletes, atomicity, links,
 // and that every descriptor column exists in the migrated schema.
+#include <algorithm>
 #include <chrono>
 #include <set>
 
@@ -83,6 +84,28 @@ SpecLoadResult sample() {
     l.state.snapshots.push_back(snap);
     l.files.push_back({"specs/web.yaml", "abc123", 42});
     return l;
+}
+
+// The position column of every device row, across the tables that hold one (volume_attachments,
+// ports and each *_attachments table), sorted.
+std::vector<long long> positions(Database& db) {
+    std::string sql;
+    for (const auto& [table, n] : db.table_counts())
+        if (table == "ports" || table.ends_with("_attachments"))
+            sql +=
+                (sql.empty() ? "" : " UNION ALL ") + std::string("SELECT position FROM ") + table;
+    std::vector<long long> out;
+    sql::Statement q(db.db(), sql + " ORDER BY 1");
+    while (q.executeStep()) out.push_back(q.getColumn(0).getInt64());
+    return out;
+}
+
+std::vector<std::string> kinds_of(const Spec& vm) {
+    std::vector<std::string> out;
+    for (const auto& c : vm.obj.children)
+        out.push_back(c.kind->kind + ":" + c.get("target_dev") + c.get("mac_address") +
+                      c.get("target_port"));
+    return out;
 }
 
 } // namespace
@@ -186,7 +209,12 @@ TEST_P(StoreSave, EverythingRoundTripsAndLinks) {
     EXPECT_EQ(count(*db, "serial_devices", "device_kind='console'"), 1);
     EXPECT_EQ(count(*db, "other_devices", "element='mystery'"), 1);
     EXPECT_EQ(count(*db, "other_device_attachments"), 1);
-    EXPECT_EQ(count(*db, "attachment_index"), 8);
+    // Each device's place in the document: positions 0..7 across the device tables.
+    EXPECT_EQ(positions(*db), (std::vector<long long>{0, 1, 2, 3, 4, 5, 6, 7}));
+    std::vector<std::string> want, got;
+    for (const auto& c : in.state.vms[0].obj.children) want.push_back(c.kind->kind);
+    for (const auto& c : vm.obj.children) got.push_back(c.kind->kind);
+    EXPECT_EQ(got, want);
     // Links: the disk to its Volume row, the interface to its Network row.
     EXPECT_EQ(count(*db, "volume_attachments", "volume_id = (SELECT id FROM volumes)"), 1);
     EXPECT_EQ(count(*db, "port_bindings", "network_id = (SELECT id FROM networks)"), 1);
@@ -238,10 +266,108 @@ TEST_P(StoreSave, AChangedSpecUpdatesInPlace) {
     EXPECT_EQ(out.vms[0].content_hash, "changed");
     EXPECT_EQ(out.vms[0].obj.children.size(), 7u);
     EXPECT_EQ(count(*db, "memory_balloons"), 0); // no orphaned resource rows
-    EXPECT_EQ(count(*db, "attachment_index"), 7);
+    EXPECT_EQ(positions(*db), (std::vector<long long>{0, 1, 2, 3, 4, 5, 6}));
     EXPECT_EQ(count(*db, "vendor_options", "owner_table='other_devices'"), 1);
     EXPECT_EQ(count(*db, "port_bindings"), 1);
     EXPECT_EQ(count(*db, "vm_snapshots", "vm_id=" + std::to_string(vm_id)), 1);
+    EXPECT_TRUE(db->check().empty());
+}
+
+// A VM's devices come back in the order of its document, whichever tables hold them: kinds
+// interleaved, two kinds of one table (console before serial) and a reordering on reload.
+TEST_P(StoreSave, DevicesComeBackInDocumentOrderAcrossTables) {
+    TempDir t;
+    auto db = fresh(t);
+    Store store(*db);
+    SpecLoadResult in;
+    in.state.hosts.push_back(host("kvm1"));
+    Spec vm = vm_from_xml("kvm1", R"(<domain type='kvm'><name>mix</name><memory>1048576</memory>
+  <os><type arch='x86_64'>hvm</type></os><devices>
+    <console type='pty'><target type='serial' port='0'/></console>
+    <interface type='user'><mac address='52:54:00:00:00:02'/></interface>
+    <disk type='file' device='disk'><source file='/v/b.img'/><target dev='vdb' bus='virtio'/></disk>
+    <serial type='pty'><target port='1'/></serial>
+    <interface type='user'><mac address='52:54:00:00:00:01'/></interface>
+    <disk type='file' device='disk'><source file='/v/a.img'/><target dev='vda' bus='virtio'/></disk>
+    <mystery/>
+    <serial type='pty'><target port='0'/></serial>
+  </devices></domain>)");
+    in.state.vms.push_back(vm);
+    in.files.push_back({"specs/mix.yaml", "h1", 1});
+    store.save_desired(in, "rev1", "alice", {});
+    auto out = store.load_desired();
+    ASSERT_EQ(out.vms.size(), 1u);
+    EXPECT_EQ(kinds_of(out.vms[0]), kinds_of(vm));
+    EXPECT_EQ(kinds_of(out.vms[0]).size(), 8u);
+
+    // Reordered in the spec: the stored order follows.
+    auto& ch = in.state.vms[0].obj.children;
+    std::reverse(ch.begin(), ch.end());
+    in.state.vms[0].content_hash = "reordered";
+    store.save_desired(in, "rev2", "alice", {});
+    out = store.load_desired();
+    ASSERT_EQ(out.vms.size(), 1u);
+    EXPECT_EQ(kinds_of(out.vms[0]), kinds_of(in.state.vms[0]));
+    EXPECT_NE(kinds_of(out.vms[0]), kinds_of(vm));
+    EXPECT_EQ(positions(*db), (std::vector<long long>{0, 1, 2, 3, 4, 5, 6, 7}));
+    EXPECT_TRUE(db->check().empty());
+}
+
+// Two devices of one VM at one position (a database edited by hand): reading refuses with a
+// remedy instead of guessing an order.
+TEST_P(StoreSave, TwoDevicesAtOnePositionAreRefused) {
+    TempDir t;
+    auto db = fresh(t);
+    Store store(*db);
+    store.save_desired(sample(), "rev1", "alice", {});
+    db->db().exec("UPDATE channel_device_attachments SET position = 0");
+    try {
+        store.load_desired();
+        FAIL() << "two devices at one position were read";
+    } catch (const Error& e) {
+        std::string m = e.what();
+        EXPECT_NE(m.find("two devices at position 0"), std::string::npos) << m;
+        EXPECT_NE(e.remedy().find("db check"), std::string::npos) << e.remedy();
+    }
+}
+
+// Migration 0010 drops attachment_index, which a database of version 9 filled with one row per
+// device. Everything it listed is still read from the device tables: the VM reads back the
+// same, device for device and in order, and no other row is touched.
+TEST_P(StoreSave, Migration0010DropsTheIndexAndLosesNoDevice) {
+    TempDir t;
+    std::string where = target("v9.db");
+    auto in = sample();
+    std::map<std::string, long long> before;
+    std::vector<std::string> order;
+    {
+        auto db = Database::open(where);
+        Store(*db).save_desired(in, "rev1", "alice", {});
+        before = db->table_counts();
+        order = kinds_of(Store(*db).load_desired().vms.at(0));
+        // The database as version 9 left it: the index table, one row per device.
+        db->db().run_migration(
+            "CREATE TABLE attachment_index (id INTEGER PRIMARY KEY, vm_id INTEGER NOT "
+            "NULL REFERENCES virtual_machines(id) ON DELETE CASCADE, position INTEGER "
+            "NOT NULL, device_kind TEXT NOT NULL, table_name TEXT NOT NULL, row_id "
+            "INTEGER NOT NULL, UNIQUE (vm_id, position), UNIQUE (table_name, row_id))");
+        db->db().exec("INSERT INTO attachment_index(vm_id, position, device_kind, table_name, "
+                      "row_id) SELECT vm_id, position, 'disk', 'volume_attachments', id FROM "
+                      "volume_attachments");
+        db->db().set_schema_version(9);
+    }
+    MigrateResult r;
+    auto db = Database::open(where, &r);
+    EXPECT_EQ(r.from_version, 9);
+    EXPECT_EQ(r.to_version, Database::latest_version());
+    auto tables = db->db().tables();
+    EXPECT_EQ(std::count(tables.begin(), tables.end(), "attachment_index"), 0);
+    EXPECT_EQ(db->table_counts(), before);
+    auto out = Store(*db).load_desired();
+    ASSERT_EQ(out.vms.size(), 1u);
+    EXPECT_EQ(kinds_of(out.vms[0]), order);
+    EXPECT_EQ(kinds_of(out.vms[0]), kinds_of(in.state.vms[0]));
+    EXPECT_TRUE(xml_equal(kVm, render_xml(out.vms[0].obj)));
     EXPECT_TRUE(db->check().empty());
 }
 
