@@ -89,6 +89,13 @@ class Connection {
     virtual Backend backend() const = 0;
     // A statement in the store's (SQLite) spelling; translated for the backend.
     virtual std::unique_ptr<StmtImpl> prepare(const std::string& sql) = 0;
+    // A query whose rows are fetched in batches when it runs inside a transaction, so that a
+    // large result is never in memory at once: PostgreSQL reads it through a cursor (2,000
+    // rows a round trip; outside a transaction the whole result, as prepare). SQLite steps
+    // row by row anyway.
+    virtual std::unique_ptr<StmtImpl> prepare_streamed(const std::string& sql) {
+        return prepare(sql);
+    }
     // Statements without parameters; returns the rows changed by the last one.
     virtual int exec(const std::string& sql) = 0;
     Cell execAndGet(const std::string& sql);
@@ -141,6 +148,8 @@ class Connection {
 class Statement {
   public:
     Statement(Connection& c, const std::string& sql) : impl_(c.prepare(sql)) {}
+    struct Streamed {};
+    Statement(Connection& c, const std::string& sql, Streamed) : impl_(c.prepare_streamed(sql)) {}
     void bind(int i, const std::string& v) { impl_->bind_text(i, v); }
     void bind(int i, const char* v) { impl_->bind_text(i, v); }
     void bind(int i, int64_t v) { impl_->bind_int(i, v); }

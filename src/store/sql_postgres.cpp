@@ -108,7 +108,8 @@ class PgConnection;
 
 class PgStmt : public StmtImpl {
   public:
-    PgStmt(PgConnection& c, std::string sql) : c_(c), sql_(std::move(sql)) {}
+    PgStmt(PgConnection& c, std::string sql, bool streamed = false)
+        : c_(c), sql_(std::move(sql)), streamed_(streamed) {}
     ~PgStmt() override { clear(); }
     void bind_text(int i, const std::string& v) override { at(i) = v; }
     void bind_int(int i, int64_t v) override { at(i) = std::to_string(v); }
@@ -128,13 +129,18 @@ class PgStmt : public StmtImpl {
         if (static_cast<int>(params_.size()) < i) params_.resize(i);
         return params_[i - 1];
     }
+    // A cursor left open (an abandoned or re-run statement) ends with its transaction: a
+    // read's cursors are few, and a fully read one holds nothing but its name.
     void clear() {
         if (res_) PQclear(res_);
         res_ = nullptr;
         row_ = -1;
+        cursor_.clear();
     }
     PgConnection& c_;
     std::string sql_;
+    bool streamed_;
+    std::string cursor_; // the open cursor of a streamed read ("" none)
     std::vector<std::optional<std::string>> params_;
     PGresult* res_ = nullptr;
     int row_ = -1;
@@ -170,6 +176,35 @@ class PgConnection : public Connection {
 
     std::unique_ptr<StmtImpl> prepare(const std::string& sql) override {
         return std::make_unique<PgStmt>(*this, sql);
+    }
+    std::unique_ptr<StmtImpl> prepare_streamed(const std::string& sql) override {
+        return std::make_unique<PgStmt>(*this, sql, true);
+    }
+
+    // Rows a streamed read fetches per round trip.
+    static constexpr int kFetchRows = 2000;
+    bool in_transaction() const { return c_ && PQtransactionStatus(c_) == PQTRANS_INTRANS; }
+    // DECLAREs a cursor for the query (SQLite spelling, ?N parameters) in this transaction;
+    // returns its name.
+    std::string declare_cursor(const std::string& sqlite_sql,
+                               const std::vector<std::optional<std::string>>& params) {
+        std::string name = "vmr_read_" + std::to_string(++cursors_);
+        std::string sql = "DECLARE " + name + " NO SCROLL CURSOR FOR " + pg_statement(sqlite_sql);
+        std::lock_guard<std::mutex> lk(mu_);
+        alive();
+        ++statements_;
+        std::vector<const char*> vals;
+        vals.reserve(params.size());
+        for (const auto& p : params) vals.push_back(p ? p->c_str() : nullptr);
+        PQclear(checked(PQsendQueryParams(c_, sql.c_str(), static_cast<int>(vals.size()), nullptr,
+                                          vals.data(), nullptr, nullptr, 0)
+                            ? await("a statement")
+                            : nullptr,
+                        sqlite_sql));
+        return name;
+    }
+    PGresult* fetch(const std::string& cursor) {
+        return run_plain("FETCH FORWARD " + std::to_string(kFetchRows) + " FROM " + cursor);
     }
 
     int exec(const std::string& sql) override {
@@ -571,6 +606,7 @@ class PgConnection : public Connection {
     double longest_wait_ = 0; // seconds, the longest wait_socket
     std::mutex mu_;
     std::unordered_map<std::string, std::string> prepared_;
+    uint64_t cursors_ = 0; // cursors declared (their names are numbered)
     std::string write_key_, apply_key_;
     bool apply_held_ = false;
     int64_t changes_ = 0;
@@ -580,10 +616,23 @@ class PgConnection : public Connection {
 
 bool PgStmt::step() {
     if (!res_) {
-        res_ = c_.run_params(sql_, params_);
+        if (streamed_ && c_.in_transaction()) {
+            cursor_ = c_.declare_cursor(sql_, params_);
+            res_ = c_.fetch(cursor_);
+        } else {
+            res_ = c_.run_params(sql_, params_);
+        }
         row_ = 0;
     } else {
         ++row_;
+    }
+    // The batch is read; a full one may have more behind it.
+    if (row_ >= PQntuples(res_) && !cursor_.empty() &&
+        PQntuples(res_) == PgConnection::kFetchRows) {
+        PQclear(res_);
+        res_ = nullptr;
+        res_ = c_.fetch(cursor_);
+        row_ = 0;
     }
     return row_ < PQntuples(res_);
 }

@@ -14,14 +14,26 @@ const ColumnInfo* TableInfo::find(const std::string& col) const {
     return nullptr;
 }
 
-sql::Statement& Sql::stmt(const std::string& sql) {
+sql::Statement& Sql::cached(const std::string& sql, bool streamed) {
     if (before_statement) before_statement();
-    auto it = cache_.find(sql);
-    if (it == cache_.end())
-        it = cache_.emplace(sql, std::make_unique<sql::Statement>(db_, sql)).first;
+    auto& cache = streamed ? streamed_ : cache_;
+    auto it = cache.find(sql);
+    if (it == cache.end())
+        it = cache
+                 .emplace(sql, streamed ? std::make_unique<sql::Statement>(
+                                              db_, sql, sql::Statement::Streamed{})
+                                        : std::make_unique<sql::Statement>(db_, sql))
+                 .first;
     it->second->reset();
     it->second->clearBindings();
     return *it->second;
+}
+
+sql::Statement& Sql::stmt(const std::string& sql) {
+    return cached(sql, false);
+}
+sql::Statement& Sql::stream(const std::string& sql) {
+    return cached(sql, true);
 }
 
 void bind_all(sql::Statement& st, const std::vector<Value>& binds) {

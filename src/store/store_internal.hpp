@@ -36,6 +36,9 @@ class Sql {
   public:
     explicit Sql(sql::Connection& db) : db_(db) {}
     sql::Statement& stmt(const std::string& sql);
+    // A query over a whole table: its rows fetched in batches (sql::Connection::
+    // prepare_streamed), for the reads of the desired state.
+    sql::Statement& stream(const std::string& sql);
     // Binds values (text or NULL) to ?1..?N, executes, resets; returns rows changed.
     int exec(const std::string& sql, const std::vector<Value>& binds);
     // An INSERT into a table with an id column -> the new row's id (through RETURNING id).
@@ -48,7 +51,8 @@ class Sql {
 
   private:
     sql::Connection& db_;
-    std::unordered_map<std::string, std::unique_ptr<sql::Statement>> cache_;
+    std::unordered_map<std::string, std::unique_ptr<sql::Statement>> cache_, streamed_;
+    sql::Statement& cached(const std::string& sql, bool streamed);
     std::map<std::string, TableInfo> tables_;
 };
 

@@ -101,7 +101,7 @@ class Loader {
     std::unordered_map<int64_t, std::pair<std::string, std::string>> vms_; // id -> host, name
 
     void read_vendor_options() {
-        auto& q = sql_.stmt("SELECT owner_table, owner_id, xml_fragment FROM vendor_options");
+        auto& q = sql_.stream("SELECT owner_table, owner_id, xml_fragment FROM vendor_options");
         while (q.executeStep())
             vendor_[q.getColumn(0).getString()][q.getColumn(1).getInt64()] =
                 q.getColumn(2).getString();
@@ -129,7 +129,7 @@ class Loader {
                           ", spec_file, spec_line, spec_hash, pending_delete, props_json, " +
                           (net ? "children_json" : "NULL") + join_cols(cols, "") + " FROM " +
                           kind.table + " ORDER BY id";
-        auto& q = sql_.stmt(sql);
+        auto& q = sql_.stream(sql);
         while (q.executeStep()) {
             int64_t id = q.getColumn(0).getInt64();
             int64_t parent = q.getColumn(1).getInt64();
@@ -175,7 +175,7 @@ class Loader {
                           (shared ? "d.device_kind" : "NULL") + ", d.props_json" +
                           join_cols(cols, "d.") + " FROM " + table + " d";
         if (!at.empty()) sql += " JOIN " + at + " a ON a." + attach_fk_of(at) + " = d.id";
-        auto& q = sql_.stmt(sql);
+        auto& q = sql_.stream(sql);
         while (q.executeStep()) {
             int64_t row_id = q.getColumn(0).getInt64();
             const KindDesc* k = kinds.front();
@@ -210,7 +210,7 @@ class Loader {
         for (const auto& [table, cols] : l.side) {
             std::vector<std::string> names;
             for (const auto& c : cols) names.push_back(c.column);
-            auto& q = sql_.stmt("SELECT vm_id" + join_cols(names, "") + " FROM " + table);
+            auto& q = sql_.stream("SELECT vm_id" + join_cols(names, "") + " FROM " + table);
             while (q.executeStep())
                 side[table][q.getColumn(0).getInt64()] = read_values(q, 1, names.size());
         }
@@ -237,7 +237,7 @@ class Loader {
         }
         found.clear();
         auto cols = l.main_columns();
-        auto& q = sql_.stmt(
+        auto& q = sql_.stream(
             "SELECT id, host_id, spec_file, spec_line, spec_hash, pending_delete, props_json, "
             "desired_state, autostart, is_template, clone_of, restart_policy, shutdown_timeout, "
             "force_stop, cloud_init_json, wait_for_ip_json" +
@@ -293,8 +293,8 @@ class Loader {
     }
 
     void read_snapshots(std::vector<SnapshotSpec>* out) {
-        auto& q = sql_.stmt("SELECT vm_id, name, description, include_memory, spec_file, "
-                            "spec_line, pending_delete FROM vm_snapshots ORDER BY id");
+        auto& q = sql_.stream("SELECT vm_id, name, description, include_memory, spec_file, "
+                              "spec_line, pending_delete FROM vm_snapshots ORDER BY id");
         while (q.executeStep()) {
             SnapshotSpec s;
             const auto& vm = vms_[q.getColumn(0).getInt64()];
