@@ -188,7 +188,9 @@ long long copy_table(sql::Connection& src, sql::Connection& dst, const SchemaTab
     // Text for every value: each backend stores it by the column's type (SQLite's affinity
     // turns "42" into the integer 42 in an INTEGER column; PostgreSQL parses it as BIGINT),
     // and a value that does not fit its column fails the copy instead of changing.
-    sql::Statement sel(src, "SELECT " + cols + " FROM " + quote(t.name));
+    // Streamed: a PostgreSQL source hands its rows over 2,000 at a time, not a whole table.
+    sql::Statement sel(src, "SELECT " + cols + " FROM " + quote(t.name),
+                       sql::Statement::Streamed{});
     while (sel.executeStep()) {
         for (int i = 0; i < ncols; ++i) {
             auto c = sel.getColumn(i);

@@ -142,6 +142,10 @@ class DbCopy : public ::testing::TestWithParam<Direction> {
         store.audit("bob", "load", "revision", "rev-2", "{}");
         store.record_sync_status({{"local", "web", VmSyncStatus::InSync}});
         db->write([&] {
+            // More rows than a PostgreSQL source hands over at once (2,000 a fetch).
+            db->db().exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE "
+                          "i < 2100) INSERT INTO audit_log(actor, action, target_type, target_id) "
+                          "SELECT 'bulk', 'copy-test.bulk', 'row', 'r' || i FROM n");
             db->db().exec("INSERT INTO roles(name) VALUES ('copy-test-operator')");
             db->db().exec("INSERT INTO permissions(action, description) VALUES "
                           "('copy-test.apply', 'apply plans')");
@@ -209,6 +213,7 @@ TEST_P(DbCopy, EveryRowOfEveryTableAndTheOwnerIdArrive) {
         EXPECT_FALSE(a[t].empty()) << t;
     EXPECT_GE(non_empty, 20) << r.out;
     EXPECT_EQ(a["tasks"].size(), 3u);
+    EXPECT_EQ(a["audit_log"].size(), 2102u); // two entries and 2,100 bulk rows
     EXPECT_EQ(a["load_revisions"].size(), 2u);
     // A row that references a row of its own table with a larger id arrived.
     EXPECT_EQ(count(*dst, "volumes v", "v.backing_volume_id > v.id"), 1);
