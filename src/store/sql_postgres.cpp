@@ -130,7 +130,9 @@ class PgStmt : public StmtImpl {
         return params_[i - 1];
     }
     // A cursor left open (an abandoned or re-run statement) ends with its transaction: a
-    // read's cursors are few, and a fully read one holds nothing but its name.
+    // read's cursors are few (one per table read), and a fully read one keeps only its query's
+    // executor state on the server, no rows. Not closing it spares a round trip, and a CLOSE
+    // sent after its transaction ended would fail the transaction it lands in.
     void clear() {
         if (res_) PQclear(res_);
         res_ = nullptr;
