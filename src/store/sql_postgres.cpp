@@ -190,9 +190,9 @@ class PgConnection : public Connection {
     // returns its name.
     std::string declare_cursor(const std::string& sqlite_sql,
                                const std::vector<std::optional<std::string>>& params) {
+        std::lock_guard<std::mutex> lk(mu_);
         std::string name = "vmr_read_" + std::to_string(++cursors_);
         std::string sql = "DECLARE " + name + " NO SCROLL CURSOR FOR " + pg_statement(sqlite_sql);
-        std::lock_guard<std::mutex> lk(mu_);
         alive();
         ++statements_;
         std::vector<const char*> vals;
