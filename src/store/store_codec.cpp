@@ -178,6 +178,25 @@ std::string attach_fk_of(const std::string& attach_table) {
     return attach_table.substr(0, attach_table.size() - suffix.size()) + "_id";
 }
 
+const std::vector<DeviceTable>& device_tables() {
+    static const std::vector<DeviceTable> tables = [] {
+        std::vector<DeviceTable> out;
+        auto kinds = device_kinds();
+        kinds.push_back(&other_device_kind());
+        for (const KindDesc* k : kinds) {
+            auto it = std::find_if(out.begin(), out.end(),
+                                   [&](const DeviceTable& t) { return t.table == k->table; });
+            if (it == out.end()) {
+                std::string at = attach_table_of(*k);
+                it = out.insert(out.end(), {k->table, at, at.empty() ? "" : attach_fk_of(at), {}});
+            }
+            it->kinds.push_back(k);
+        }
+        return out;
+    }();
+    return tables;
+}
+
 Encoded encode(const KindLayout& l, const Object& obj, const std::string& what) {
     Encoded e;
     nlohmann::json props = nlohmann::json::object();

@@ -85,6 +85,16 @@ const KindLayout& layout(Sql& sql, const KindDesc& kind);
 std::string attach_table_of(const KindDesc& kind);
 std::string attach_fk_of(const std::string& attach_table);
 
+// Every table that holds devices of VMs, once, in the order of the device kinds (`other`
+// last): its attachment table and that table's key to the device ("" for volume_attachments
+// and ports, which carry vm_id and position themselves), and the kinds it stores
+// (serial_devices: serial, console and parallel, told apart by device_kind).
+struct DeviceTable {
+    std::string table, attach, fk;
+    std::vector<const KindDesc*> kinds;
+};
+const std::vector<DeviceTable>& device_tables();
+
 // Encoded row of one object: main column values in layout order, side table values, props.
 struct Encoded {
     std::vector<Value> main;

@@ -160,32 +160,30 @@ class Loader {
     // and NICs). A table that holds several kinds (serial_devices: serial, console, parallel)
     // tells them apart by its device_kind column.
     using Devices = std::unordered_map<int64_t, std::vector<std::pair<int64_t, Object>>>;
-    void read_device_table(const std::string& table, const std::vector<const KindDesc*>& kinds,
-                           Devices* out) {
+    void read_device_table(const DeviceTable& t, Devices* out) {
         std::set<std::string> names;
-        for (const KindDesc* k : kinds)
+        for (const KindDesc* k : t.kinds)
             for (const auto& c : layout(sql_, *k).main) names.insert(c.column);
         std::vector<std::string> cols(names.begin(), names.end());
         std::unordered_map<std::string, size_t> index;
         for (size_t i = 0; i < cols.size(); ++i) index[cols[i]] = i;
-        bool shared = kinds.size() > 1;
-        std::string at = attach_table_of(*kinds.front());
-        std::string sql = "SELECT d.id, " + std::string(at.empty() ? "d" : "a") + ".vm_id, " +
-                          (at.empty() ? "d" : "a") + ".position, " +
+        bool shared = t.kinds.size() > 1;
+        std::string owner = t.attach.empty() ? "d" : "a"; // where vm_id and position are
+        std::string sql = "SELECT d.id, " + owner + ".vm_id, " + owner + ".position, " +
                           (shared ? "d.device_kind" : "NULL") + ", d.props_json" +
-                          join_cols(cols, "d.") + " FROM " + table + " d";
-        if (!at.empty()) sql += " JOIN " + at + " a ON a." + attach_fk_of(at) + " = d.id";
+                          join_cols(cols, "d.") + " FROM " + t.table + " d";
+        if (!t.attach.empty()) sql += " JOIN " + t.attach + " a ON a." + t.fk + " = d.id";
         auto& q = sql_.stream(sql);
         while (q.executeStep()) {
             int64_t row_id = q.getColumn(0).getInt64();
-            const KindDesc* k = kinds.front();
+            const KindDesc* k = t.kinds.front();
             if (shared) {
                 std::string dk = q.getColumn(3).getString();
                 k = nullptr;
-                for (const KindDesc* c : kinds)
+                for (const KindDesc* c : t.kinds)
                     if (c->discriminator == dk) k = c;
                 if (!k)
-                    throw Error(table + " row " + std::to_string(row_id) +
+                    throw Error(t.table + " row " + std::to_string(row_id) +
                                     " has unknown device kind '" + dk + "'",
                                 "the database was written by another virtumancer version");
             }
@@ -197,7 +195,7 @@ class Loader {
             Object d;
             d.kind = k;
             decode(dl, vals, {}, q.getColumn(4).getString(), &d);
-            d.extra_xml = residue(table, row_id);
+            d.extra_xml = residue(t.table, row_id);
             (*out)[q.getColumn(1).getInt64()].emplace_back(q.getColumn(2).getInt64(), std::move(d));
         }
     }
@@ -216,11 +214,8 @@ class Loader {
         }
         // Devices: every device table once, then each VM's in document order (the positions
         // the store wrote, 0..n-1 across all of a VM's device tables).
-        std::map<std::string, std::vector<const KindDesc*>> by_table;
-        for (const KindDesc* k : device_kinds()) by_table[k->table].push_back(k);
-        by_table[other_device_kind().table].push_back(&other_device_kind());
         Devices found;
-        for (const auto& [table, kinds] : by_table) read_device_table(table, kinds, &found);
+        for (const DeviceTable& t : device_tables()) read_device_table(t, &found);
         std::unordered_map<int64_t, std::vector<Object>> devices;
         for (auto& [vm, list] : found) {
             std::sort(list.begin(), list.end(),

@@ -422,19 +422,11 @@ class Saver {
         sql_.exec("DELETE FROM vendor_options WHERE (owner_table, owner_id) IN (" +
                       device_owners_sql() + ")",
                   {id});
-        std::set<std::string> done;
-        for (const KindDesc* k : device_kinds_all()) {
-            std::string at = attach_table_of(*k);
-            if (at.empty()) {
-                if (done.insert(k->table).second)
-                    sql_.exec("DELETE FROM " + k->table + " WHERE vm_id=?", {id});
-                continue;
-            }
-            if (!done.insert(k->table).second) continue;
-            sql_.exec("DELETE FROM " + k->table + " WHERE id IN (SELECT " + attach_fk_of(at) +
-                          " FROM " + at + " WHERE vm_id=?)",
+        for (const DeviceTable& t : device_tables())
+            sql_.exec(t.attach.empty() ? "DELETE FROM " + t.table + " WHERE vm_id=?"
+                                       : "DELETE FROM " + t.table + " WHERE id IN (SELECT " + t.fk +
+                                             " FROM " + t.attach + " WHERE vm_id=?)",
                       {id});
-        }
         for (const auto& [table, cols] : layout(sql_, domain_kind()).side)
             sql_.exec("DELETE FROM " + table + " WHERE vm_id=?", {id});
         sql_.exec("UPDATE virtual_machines SET uuid=NULL WHERE id=?", {id});
@@ -444,27 +436,14 @@ class Saver {
     static const std::string& device_owners_sql() {
         static const std::string s = [] {
             std::string out;
-            std::set<std::string> done;
-            for (const KindDesc* k : device_kinds_all()) {
-                if (!done.insert(k->table).second) continue;
-                std::string at = attach_table_of(*k);
-                out += std::string(out.empty() ? "" : " UNION ALL ") + "SELECT '" + k->table +
+            for (const DeviceTable& t : device_tables())
+                out += std::string(out.empty() ? "" : " UNION ALL ") + "SELECT '" + t.table +
                        "', " +
-                       (at.empty() ? "id FROM " + k->table : attach_fk_of(at) + " FROM " + at) +
+                       (t.attach.empty() ? "id FROM " + t.table : t.fk + " FROM " + t.attach) +
                        " WHERE vm_id=?1";
-            }
             return out;
         }();
         return s;
-    }
-
-    static const std::vector<const KindDesc*>& device_kinds_all() {
-        static std::vector<const KindDesc*> v = [] {
-            auto out = device_kinds();
-            out.push_back(&other_device_kind());
-            return out;
-        }();
-        return v;
     }
 
     void write_devices(int64_t vm, int64_t host, const Object& dom) {
