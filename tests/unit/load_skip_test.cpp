@@ -13,17 +13,6 @@ using namespace store_test;
 
 namespace {
 
-const char* kHostYaml = "kind: Host\nname: h1\nuri: test:///default\n";
-
-std::string vm_yaml(const std::string& name, int vcpus) {
-    return "kind: VirtualMachine\nname: " + name + "\nhost: h1\nvcpus: " + std::to_string(vcpus) +
-           "\nmemory: 512MiB\nstate: shutoff\n";
-}
-
-void write(const std::string& path, const std::string& text) {
-    std::ofstream(path, std::ios::binary) << text;
-}
-
 class LoadSkip : public BackendTest {
   protected:
     std::string specs = tmp.file("specs");
@@ -33,9 +22,9 @@ class LoadSkip : public BackendTest {
         BackendTest::SetUp();
         if (IsSkipped() || HasFatalFailure()) return;
         fs::create_directories(specs);
-        write(specs + "/host.yaml", kHostYaml);
-        write(specs + "/a.yaml", vm_yaml("vm-a", 1));
-        write(specs + "/b.yaml", vm_yaml("vm-b", 2));
+        write_file(specs + "/host.yaml", kH1HostYaml);
+        write_file(specs + "/a.yaml", h1_vm_yaml("vm-a", 1));
+        write_file(specs + "/b.yaml", h1_vm_yaml("vm-b", 2));
         db = Database::open(target("v.db"));
     }
 
@@ -71,7 +60,7 @@ TEST_P(LoadSkip, SecondLoadOfSameFilesParsesAndWritesNothing) {
 
 TEST_P(LoadSkip, ChangedFileMakesAFullLoad) {
     ASSERT_TRUE(load().ok);
-    write(specs + "/a.yaml", vm_yaml("vm-a", 4));
+    write_file(specs + "/a.yaml", h1_vm_yaml("vm-a", 4));
     auto r = load();
     ASSERT_TRUE(r.ok);
     EXPECT_FALSE(r.skipped);
@@ -98,7 +87,7 @@ TEST_P(LoadSkip, RemovedFileMarksItsObjectsPendingDelete) {
 
 TEST_P(LoadSkip, AddedFileIsLoaded) {
     ASSERT_TRUE(load().ok);
-    write(specs + "/c.yaml", vm_yaml("vm-c", 3));
+    write_file(specs + "/c.yaml", h1_vm_yaml("vm-c", 3));
     auto r = load();
     ASSERT_TRUE(r.ok);
     EXPECT_FALSE(r.skipped);
@@ -109,7 +98,7 @@ TEST_P(LoadSkip, AddedFileIsLoaded) {
 TEST_P(LoadSkip, CrossFileErrorIsStillReportedWhenAnotherFileChanges) {
     ASSERT_TRUE(load().ok);
     // a.yaml unchanged; the new file duplicates its VM name: only a global check sees it.
-    write(specs + "/dup.yaml", vm_yaml("vm-a", 2));
+    write_file(specs + "/dup.yaml", h1_vm_yaml("vm-a", 2));
     auto r = load();
     EXPECT_FALSE(r.ok);
     EXPECT_GE(r.errors, 1);

@@ -18,10 +18,6 @@ std::string specs_text(const std::string& vm, int vcpus) {
            vm + "\nhost: h\nmemory: 64MiB\nvcpus: " + std::to_string(vcpus) + "\nstate: shutoff\n";
 }
 
-void write(const std::string& path, const std::string& text) {
-    std::ofstream(path, std::ios::binary) << text;
-}
-
 // Every text value of every table of the database at `uri`, one string.
 std::string all_rows(const std::string& uri) {
     auto db = Database::open(uri);
@@ -56,7 +52,7 @@ TEST_P(PgPassword, AppearsInNoOutputLogPlanFileRowOrCopy) {
 
         std::string dir = tmp.file(by_env ? "env" : "flag");
         fs::create_directories(dir + "/specs");
-        write(dir + "/specs/all.yaml", specs_text("sec1", 1));
+        write_file(dir + "/specs/all.yaml", specs_text("sec1", 1));
         std::string plan_file = dir + "/plan.json", copy_file = dir + "/copy.db";
         // Trace level, every command that connects; the failing ones too.
         std::string pre = by_env ? "VIRTUMANCER_DB='" + uri + "' " : "";
@@ -77,7 +73,7 @@ TEST_P(PgPassword, AppearsInNoOutputLogPlanFileRowOrCopy) {
         run("plan --json", 0);
         auto applied = run("apply --auto-approve --plan " + plan_file, 0);
         EXPECT_NE(applied.out.find("sec1"), std::string::npos) << applied.out;
-        write(dir + "/specs/all.yaml", specs_text("sec1", 2));
+        write_file(dir + "/specs/all.yaml", specs_text("sec1", 2));
         run("plan specs --out " + plan_file, 0);
         run("drift", 2); // the test driver forgets between runs: everything is missing
         run("tasks", 0);
@@ -86,7 +82,7 @@ TEST_P(PgPassword, AppearsInNoOutputLogPlanFileRowOrCopy) {
         run("render sec1", 0);
         run("db copy --to '" + copy_file + "'", 0);
         run("db copy --to '" + copy_file + "'", 1); // a non-empty target: refused
-        write(dir + "/specs/bad.yaml", "kind: VirtualMachine\nname: [unclosed\n");
+        write_file(dir + "/specs/bad.yaml", "kind: VirtualMachine\nname: [unclosed\n");
         run("load specs", 1);
         run("apply --auto-approve --plan " + dir + "/missing.json", 1);
         // Something happened and was recorded, so the checks below look at real rows.

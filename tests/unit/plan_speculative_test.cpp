@@ -22,17 +22,6 @@ using virtumancer::testing_util::run_cli;
 
 namespace {
 
-const char* kHostYaml = "kind: Host\nname: h1\nuri: test:///default\n";
-
-std::string vm_yaml(const std::string& name, int vcpus) {
-    return "kind: VirtualMachine\nname: " + name + "\nhost: h1\nvcpus: " + std::to_string(vcpus) +
-           "\nmemory: 512MiB\nstate: shutoff\n";
-}
-
-void write(const std::string& path, const std::string& text) {
-    std::ofstream(path, std::ios::binary) << text;
-}
-
 // Every row of every table, column by column, in a fixed order: equal dumps mean the
 // database holds exactly the same data.
 std::string dump(Database& db) {
@@ -77,9 +66,9 @@ class SpeculativePlan : public BackendTest {
         BackendTest::SetUp();
         if (IsSkipped() || HasFatalFailure()) return;
         fs::create_directories(specs);
-        write(specs + "/host.yaml", kHostYaml);
-        write(specs + "/a.yaml", vm_yaml("vm-a", 1));
-        write(specs + "/b.yaml", vm_yaml("vm-b", 2));
+        write_file(specs + "/host.yaml", kH1HostYaml);
+        write_file(specs + "/a.yaml", h1_vm_yaml("vm-a", 1));
+        write_file(specs + "/b.yaml", h1_vm_yaml("vm-b", 2));
         target_ = target("v.db");
         db = Database::open(target_);
         ASSERT_TRUE(cli::load_specs(*db, {specs}, "tester").ok);
@@ -92,9 +81,9 @@ class SpeculativePlan : public BackendTest {
 
     // The pull request: vm-a changed, vm-b removed, vm-c added.
     void change_specs() {
-        write(specs + "/a.yaml", vm_yaml("vm-a", 4));
+        write_file(specs + "/a.yaml", h1_vm_yaml("vm-a", 4));
         fs::remove(specs + "/b.yaml");
-        write(specs + "/c.yaml", vm_yaml("vm-c", 3));
+        write_file(specs + "/c.yaml", h1_vm_yaml("vm-c", 3));
     }
 
     // The hosts as the first load's specs would have made them: vm-a and vm-b defined by
@@ -174,7 +163,7 @@ TEST_P(SpeculativePlan, SameDesiredStateAsALoadAndNothingWritten) {
 TEST_P(SpeculativePlan, MalformedSpecIsAnErrorAndNothingIsWritten) {
     const std::string before = dump(*db);
     change_specs();
-    write(specs + "/bad.yaml", "kind: VirtualMachine\nname: vm-bad\nhost: h1\nvcpus: many\n");
+    write_file(specs + "/bad.yaml", "kind: VirtualMachine\nname: vm-bad\nhost: h1\nvcpus: many\n");
     try {
         cli::speculative_desired(*db, {specs});
         ADD_FAILURE() << "a malformed spec must be an error";
@@ -239,7 +228,7 @@ TEST_P(SpeculativePlan, CommandLineShowsTheChangesAndCannotBeApplied) {
     EXPECT_FALSE(fs::exists(saved));
 
     // Its JSON kept as a file is refused by apply --plan before anything runs.
-    write(saved, j.dump(2));
+    write_file(saved, j.dump(2));
     out = cli("apply --plan " + saved + " --auto-approve");
     EXPECT_EQ(last_rc, 1) << out;
     EXPECT_NE(out.find("is a speculative plan"), std::string::npos) << out;

@@ -86,6 +86,22 @@ SpecLoadResult sample() {
     return l;
 }
 
+// n copies of kVm on host "big" (no uuid), named vm0..vm<n-1>, each NIC's MAC `prefix`
+// followed by the VM's number.
+void add_numbered_vms(SpecLoadResult* in, int n, const std::string& prefix) {
+    Spec base = vm_from_xml("big", kVm);
+    base.obj.fields.erase("uuid");
+    for (int i = 0; i < n; ++i) {
+        Spec s = base;
+        s.obj.fields["name"] = "vm" + std::to_string(i);
+        char mac[32];
+        std::snprintf(mac, sizeof mac, "%s:%02x:%02x:%02x", prefix.c_str(), (i >> 16) & 255,
+                      (i >> 8) & 255, i & 255);
+        s.obj.children[1].fields["mac"] = mac;
+        in->state.vms.push_back(std::move(s));
+    }
+}
+
 // The position column of every device row, across the tables that hold one (volume_attachments,
 // ports and each *_attachments table), sorted.
 std::vector<long long> positions(Database& db) {
@@ -462,17 +478,7 @@ TEST_P(StoreSave, TenThousandVmsLoadQuickly) {
     Store store(*db);
     SpecLoadResult in;
     in.state.hosts.push_back(host("big"));
-    Spec base = vm_from_xml("big", kVm);
-    base.obj.fields.erase("uuid");
-    for (int i = 0; i < 10000; ++i) {
-        Spec s = base;
-        s.obj.fields["name"] = "vm" + std::to_string(i);
-        char mac[32];
-        std::snprintf(mac, sizeof mac, "52:54:01:%02x:%02x:%02x", (i >> 16) & 255, (i >> 8) & 255,
-                      i & 255);
-        s.obj.children[1].fields["mac"] = mac;
-        in.state.vms.push_back(std::move(s));
-    }
+    add_numbered_vms(&in, 10000, "52:54:01");
     auto t0 = std::chrono::steady_clock::now();
     store.save_desired(in, "big", "test", {});
     auto t1 = std::chrono::steady_clock::now();
@@ -499,17 +505,7 @@ TEST_P(StoreSave, AFailureInALateChunkNamesItsVmAndWritesNothing) {
     in.state.hosts.push_back(host("big"));
     store.save_desired(in, "r0", "test", {});
     auto before = db->table_counts();
-    Spec base = vm_from_xml("big", kVm);
-    base.obj.fields.erase("uuid");
-    for (int i = 0; i < 3000; ++i) {
-        Spec s = base;
-        s.obj.fields["name"] = "vm" + std::to_string(i);
-        char mac[32];
-        std::snprintf(mac, sizeof mac, "52:54:02:%02x:%02x:%02x", (i >> 16) & 255, (i >> 8) & 255,
-                      i & 255);
-        s.obj.children[1].fields["mac"] = mac;
-        in.state.vms.push_back(std::move(s));
-    }
+    add_numbered_vms(&in, 3000, "52:54:02");
     in.state.vms[2500].obj.fields["name"] = "late-dup";
     in.state.vms[2500].obj.children[1].fields["mac"] = "52:54:02:00:00:07"; // vm7's
     try {

@@ -26,6 +26,17 @@ using virtumancer::testing_util::TempDir;
 
 using virtumancer::testing_util::slurp;
 
+// Spec files for the tests that load from disk: host h1 on test:///default, a small VM on it.
+inline const char* const kH1HostYaml = "kind: Host\nname: h1\nuri: test:///default\n";
+inline std::string h1_vm_yaml(const std::string& name, int vcpus) {
+    return "kind: VirtualMachine\nname: " + name + "\nhost: h1\nvcpus: " + std::to_string(vcpus) +
+           "\nmemory: 512MiB\nstate: shutoff\n";
+}
+// Writes `text` to the file at `path`, replacing it.
+inline void write_file(const std::string& path, const std::string& text) {
+    std::ofstream(path, std::ios::binary) << text;
+}
+
 inline virtumancer::HostSpec host(const std::string& name) {
     virtumancer::HostSpec h;
     h.name = name;
